@@ -1,0 +1,104 @@
+"""Pure tensor functions under the infomorphic layers: binning, activations, sampling, goals.
+
+Everything here is stateless, so the same code serves training, evaluation, the benchmarks and
+anyone who wants to build their own neurons on top of the PID estimator.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from infomorphic.pid.batched import isx_pid_batched
+
+HIDDEN_RANGE = (-20.0, 20.0)
+N_BINS = 20
+
+
+def bin_fixed(x: torch.Tensor, low: float, high: float, n_bins: int) -> torch.Tensor:
+    """Equal-width bins on [low, high]; values outside are clamped into the end bins."""
+    scaled = (x - low) * (n_bins / (high - low))
+    return scaled.floor().clamp_(0, n_bins - 1).long()
+
+
+def bin_adaptive(x: torch.Tensor, n_bins: int) -> torch.Tensor:
+    """Per column (neuron): divide by the batch's largest |value|, then equal bins on [-1, 1].
+
+    A column that is all zeros lands in one bin (the one holding 0).
+    """
+    scale = x.abs().amax(dim=0, keepdim=True)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return bin_fixed(x / scale, -1.0, 1.0, n_bins)
+
+
+def modulated_activation(
+    f: torch.Tensor,
+    c: torch.Tensor,
+    lat: torch.Tensor,
+    alpha: tuple[float, float] = (0.1, 0.1),
+    beta: tuple[float, float] = (2.0, 2.0),
+) -> torch.Tensor:
+    """The paper's trivariate activation: F drives, C and L only modulate its gain.
+
+    A = F [(1 - a1 - a2) + a1 sigma(b1 F C) + a2 sigma(b2 F L)].
+    """
+    a1, a2 = alpha
+    b1, b2 = beta
+    gain = (1.0 - a1 - a2) + a1 * torch.sigmoid(b1 * f * c) + a2 * torch.sigmoid(b2 * f * lat)
+    return f * gain
+
+
+def linear_activation(
+    f: torch.Tensor, c: torch.Tensor, lat: torch.Tensor, weight: float = 0.1
+) -> torch.Tensor:
+    """The paper's linear alternative: A = F + 0.1 L + 0.1 C."""
+    return f + weight * lat + weight * c
+
+
+def bivariate_activation(
+    f: torch.Tensor, x: torch.Tensor, alpha: float = 0.1, beta: float = 2.0
+) -> torch.Tensor:
+    """Bivariate hidden neurons (SPEC 2): A = F [(1 - a) + a 2 sigma(b F X)]."""
+    return f * ((1.0 - alpha) + alpha * 2.0 * torch.sigmoid(beta * f * x))
+
+
+def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fire (+1) with probability theta, else -1."""
+    noise = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
+    return torch.where(noise < theta, 1.0, -1.0).to(theta.dtype)
+
+
+def binary_probs(theta: torch.Tensor) -> torch.Tensor:
+    """(B, N) firing probabilities -> (B, N, 2) distribution over (fire, silent)."""
+    return torch.stack([theta, 1.0 - theta], dim=-1)
+
+
+def local_goals(
+    bins: torch.Tensor, theta: torch.Tensor, weights: torch.Tensor, n_bins: int = N_BINS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each neuron's goal gamma . (atoms, H_res) from its binned sources and firing probability.
+
+    Returns (goals (N,), decomposition (N, n_atoms + 1)); gradients reach theta only.
+    """
+    atoms, residual = isx_pid_batched(bins, binary_probs(theta), n_bins, check_inputs=False)
+    decomposition = torch.cat([atoms, residual[:, None]], dim=1)
+    return decomposition @ weights, decomposition
+
+
+def self_cosine_distance(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+    """Paper eq. 4 per neuron (rows): 1 - cos(w_prev, w_now)."""
+    return 1.0 - torch.nn.functional.cosine_similarity(previous, current, dim=1)
+
+
+__all__ = [
+    "HIDDEN_RANGE",
+    "N_BINS",
+    "bin_adaptive",
+    "bin_fixed",
+    "binary_probs",
+    "bivariate_activation",
+    "linear_activation",
+    "local_goals",
+    "modulated_activation",
+    "sample_spikes",
+    "self_cosine_distance",
+]

@@ -1,0 +1,205 @@
+"""Goals: one weight per PID atom plus one for H_res, readable by atom label.
+
+A goal vector follows ``lattice(n).labels`` order with H_res last (SPEC.md section 5), so the
+paper's 19-vector and 5-vector paste in unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from infomorphic.pid.lattice import lattice
+
+RESIDUAL = "H_res"
+
+# SPEC.md section 5 (values from the reference implementation's configuration).
+_OPTIMIZED_MNIST = (
+    0.3307283306516516, 0.9780761799548087, -0.9935002057481923, 0.40173303106031233,
+    0.2427806207519021, 0.6255375402143335, 0.47128370476190684, 0.02120506738070921,
+    0.06053998481721795, -0.9469786302806626, -0.01985334149032275, -0.9676614963177035,
+    -0.6924498112774857, 0.42701490050101726, 0.9736446648870112, 0.7369645864450716,
+    -0.12183291675207343, -0.21512478790202927, 0.035001249394734923,
+)  # fmt: skip
+_OPTIMIZED_CIFAR = (
+    0.9837820726191796, 0.6048455749515627, -0.21334943315606067, 0.24265712902806794,
+    0.33962813939570347, -0.5790385828040313, 0.04999679463591504, 0.03361529158166076,
+    0.5973862257913375, -0.07824457437830484, 0.4762356584665217, -0.8475447215243984,
+    -0.3991893069538312, 0.5563392672403792, 0.2714717752741452, -0.46227689740518685,
+    -0.06276458120619889, -0.26289699781803655, 0.0,
+)  # fmt: skip
+_BIVARIATE = {
+    "output": (-0.2, 0.1, 1.0, 0.1, 0.0),
+    "context-optimized": (
+        -0.09897422104624026, 0.3916122183491769, 0.5117811143405198,
+        0.5941935589368678, 0.08852570460263162,
+    ),
+    "context-optimized-2": (
+        0.03790207886343058, 0.31846647873373646, 0.7754715864603647,
+        0.1535975630019188, 0.007582022614057774,
+    ),
+    "lateral-optimized": (
+        0.8280595043322676, -0.20382187154968667, 0.9029595669837212,
+        0.5267465629054332, 0.13500766640505008,
+    ),
+    "lateral-optimized-2": (
+        0.8050669838297834, -0.4079175158311413, 0.5380270551460712,
+        0.5634098766546485, -0.009729245933249309,
+    ),
+}  # fmt: skip
+
+# name -> (vector or {label: weight}, default source names)
+NAMED_GOALS: dict[str, tuple[Sequence[float] | Mapping[str, float], tuple[str, ...]]] = {
+    "heuristic": ({"{F}{C}": 1.0}, ("F", "C", "L")),
+    "optimized": (_OPTIMIZED_MNIST, ("F", "C", "L")),
+    "cifar": (_OPTIMIZED_CIFAR, ("F", "C", "L")),
+    "output": (_BIVARIATE["output"], ("F", "C")),
+    "context-heuristic": ({"{F}{C}": 1.0}, ("F", "C")),
+    "lateral-heuristic": ({"{F}": 1.0}, ("F", "L")),
+    "context-optimized": (_BIVARIATE["context-optimized"], ("F", "C")),
+    "context-optimized-2": (_BIVARIATE["context-optimized-2"], ("F", "C")),
+    "lateral-optimized": (_BIVARIATE["lateral-optimized"], ("F", "L")),
+    "lateral-optimized-2": (_BIVARIATE["lateral-optimized-2"], ("F", "L")),
+}
+_ALIASES = {"optimised": "optimized", "mnist": "optimized", "cifar10": "cifar"}
+
+
+def _normalise_label(label: str) -> str:
+    return re.sub(r"\s+", "", label)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Weights gamma over (atoms..., H_res) for neurons with ``len(source_names)`` sources."""
+
+    weights: tuple[float, ...]
+    source_names: tuple[str, ...]
+    name: str = "custom"
+
+    def __post_init__(self) -> None:
+        n = len(self.source_names)
+        expected = len(lattice(n)) + 1
+        if len(self.weights) != expected:
+            raise ValueError(
+                f"a goal for {n} sources needs {expected} weights ({expected - 1} atoms in "
+                f"lattice order, then H_res); got {len(self.weights)}"
+            )
+        if any(w != w or w in (float("inf"), float("-inf")) for w in self.weights):
+            raise ValueError("goal weights must be finite numbers")
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.source_names)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (*lattice(self.n_sources).labels_for(self.source_names), RESIDUAL)
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(self.labels, self.weights, strict=True))
+
+    def tensor(self, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+        return torch.tensor(self.weights, dtype=dtype, device=device)
+
+    def describe(self) -> str:
+        """The non-zero terms in words-friendly form, largest first."""
+        terms = sorted(self.as_dict().items(), key=lambda kv: -abs(kv[1]))
+        return " ".join(f"{w:+.3f}*{label}" for label, w in terms if w != 0) or "0"
+
+    @classmethod
+    def from_vector(
+        cls, values: Sequence[float], source_names: Sequence[str], name: str = "custom"
+    ) -> Goal:
+        return cls(tuple(float(v) for v in values), tuple(source_names), name)
+
+    @classmethod
+    def from_dict(
+        cls, terms: Mapping[str, float], source_names: Sequence[str], name: str = "custom"
+    ) -> Goal:
+        """Build from ``{"{F}{C}": 1.0, "H_res": 0.1}``; labels may use names or numbers."""
+        names = tuple(source_names)
+        lat = lattice(len(names))
+        positions = {label: k for k, label in enumerate(lat.labels_for(names))}
+        positions.update({label: k for k, label in enumerate(lat.labels)})
+        positions[RESIDUAL] = len(lat)
+        weights = [0.0] * (len(lat) + 1)
+        for label, value in terms.items():
+            key = _normalise_label(str(label))
+            if key not in positions:
+                known = ", ".join((*lat.labels_for(names), RESIDUAL))
+                raise ValueError(
+                    f"unknown atom label {label!r} for sources {names}; use one of {known}"
+                )
+            weights[positions[key]] = float(value)
+        return cls(tuple(weights), names, name)
+
+    @classmethod
+    def named(cls, name: str, source_names: Sequence[str] | None = None) -> Goal:
+        key = _ALIASES.get(name.lower(), name.lower())
+        if key not in NAMED_GOALS:
+            raise ValueError(f"unknown goal {name!r}; known goals: {', '.join(NAMED_GOALS)}")
+        spec, default_names = NAMED_GOALS[key]
+        names = tuple(source_names) if source_names is not None else default_names
+        if len(names) != len(default_names):
+            raise ValueError(f"goal {name!r} is for {len(default_names)} sources, not {len(names)}")
+        if isinstance(spec, Mapping):
+            relabel = dict(zip(default_names, names, strict=True))
+            renamed = {
+                re.sub(r"[A-Z]", lambda m: relabel.get(m.group(0), m.group(0)), k): v
+                for k, v in spec.items()
+            }
+            return cls.from_dict(renamed, names, key)
+        return cls.from_vector(spec, names, key)
+
+    @classmethod
+    def from_file(cls, path: str | Path, source_names: Sequence[str]) -> Goal:
+        """JSON list (a vector) or object (label -> weight), or whitespace/comma separated text."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"goal file {path} does not exist")
+        text = path.read_text()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            try:
+                data = [float(v) for v in re.split(r"[\s,]+", text.strip()) if v]
+            except ValueError as exc:
+                raise ValueError(
+                    f"goal file {path}: expected a JSON list/object or numbers ({exc})"
+                ) from exc
+        if isinstance(data, Mapping):
+            if "weights" in data:
+                data = data["weights"]
+            else:
+                return cls.from_dict(data, source_names, path.stem)
+        if not isinstance(data, list):
+            raise ValueError(f"goal file {path}: expected a list of weights or a label->weight map")
+        return cls.from_vector(data, source_names, path.stem)
+
+    @classmethod
+    def resolve(
+        cls, spec: str | Sequence[float] | Mapping[str, float] | Goal, source_names: Sequence[str]
+    ) -> Goal:
+        """A goal from a name, a file path, a vector or a dict."""
+        if isinstance(spec, Goal):
+            if spec.n_sources != len(source_names):
+                raise ValueError(
+                    f"goal {spec.name!r} is for {spec.n_sources} sources, the layer has "
+                    f"{len(source_names)}"
+                )
+            return spec
+        if isinstance(spec, str):
+            if Path(spec).is_file():
+                return cls.from_file(spec, source_names)
+            return cls.named(spec, source_names)
+        if isinstance(spec, Mapping):
+            return cls.from_dict(spec, source_names)
+        return cls.from_vector(spec, source_names)
+
+
+__all__ = ["NAMED_GOALS", "RESIDUAL", "Goal"]

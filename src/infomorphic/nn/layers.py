@@ -1,0 +1,193 @@
+"""InfomorphicLayer: a layer of neurons that each maximise their own PID goal.
+
+The layer aggregates each input class (F feedforward, C context, L lateral) into one number per
+neuron with its own linear map, turns them into a firing probability, and knows how to score its
+neurons' goals. It never lets a gradient leave a neuron: inputs are detached and each neuron's
+goal depends only on its own firing probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from infomorphic.nn import functional as F_
+from infomorphic.nn.goals import Goal
+
+ACTIVATIONS = ("modulated", "linear", "bivariate", "output", "step")
+
+
+@dataclass
+class LayerState:
+    """One pass of a layer: aggregated sources, firing probability and emitted output."""
+
+    sources: dict[str, torch.Tensor]
+    theta: torch.Tensor
+    output: torch.Tensor
+
+
+def lateral_mask(
+    n_neurons: int, max_inputs: int | None, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """0/1 (N, N) mask, row = receiving neuron: all-to-all without self-connections, or at most
+    ``max_inputs`` inputs per neuron drawn at random without replacement."""
+    if max_inputs is None or max_inputs >= n_neurons - 1:
+        return 1.0 - torch.eye(n_neurons)
+    if max_inputs < 1:
+        raise ValueError(f"max lateral inputs must be >= 1, got {max_inputs}")
+    scores = torch.rand(n_neurons, n_neurons, generator=generator)
+    scores.fill_diagonal_(-1.0)  # never chosen
+    chosen = scores.topk(max_inputs, dim=1).indices
+    return torch.zeros(n_neurons, n_neurons).scatter_(1, chosen, 1.0)
+
+
+class InfomorphicLayer(nn.Module):
+    """Neurons with sources among F, C, L, an activation, binning and a goal.
+
+    ``sources``: "FCL" (trivariate) or two of them ("FC", "FL"). ``context``: "dense" (a learned
+    map from the context vector) or "one-to-one" (neuron j sees context j with weight 1, as the
+    output layer's label bit). ``lateral``: None for all-to-all or an int for sparse lateral
+    input. ``binning``: "fixed" (on ``bin_range``) or "adaptive" (per neuron and batch).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_neurons: int,
+        *,
+        sources: str = "FCL",
+        context_features: int = 0,
+        context: str = "dense",
+        lateral: int | None = None,
+        activation: str = "modulated",
+        binning: str = "fixed",
+        bin_range: tuple[float, float] = F_.HIDDEN_RANGE,
+        n_bins: int = F_.N_BINS,
+        stochastic: bool = True,
+        goal: str | Sequence[float] | dict | Goal | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        sources = sources.upper()
+        if sources not in ("FCL", "FC", "FL"):
+            raise ValueError(f"sources must be 'FCL', 'FC' or 'FL', got {sources!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        if binning not in ("fixed", "adaptive"):
+            raise ValueError(f"binning must be 'fixed' or 'adaptive', got {binning!r}")
+        if context not in ("dense", "one-to-one"):
+            raise ValueError(f"context must be 'dense' or 'one-to-one', got {context!r}")
+        if activation == "modulated" and sources != "FCL":
+            raise ValueError("the modulated activation needs sources 'FCL'")
+        if activation == "bivariate" and len(sources) != 2:
+            raise ValueError("the bivariate activation needs two sources")
+        self.sources = sources
+        self.n_neurons = n_neurons
+        self.in_features = in_features
+        self.activation = activation
+        self.binning = binning
+        self.bin_range = bin_range
+        self.n_bins = n_bins
+        self.stochastic = stochastic
+        self.context_mode = context
+
+        self.feedforward = nn.Linear(in_features, n_neurons)
+        self.context_map: nn.Linear | None = None
+        if "C" in sources and context == "dense":
+            if context_features < 1:
+                raise ValueError("a dense context needs context_features >= 1")
+            self.context_map = nn.Linear(context_features, n_neurons)
+        if "C" in sources and context == "one-to-one" and context_features not in (0, n_neurons):
+            raise ValueError("one-to-one context needs context_features == n_neurons")
+        self.lateral_map: nn.Linear | None = None
+        if "L" in sources:
+            self.lateral_map = nn.Linear(n_neurons, n_neurons)
+            self.register_buffer("lateral_mask", lateral_mask(n_neurons, lateral, generator))
+        self.goal = Goal.resolve(goal, tuple(sources)) if goal is not None else None
+        if self.goal is not None:
+            self.register_buffer("goal_weights", self.goal.tensor(), persistent=False)
+
+    @property
+    def has_lateral(self) -> bool:
+        return self.lateral_map is not None
+
+    def aggregate(
+        self, x: torch.Tensor, context: torch.Tensor | None, lateral: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
+        """F, C, L per neuron (B, N); missing context or lateral state means zero input."""
+        batch = x.shape[0]
+        out = {"F": self.feedforward(x.detach())}
+        zeros = None
+        if "C" in self.sources:
+            if context is None:
+                zeros = x.new_zeros(batch, self.n_neurons)
+                out["C"] = zeros
+            elif self.context_map is not None:
+                out["C"] = self.context_map(context.detach())
+            else:
+                out["C"] = context.detach().to(x.dtype)
+        if self.lateral_map is not None:
+            if lateral is None:
+                # The reference's pass 1 sees an all-zero state, i.e. only the lateral bias.
+                out["L"] = self.lateral_map.bias.expand(batch, -1)
+            else:
+                weight = self.lateral_map.weight * self.lateral_mask
+                out["L"] = nn.functional.linear(lateral.detach(), weight, self.lateral_map.bias)
+        return out
+
+    def activate(self, agg: dict[str, torch.Tensor]) -> torch.Tensor:
+        f = agg["F"]
+        if self.activation == "modulated":
+            return F_.modulated_activation(f, agg["C"], agg["L"])
+        if self.activation == "linear":
+            zero = torch.zeros_like(f)
+            return F_.linear_activation(f, agg.get("C", zero), agg.get("L", zero))
+        if self.activation == "bivariate":
+            return F_.bivariate_activation(f, agg[self.sources[1]])
+        return f  # "output" and "step": the feedforward drive alone
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        lateral: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> LayerState:
+        agg = self.aggregate(x, context, lateral)
+        drive = self.activate(agg)
+        if self.activation == "step":
+            out = (drive > 0).to(drive.dtype)
+            return LayerState(agg, out, out)
+        theta = torch.sigmoid(drive)
+        output = F_.sample_spikes(theta.detach(), generator) if self.stochastic else theta
+        return LayerState(agg, theta, output)
+
+    def bins(self, state: LayerState) -> torch.Tensor:
+        """(n_sources, B, N) bin indices of the state's sources (constants)."""
+        with torch.no_grad():
+            stacked = torch.stack([state.sources[name] for name in self.sources])
+            if self.binning == "fixed":
+                low, high = self.bin_range
+                return F_.bin_fixed(stacked, low, high, self.n_bins)
+            return torch.stack([F_.bin_adaptive(s, self.n_bins) for s in stacked])
+
+    def local_goals(self, state: LayerState) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-neuron goal values (N,) and decomposition (N, n_atoms + 1) of one batch."""
+        if self.goal is None:
+            raise RuntimeError("this layer has no goal; pass goal=... to train it")
+        theta = state.theta
+        weights = self.goal_weights.to(theta.dtype)
+        return F_.local_goals(self.bins(state), theta, weights, self.n_bins)
+
+    def extra_repr(self) -> str:
+        goal = self.goal.name if self.goal is not None else None
+        return (
+            f"sources={self.sources}, activation={self.activation}, binning={self.binning}, "
+            f"stochastic={self.stochastic}, goal={goal}"
+        )
+
+
+__all__ = ["ACTIVATIONS", "InfomorphicLayer", "LayerState", "lateral_mask"]

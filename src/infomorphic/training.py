@@ -1,0 +1,415 @@
+"""Training and evaluation of infomorphic networks (and the backprop baseline), with run folders.
+
+A run folder holds everything needed to inspect or continue a run: ``config.json`` (resolved
+configuration, goal vectors and the data actually read), ``history.csv`` (one row per epoch),
+``atoms.npz`` (each neuron's mean atoms per epoch), ``checkpoint.pt`` (for ``resume``) and, at
+the end, ``summary.json``. Every file is written atomically, once per epoch, so an interrupted
+run loses at most the epoch in progress.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from infomorphic.data import Splits, iterate_batches, load_dataset, prepare_splits
+from infomorphic.networks import MODELS, InfomorphicNetwork, build_model
+from infomorphic.nn.functional import self_cosine_distance
+
+# SPEC.md section 4 (paper Table 1).
+HIDDEN_OPTIM = {"lr": 0.002, "weight_decay": 0.00035}
+OUTPUT_OPTIM = {"lr": 0.003, "weight_decay": 0.00015}
+BACKPROP_OPTIM = {"lr": 0.001, "weight_decay": 0.0}
+
+
+@dataclass
+class TrainConfig:
+    """What a training run does; saved as the run's ``config.json``."""
+
+    dataset: str = "mnist-sample"
+    data_dir: str | None = None
+    model: str = "setup1"
+    hidden: list[int] = field(default_factory=lambda: [100])
+    goal: str | list[float] | dict = "optimized"
+    activation: str | None = None
+    epochs: int = 100
+    seed: int = 0
+    device: str = "cpu"
+    batch_size: int = 1024
+    val_fraction: float = 0.2
+    eval_batch_size: int = 4096
+
+    def validate(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODELS)}")
+        if self.epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {self.epochs}")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2, got {self.batch_size}")
+        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for but no CUDA device is available")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never a partial one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def _save_torch(path: Path, obj) -> None:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+@torch.no_grad()
+def output_scores(
+    model: nn.Module, x: torch.Tensor, batch_size: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Evaluation-mode outputs in batches: theta (infomorphic) or logits (backprop)."""
+    parts = []
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size]
+        if isinstance(model, InfomorphicNetwork):
+            parts.append(model.output_probabilities(xb, generator))
+        else:
+            parts.append(model(xb))
+    return torch.cat(parts)
+
+
+def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((scores.argmax(dim=1) == labels).float().mean()) if len(labels) else float("nan")
+
+
+def evaluate(model: nn.Module, splits: Splits, batch_size: int, seed: int) -> dict[str, float]:
+    """Train/val/test accuracy; an infomorphic model first fixes its output polarity on the
+    training data (context zero, as at test time)."""
+    device = next(model.buffers(), next(model.parameters())).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    results = {}
+    train_scores = output_scores(model, splits.x_train, batch_size, generator)
+    if isinstance(model, InfomorphicNetwork):
+        model.fit_polarity(train_scores, splits.y_train)
+        train_scores = model.scores(train_scores)
+    results["train_accuracy"] = accuracy(train_scores, splits.y_train)
+    for name in ("val", "test"):
+        x, y = getattr(splits, f"x_{name}"), getattr(splits, f"y_{name}")
+        scores = output_scores(model, x, batch_size, generator)
+        if isinstance(model, InfomorphicNetwork):
+            scores = model.scores(scores)
+        results[f"{name}_accuracy"] = accuracy(scores, y)
+    return results
+
+
+def layer_names(model: InfomorphicNetwork) -> list[str]:
+    names = [f"hidden{k + 1}" for k, layer in enumerate(model.hidden) if layer.goal is not None]
+    return [*names, "output"]
+
+
+class Trainer:
+    """Runs epochs of local learning (or backprop) and keeps the run folder up to date."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        out_dir: str | Path,
+        splits: Splits | None = None,
+        progress: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        config.validate()
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.progress = progress
+        self.log = log or (lambda _msg: None)
+        self.device = torch.device(config.device)
+        if splits is None:
+            raw = load_dataset(config.dataset, data_dir=config.data_dir)
+            splits = prepare_splits(raw, config.val_fraction, config.seed)
+        self.splits = splits.to(self.device) if hasattr(splits, "to") else splits
+        torch.manual_seed(config.seed)
+        init = torch.Generator().manual_seed(config.seed)
+        self.model = build_model(
+            config.model,
+            splits.n_features,
+            splits.n_classes,
+            config.hidden,
+            config.goal,
+            config.activation,
+            generator=init,
+        ).to(self.device)
+        self.infomorphic = isinstance(self.model, InfomorphicNetwork)
+        self.optimizers = self._optimizers()
+        self.batch_generator = torch.Generator().manual_seed(config.seed + 1)
+        self.sample_generator = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.epoch = 0
+        self.history: list[dict[str, float]] = []
+        self.neuron_atoms: dict[str, list[np.ndarray]] = {}
+        self.cosine: dict[str, list[np.ndarray]] = {}
+        self.previous_weights = self._feedforward_weights()
+        self.seconds = 0.0
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _optimizers(self) -> list[torch.optim.Optimizer]:
+        if not self.infomorphic:
+            return [torch.optim.Adam(self.model.parameters(), **BACKPROP_OPTIM)]
+        model: InfomorphicNetwork = self.model
+        optimizers = []
+        for layer in model.trainable_layers():
+            settings = OUTPUT_OPTIM if layer is model.output else HIDDEN_OPTIM
+            params = [p for p in layer.parameters() if p.requires_grad]
+            optimizers.append(torch.optim.Adam(params, **settings))
+        return optimizers
+
+    def _feedforward_weights(self) -> dict[str, torch.Tensor]:
+        if not self.infomorphic:
+            return {}
+        return {
+            f"hidden{k + 1}": layer.feedforward.weight.detach().clone()
+            for k, layer in enumerate(self.model.hidden)
+        }
+
+    def resolved_config(self) -> dict:
+        cfg = asdict(self.config)
+        cfg["data_source"] = self.splits.source
+        cfg["n_train"], cfg["n_val"], cfg["n_test"] = (
+            len(self.splits.y_train),
+            len(self.splits.y_val),
+            len(self.splits.y_test),
+        )
+        cfg["standardisation"] = {"mean": float(self.splits.mean), "std": float(self.splits.std)}
+        if self.infomorphic:
+            model: InfomorphicNetwork = self.model
+            cfg["network"] = model.config.to_dict()
+            cfg["goals"] = {
+                name: layer.goal.as_dict()
+                for name, layer in zip(layer_names(model), model.trainable_layers(), strict=True)
+            }
+            cfg["optimizers"] = {"hidden": HIDDEN_OPTIM, "output": OUTPUT_OPTIM}
+        else:
+            cfg["optimizers"] = {"backprop": BACKPROP_OPTIM}
+        return cfg
+
+    # -- one epoch --------------------------------------------------------------------------
+    def _train_epoch(self) -> dict[str, np.ndarray]:
+        """One pass over the training data; returns per-layer mean decompositions (N, A+1)."""
+        self.model.train()
+        sums: dict[str, torch.Tensor] = {}
+        batches = 0
+        for xb, yb in iterate_batches(
+            self.splits.x_train, self.splits.y_train, self.config.batch_size,
+            shuffle=True, generator=self.batch_generator,
+        ):  # fmt: skip
+            if len(yb) < 2:
+                continue
+            for opt in self.optimizers:
+                opt.zero_grad(set_to_none=True)
+            if self.infomorphic:
+                onehot = nn.functional.one_hot(yb, self.splits.n_classes).to(xb.dtype)
+                states = self.model.run(xb, onehot, self.sample_generator)
+                results = self.model.layer_goals(states)
+                loss = -sum(goals.sum() for goals, _ in results)
+                for name, (_, decomposition) in zip(layer_names(self.model), results, strict=True):
+                    d = decomposition.detach()
+                    sums[name] = sums[name] + d if name in sums else d.clone()
+            else:
+                loss = nn.functional.cross_entropy(self.model(xb), yb)
+            loss.backward()
+            for opt in self.optimizers:
+                opt.step()
+            batches += 1
+        return {name: (s / max(batches, 1)).cpu().numpy() for name, s in sums.items()}
+
+    def _record(self, means: dict[str, np.ndarray], metrics: dict[str, float]) -> None:
+        row: dict[str, float] = {"epoch": self.epoch, **metrics, "seconds": self.seconds}
+        if self.infomorphic:
+            model: InfomorphicNetwork = self.model
+            for name, layer in zip(layer_names(model), model.trainable_layers(), strict=True):
+                decomposition = means[name]
+                self.neuron_atoms.setdefault(name, []).append(decomposition.astype(np.float32))
+                row[f"{name}_goal"] = float(decomposition.mean(0) @ np.array(layer.goal.weights))
+                for label, value in zip(layer.goal.labels, decomposition.mean(0), strict=True):
+                    row[f"{name}_{label}"] = float(value)
+            current = self._feedforward_weights()
+            for name, weights in current.items():
+                distance = self_cosine_distance(self.previous_weights[name], weights)
+                self.cosine.setdefault(name, []).append(distance.cpu().numpy())
+                row[f"{name}_self_cosine_median"] = float(distance.median())
+            self.previous_weights = current
+        self.history.append(row)
+
+    # -- persistence ------------------------------------------------------------------------
+    def _write_outputs(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
+        )
+        if self.history:
+            columns = list(self.history[0])
+            for row in self.history[1:]:
+                columns += [c for c in row if c not in columns]
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(self.history)
+            atomic_write_text(self.out_dir / "history.csv", text.getvalue())
+        if self.neuron_atoms:
+            arrays = {f"{k}_atoms": np.stack(v) for k, v in self.neuron_atoms.items()}
+            arrays.update({f"{k}_self_cosine": np.stack(v) for k, v in self.cosine.items()})
+            model: InfomorphicNetwork = self.model
+            for name, layer in zip(layer_names(model), model.trainable_layers(), strict=True):
+                arrays[f"{name}_labels"] = np.array(layer.goal.labels)
+            _save_npz(self.out_dir / "atoms.npz", arrays)
+        _save_torch(
+            self.out_dir / "checkpoint.pt",
+            {
+                "config": asdict(self.config),
+                "epoch": self.epoch,
+                "seconds": self.seconds,
+                "model": self.model.state_dict(),
+                "optimizers": [opt.state_dict() for opt in self.optimizers],
+                "batch_generator": self.batch_generator.get_state(),
+                "sample_generator": self.sample_generator.get_state(),
+                "history": self.history,
+                "neuron_atoms": self.neuron_atoms,
+                "cosine": self.cosine,
+                "previous_weights": self.previous_weights,
+            },
+        )
+
+    def load_checkpoint(self) -> None:
+        """Continue from ``checkpoint.pt`` in the run folder (same configuration required)."""
+        path = self.out_dir / "checkpoint.pt"
+        if not path.is_file():
+            raise FileNotFoundError(f"no checkpoint to resume from at {path}")
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        saved = dict(state["config"])
+        mine = asdict(self.config)
+        differing = [k for k in mine if k != "epochs" and saved.get(k) != mine[k]]
+        if differing:
+            details = ", ".join(f"{k}: run {saved.get(k)!r} vs now {mine[k]!r}" for k in differing)
+            raise ValueError(f"cannot resume: the configuration differs ({details})")
+        self.model.load_state_dict(state["model"])
+        for opt, opt_state in zip(self.optimizers, state["optimizers"], strict=True):
+            opt.load_state_dict(opt_state)
+        self.batch_generator.set_state(state["batch_generator"])
+        self.sample_generator.set_state(state["sample_generator"])
+        self.epoch = state["epoch"]
+        self.seconds = state["seconds"]
+        self.history = state["history"]
+        self.neuron_atoms = state["neuron_atoms"]
+        self.cosine = state["cosine"]
+        self.previous_weights = state["previous_weights"]
+
+    # -- the loop ---------------------------------------------------------------------------
+    def summary(self) -> dict:
+        last = self.history[-1] if self.history else {}
+        return {
+            "test_accuracy": last.get("test_accuracy"),
+            "val_accuracy": last.get("val_accuracy"),
+            "train_accuracy": last.get("train_accuracy"),
+            "epochs": self.epoch,
+            "seconds": self.seconds,
+            "dataset": self.config.dataset,
+            "data_source": self.splits.source,
+            "model": self.config.model,
+            "hidden": list(self.config.hidden),
+            "goal": self.config.goal,
+            "activation": self.config.activation,
+            "seed": self.config.seed,
+            "device": self.config.device,
+        }
+
+    def fit(self) -> dict:
+        total = self.config.epochs
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, initial=self.epoch, unit="epoch", desc=self.config.model)
+        while self.epoch < total:
+            start = time.perf_counter()
+            means = self._train_epoch()
+            self.epoch += 1
+            metrics = evaluate(
+                self.model, self.splits, self.config.eval_batch_size,
+                seed=self.config.seed * 100_003 + self.epoch,
+            )  # fmt: skip
+            self.seconds += time.perf_counter() - start
+            self._record(means, metrics)
+            self._write_outputs()
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(
+                    train=f"{metrics['train_accuracy']:.3f}",
+                    val=f"{metrics['val_accuracy']:.3f}",
+                    test=f"{metrics['test_accuracy']:.3f}",
+                )
+        if bar is not None:
+            bar.close()
+        if not self.history:  # zero epochs: still evaluate the untrained model
+            self._record({}, evaluate(self.model, self.splits, self.config.eval_batch_size, 0))
+        self._write_outputs()
+        summary = self.summary()
+        atomic_write_text(self.out_dir / "summary.json", json.dumps(summary, indent=2))
+        return summary
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    resume: bool = False,
+    splits: Splits | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train one model and return its summary (also written to ``out_dir/summary.json``)."""
+    trainer = Trainer(config, out_dir, splits=splits, progress=progress)
+    if resume:
+        trainer.load_checkpoint()
+    return trainer.fit()
+
+
+__all__ = [
+    "BACKPROP_OPTIM",
+    "HIDDEN_OPTIM",
+    "OUTPUT_OPTIM",
+    "TrainConfig",
+    "Trainer",
+    "accuracy",
+    "atomic_write_bytes",
+    "evaluate",
+    "train",
+]

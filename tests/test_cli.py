@@ -1,0 +1,291 @@
+"""The ``infomorphic`` command line and the CSV reader behind ``infomorphic pid``."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from infomorphic.cli import build_parser, main
+from infomorphic.pid.table import pmf_from_table
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# XOR with uniform inputs, by hand: {F}{C} = log2(2/3), {F} = {C} = log2(3/2),
+# {FC} = I(T:F,C) - {F} - {C} - {F}{C} = 1 - log2(3/2) = 2 - log2(3).
+XOR_ATOMS = {
+    "{F}": math.log2(3 / 2),
+    "{C}": math.log2(3 / 2),
+    "{F}{C}": math.log2(2 / 3),
+    "{FC}": 2 - math.log2(3),
+}
+XOR_CSV = "F,C,T,p\n0,0,0,0.25\n0,1,1,0.25\n1,0,1,0.25\n1,1,0,0.25\n"
+AND_P_CSV = "a,b,out,p\n0,0,0,0.25\n0,1,0,0.25\n1,0,0,0.25\n1,1,1,0.25\n"
+AND_COUNT_CSV = "a,b,out,count\n0,0,0,1\n0,1,0,1\n1,0,0,1\n1,1,1,1\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "table.csv") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def run_json(capsys, *argv: str) -> dict:
+    assert main(["pid", *argv, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return json.loads(captured.out)
+
+
+def test_xor_table(tmp_path, capsys):
+    assert main(["pid", write(tmp_path, XOR_CSV)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("{F}{C} "))
+    assert row.split()[-1] == "-0.584963"
+    assert f"{math.log2(2 / 3):.6f}" == "-0.584963"
+    for label in XOR_ATOMS:
+        assert label in out
+
+
+def test_xor_json_matches_hand_values(tmp_path, capsys):
+    out = run_json(capsys, write(tmp_path, XOR_CSV))
+    assert out["sources"] == ["F", "C"]
+    assert out["target"] == "T"
+    assert out["atoms"].keys() == XOR_ATOMS.keys()
+    for label, value in XOR_ATOMS.items():
+        assert out["atoms"][label] == pytest.approx(value, abs=1e-12)
+    assert out["mutual_information"] == pytest.approx(1.0)
+    assert out["target_entropy"] == pytest.approx(1.0)
+    assert out["residual_entropy"] == pytest.approx(0.0, abs=1e-12)
+    assert "pointwise" not in out
+
+
+def test_counts_are_normalised(tmp_path, capsys):
+    from_p = run_json(capsys, write(tmp_path, AND_P_CSV, "p.csv"))
+    from_counts = run_json(capsys, write(tmp_path, AND_COUNT_CSV, "counts.csv"))
+    assert from_counts["sources"] == from_p["sources"] == ["a", "b"]
+    assert from_counts["target"] == "out"
+    for key in ("atoms", "redundancies"):
+        assert from_counts[key].keys() == from_p[key].keys()
+        for label, value in from_p[key].items():
+            assert from_counts[key][label] == pytest.approx(value, abs=1e-12)
+    # AND: H(T) = h(1/4).
+    h = -(0.25 * math.log2(0.25) + 0.75 * math.log2(0.75))
+    assert from_counts["mutual_information"] == pytest.approx(h)
+
+
+def test_repeated_rows_accumulate(tmp_path):
+    text = "a,b,out,count\n0,0,0,1\n0,1,0,1\n1,0,0,1\n1,1,1,0.5\n1,1,1,0.5\n"
+    p, *_ = pmf_from_table(write(tmp_path, text))
+    expected, *_ = pmf_from_table(write(tmp_path, AND_COUNT_CSV, "and.csv"))
+    np.testing.assert_allclose(p, expected)
+
+
+def test_target_in_middle_column(tmp_path, capsys):
+    # XOR with the target t between the sources; weights as unnormalised counts.
+    text = "a,t,b,count\n0,0,0,3\n0,1,1,3\n1,1,0,3\n1,0,1,3\n"
+    path = write(tmp_path, text)
+    out = run_json(capsys, path, "--target", "t")
+    assert out["sources"] == ["a", "b"]
+    assert out["target"] == "t"
+    expected = {
+        label.replace("F", "a").replace("C", "b"): value for label, value in XOR_ATOMS.items()
+    }
+    assert list(out["atoms"]) == list(expected)
+    for label, value in expected.items():
+        assert out["atoms"][label] == pytest.approx(value, abs=1e-12)
+
+    # Without --target the last value column (b) is the target.
+    default = run_json(capsys, path)
+    assert default["sources"] == ["a", "t"]
+    assert default["target"] == "b"
+    assert "{a}{t}" in default["atoms"]
+
+
+def test_weight_column_option(tmp_path, capsys):
+    text = "F,C,T,n\n0,0,0,1\n0,1,1,1\n1,0,1,1\n1,1,0,1\n"
+    out = run_json(capsys, write(tmp_path, text), "--weight-column", "n")
+    assert out["atoms"]["{F}{C}"] == pytest.approx(XOR_ATOMS["{F}{C}"])
+
+
+def test_three_sources(tmp_path, capsys):
+    # T = X xor Y xor Z: only the three sources together tell anything about T.
+    rows = [f"{x},{y},{z},{x ^ y ^ z},1" for x in range(2) for y in range(2) for z in range(2)]
+    path = write(tmp_path, "X,Y,Z,T,count\n" + "\n".join(rows) + "\n")
+    out = run_json(capsys, path)
+    assert out["sources"] == ["X", "Y", "Z"]
+    assert len(out["atoms"]) == 18
+    assert "{XYZ}" in out["atoms"] and "{X}{Y}{Z}" in out["atoms"]
+    assert sum(out["atoms"].values()) == pytest.approx(out["mutual_information"])
+    assert out["mutual_information"] == pytest.approx(1.0)
+
+    assert main(["pid", path]) == 0
+    table = capsys.readouterr().out
+    assert "I_sx PID of 3 sources" in table
+    assert "{XY}{XZ}{YZ}" in table
+
+
+def test_long_names_and_string_values(tmp_path, capsys):
+    text = "left,right,out,count\nno,no,off,1\nno,yes,on,1\nyes,no,on,1\nyes,yes,off,1\n"
+    out = run_json(capsys, write(tmp_path, text))
+    assert out["atoms"]["{left}{right}"] == pytest.approx(XOR_ATOMS["{F}{C}"])
+    assert out["alphabets"]["out"] == ["off", "on"]
+
+
+def test_pointwise_text(tmp_path, capsys):
+    assert main(["pid", write(tmp_path, XOR_CSV), "--pointwise"]) == 0
+    out = capsys.readouterr().out
+    assert "Local atoms of each realisation" in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.split()[:4] == ["F", "C", "T", "p"])
+    assert header.split()[4:] == list(XOR_ATOMS)
+    realisations = [line.split() for line in lines[lines.index(header) + 2 :]]
+    realisations = [cells for cells in realisations if len(cells) == 8]
+    assert [cells[:3] for cells in realisations] == [
+        ["0", "0", "0"],
+        ["0", "1", "1"],
+        ["1", "0", "1"],
+        ["1", "1", "0"],
+    ]
+    for cells in realisations:
+        assert cells[6] == "-0.584963"
+
+
+def test_pointwise_json(tmp_path, capsys):
+    out = run_json(capsys, write(tmp_path, AND_COUNT_CSV), "--pointwise")
+    records = out["pointwise"]
+    assert [r["values"] for r in records] == [
+        {"a": a, "b": b, "out": t}
+        for a, b, t in [("0", "0", "0"), ("0", "1", "0"), ("1", "0", "0"), ("1", "1", "1")]
+    ]
+    assert sum(r["p"] for r in records) == pytest.approx(1.0)
+    for label, atom in out["atoms"].items():
+        local = sum(r["p"] * r["atoms"][label] for r in records)
+        assert local == pytest.approx(atom, abs=1e-12)
+        for r in records:
+            assert r["atoms"][label] == pytest.approx(
+                r["atoms_plus"][label] - r["atoms_minus"][label], abs=1e-12
+            )
+
+
+def test_natural_order_of_values(tmp_path):
+    text = "x,y,t,count\n10,b,1,1\n2,a,0,1\n1,B,1,1\n-1.5,c,0,1\n"
+    p, sources, target, alphabets = pmf_from_table(write(tmp_path, text))
+    assert sources == ["x", "y"] and target == "t"
+    assert alphabets == {
+        "x": ["-1.5", "1", "2", "10"],
+        "y": ["B", "a", "b", "c"],
+        "t": ["0", "1"],
+    }
+    assert p.shape == (4, 4, 2)
+    assert p[3, 2, 1] == pytest.approx(0.25)  # x=10, y=b, t=1
+
+
+def test_tolerates_spaces_blank_lines_and_bom(tmp_path):
+    text = "\ufeffF, C, T, p\n\n0, 0, 0, 0.25\n0, 1, 1, 0.25\n1, 0, 1, 0.25\n1, 1, 0, 0.25\n\n"
+    p, sources, target, _ = pmf_from_table(write(tmp_path, text))
+    assert sources == ["F", "C"] and target == "T"
+    assert p.sum() == pytest.approx(1.0)
+
+
+BAD_TABLES = {
+    "no header (empty file)": ("", "empty"),
+    "no header (data row first)": ("0,0,0,0.25\n0,1,1,0.75\n", "line 1"),
+    "no weight column": ("F,C,T\n0,0,0\n", "'count'"),
+    "both p and count": ("F,C,T,p,count\n0,0,0,1,1\n", "both"),
+    "negative weight": ("F,C,T,count\n0,0,0,1\n0,1,1,-1\n", "line 3"),
+    "non-numeric weight": ("F,C,T,count\n0,0,0,one\n", "line 2"),
+    "NaN weight": ("F,C,T,count\n0,0,0,1\n0,1,1,nan\n", "NaN"),
+    "one source": ("C,T,p\n0,0,0.5\n1,1,0.5\n", "2 to 4 sources"),
+    "five sources": ("A,B,C,D,E,T,p\n0,0,0,0,0,0,1\n", "2 to 4 sources"),
+    "ragged row": ("F,C,T,p\n0,0,0,0.5\n0,1,1\n", "line 3"),
+    "empty table": ("F,C,T,p\n", "no data rows"),
+    "p does not sum to 1": ("F,C,T,p\n0,0,0,0.5\n0,1,1,0.4\n", "sums to 0.9"),
+    "duplicate column": ("F,F,T,p\n0,0,0,1\n", "duplicate"),
+    "empty value": ("F,C,T,p\n0,,0,1\n", "line 2"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TABLES))
+def test_bad_tables_exit_2_with_message(tmp_path, capsys, case):
+    text, fragment = BAD_TABLES[case]
+    path = write(tmp_path, text)
+    assert main(["pid", path]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("infomorphic: error: ")
+    assert path in captured.err
+    assert fragment in captured.err
+    assert "Traceback" not in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_p_not_summing_to_one_suggests_counts(tmp_path, capsys):
+    path = write(tmp_path, "F,C,T,p\n0,0,0,1\n0,1,1,1\n")
+    assert main(["pid", path]) == 2
+    err = capsys.readouterr().err
+    assert "'count'" in err and "normalise" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--target", "X"], "no target column named 'X'"),
+        (["--target", "p"], "weight column"),
+        (["--weight-column", "w"], "no weight column named 'w'"),
+    ],
+)
+def test_bad_options_exit_2(tmp_path, capsys, argv, fragment):
+    assert main(["pid", write(tmp_path, XOR_CSV), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("infomorphic: error: ") and fragment in err
+
+
+def test_missing_file(tmp_path, capsys):
+    missing = str(tmp_path / "missing.csv")
+    assert main(["pid", missing]) == 2
+    err = capsys.readouterr().err
+    assert err == f"infomorphic: error: no such file: {missing}\n"
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"infomorphic {version('infomorphic')}"
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    assert main(["pid"]) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_parser_lists_pid():
+    assert "pid" in build_parser().format_help()
+
+
+def test_python_m_infomorphic_on_example():
+    completed = subprocess.run(
+        [sys.executable, "-m", "infomorphic", "pid", "examples/xor.csv"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "{F}{C}" in completed.stdout
+    row = next(line for line in completed.stdout.splitlines() if line.startswith("{F}{C} "))
+    assert row.split()[-1] == "-0.584963"
+
+
+def test_example_files():
+    p, sources, target, _ = pmf_from_table(REPO_ROOT / "examples" / "and_counts.csv")
+    assert sources == ["a", "b"] and target == "out"
+    np.testing.assert_allclose(p[:, :, 1], [[0, 0], [0, 0.25]])
