@@ -192,7 +192,11 @@ class InfomorphicNetwork(nn.Module):
         below = x
         for k, layer in enumerate(self.hidden):
             lateral = first[k].output if (first and layer.has_lateral) else None
-            state = layer(below, context, lateral, generator)
+            reuse = None
+            if first and k == 0:  # same image, same weights: F (and a label context) repeat
+                keep = ("F",) if self.uses_feedback else ("F", "C")
+                reuse = {name: v for name, v in first[0].sources.items() if name in keep}
+            state = layer(below, context, lateral, generator, reuse)
             states.append(state)
             below = state.output
         output = self.output(below, labels_onehot)

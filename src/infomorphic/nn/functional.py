@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from infomorphic.pid.batched import isx_pid_batched
+from infomorphic.pid.batched import isx_pid_binary
 
 HIDDEN_RANGE = (-20.0, 20.0)
 N_BINS = 20
@@ -79,7 +79,7 @@ def local_goals(
 
     Returns (goals (N,), decomposition (N, n_atoms + 1)); gradients reach theta only.
     """
-    atoms, residual = isx_pid_batched(bins, binary_probs(theta), n_bins, check_inputs=False)
+    atoms, residual = isx_pid_binary(bins, theta, n_bins, check_inputs=False)
     decomposition = torch.cat([atoms, residual[:, None]], dim=1)
     return decomposition @ weights, decomposition
 

@@ -115,16 +115,24 @@ class InfomorphicLayer(nn.Module):
         return self.lateral_map is not None
 
     def aggregate(
-        self, x: torch.Tensor, context: torch.Tensor | None, lateral: torch.Tensor | None
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None,
+        lateral: torch.Tensor | None,
+        reuse: dict[str, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """F, C, L per neuron (B, N); missing context or lateral state means zero input."""
+        """F, C, L per neuron (B, N); missing context or lateral state means zero input.
+
+        ``reuse`` hands in sources already computed for the same input (the second pass of a
+        recurrent layer sees the same F and, with label context, the same C).
+        """
         batch = x.shape[0]
-        out = {"F": self.feedforward(x.detach())}
-        zeros = None
-        if "C" in self.sources:
+        out = dict(reuse) if reuse else {}
+        if "F" not in out:
+            out["F"] = self.feedforward(x.detach())
+        if "C" in self.sources and "C" not in out:
             if context is None:
-                zeros = x.new_zeros(batch, self.n_neurons)
-                out["C"] = zeros
+                out["C"] = x.new_zeros(batch, self.n_neurons)
             elif self.context_map is not None:
                 out["C"] = self.context_map(context.detach())
             else:
@@ -155,8 +163,9 @@ class InfomorphicLayer(nn.Module):
         context: torch.Tensor | None = None,
         lateral: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        reuse: dict[str, torch.Tensor] | None = None,
     ) -> LayerState:
-        agg = self.aggregate(x, context, lateral)
+        agg = self.aggregate(x, context, lateral, reuse)
         drive = self.activate(agg)
         if self.activation == "step":
             out = (drive > 0).to(drive.dtype)

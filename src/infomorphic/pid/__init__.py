@@ -5,7 +5,7 @@ PMF exactly (optionally pointwise), and ``isx_pid_batched`` is the many-neuron p
 that training uses. This package knows nothing of neurons.
 """
 
-from infomorphic.pid.batched import isx_pid_batched
+from infomorphic.pid.batched import isx_pid_batched, isx_pid_binary
 from infomorphic.pid.isx import PIDResult, PointwisePID, isx_pid
 from infomorphic.pid.lattice import Lattice, format_antichain, lattice
 
@@ -16,5 +16,6 @@ __all__ = [
     "format_antichain",
     "isx_pid",
     "isx_pid_batched",
+    "isx_pid_binary",
     "lattice",
 ]

@@ -102,6 +102,37 @@ def subset_group_index(
     return (compact + neuron[:, None] * batch).T, neurons * batch
 
 
+def group_structure(bins: torch.Tensor, n_bins: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The constant part of the estimator, computed once per batch (no gradient).
+
+    Returns ``index`` (S * B * N,): for every non-empty source subset (in ``lattice.subsets``
+    order) and sample, its slot in one flat buffer shared by all subsets, so a single
+    scatter-add and gather serve them all; ``union_count`` (n_antichains, B * N): the number
+    of samples in each sample's union event of each antichain; and the buffer ``size``.
+    """
+    n, batch, neurons = bins.shape
+    lat = lattice(n)
+    parts, offset = [], 0
+    for subset in lat.subsets:
+        index, size = subset_group_index(bins, subset, n_bins)
+        parts.append(index.reshape(-1) + offset)
+        offset += size
+    index = torch.cat(parts)
+    counts = torch.bincount(index, minlength=offset)[index].reshape(len(parts), -1)
+    coeff = _coefficients(n, torch.float64 if bins.device.type == "cpu" else torch.float32,
+                          str(bins.device))  # fmt: skip
+    union_count = coeff @ counts.to(coeff.dtype)  # exact small integers
+    return index, union_count, offset
+
+
+def _subset_masses(index: torch.Tensor, size: int, values: torch.Tensor) -> torch.Tensor:
+    """Sum of ``values`` (B*N, ...) over the samples that share each sample's slot, per subset."""
+    n_subsets = index.numel() // values.shape[0]
+    repeated = values.repeat(n_subsets, *([1] * (values.ndim - 1)))
+    buffer = values.new_zeros(size, *values.shape[1:]).index_add_(0, index, repeated)
+    return buffer[index].reshape(n_subsets, *values.shape)
+
+
 def isx_pid_batched(
     bins: torch.Tensor, probs: torch.Tensor, n_bins: int, check_inputs: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,35 +149,72 @@ def isx_pid_batched(
     k = probs.shape[-1]
     lat = lattice(n)
     dtype, device = probs.dtype, probs.device
-
-    flat_probs = probs.reshape(batch * neurons, k)
-    joint, counts = [], []
     with torch.no_grad():
-        indices = [subset_group_index(bins, s, n_bins) for s in lat.subsets]
-    for index, size in indices:
-        flat_index = index.reshape(-1)
-        mass = torch.zeros(size, k, dtype=dtype, device=device).index_add_(
-            0, flat_index, flat_probs
-        )
-        joint.append(mass[flat_index])
-        count = torch.bincount(flat_index, minlength=size).to(dtype)
-        counts.append(count[flat_index])
-    joint_masses = torch.stack(joint)  # (S, B*N, K)
-    source_counts = torch.stack(counts)  # (S, B*N)
+        index, union_count, size = group_structure(bins, n_bins)
+    flat_probs = probs.reshape(batch * neurons, k)
+    joint = _subset_masses(index, size, flat_probs)  # (S, B*N, K)
 
     coeff = _coefficients(n, dtype, str(device))
     tiny = torch.finfo(dtype).tiny
-    union_joint = torch.einsum("as,sik->aik", coeff, joint_masses)
-    union_count = coeff @ source_counts  # >= 1: every sample is in its own union events
-    log_ratio = torch.log2(union_joint.clamp_min(tiny)) - torch.log2(union_count)[..., None]
+    union_joint = torch.einsum("as,sik->aik", coeff, joint)
+    log_count = torch.log2(union_count.to(dtype))  # >= 1 sample: each is in its own events
+    log_ratio = torch.log2(union_joint.clamp_min(tiny)) - log_count[..., None]
     weighted = (log_ratio * flat_probs).reshape(len(lat), batch, neurons, k).sum(dim=(1, 3))
 
     p_target = probs.mean(dim=0)  # (N, K)
     target_entropy = -(p_target * torch.log2(p_target.clamp_min(tiny))).sum(dim=-1)
-    redundancies = target_entropy[None, :] + weighted / batch  # (n_antichains, N)
-    atoms = redundancies.T @ _mobius_t(n, dtype, str(device))
-    residual_entropy = target_entropy - redundancies[lat.top]
-    return atoms, residual_entropy
+    return _atoms(lat, target_entropy, weighted / batch, dtype, device)
 
 
-__all__ = ["check_batched_inputs", "isx_pid_batched", "subset_group_index"]
+def isx_pid_binary(
+    bins: torch.Tensor, theta: torch.Tensor, n_bins: int, check_inputs: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``isx_pid_batched`` for a binary target: ``theta`` (B, N) is each sample's probability
+    of the first target value (the neuron firing), i.e. probs = (theta, 1 - theta).
+
+    The mass of T = 1 is the sample count minus that of T = 0, so only one value per sample
+    is scattered: half the work of the general estimator, for the neurons' +-1 outputs.
+    """
+    if check_inputs:
+        check_batched_inputs(bins, torch.stack([theta, 1 - theta], dim=-1), n_bins)
+    n, batch, neurons = bins.shape
+    lat = lattice(n)
+    dtype, device = theta.dtype, theta.device
+    with torch.no_grad():
+        index, union_count, size = group_structure(bins, n_bins)
+    flat = theta.reshape(batch * neurons)
+    joint = _subset_masses(index, size, flat)  # (S, B*N)
+
+    coeff = _coefficients(n, dtype, str(device))
+    tiny = torch.finfo(dtype).tiny
+    count = union_count.to(dtype)
+    union_fire = coeff @ joint
+    union_silent = count - union_fire
+    terms = (
+        flat * torch.log2(union_fire.clamp_min(tiny))
+        + (1 - flat) * torch.log2(union_silent.clamp_min(tiny))
+        - torch.log2(count)
+    )
+    weighted = terms.reshape(len(lat), batch, neurons).sum(dim=1)
+
+    p_fire = theta.mean(dim=0)
+    target_entropy = -(
+        p_fire * torch.log2(p_fire.clamp_min(tiny))
+        + (1 - p_fire) * torch.log2((1 - p_fire).clamp_min(tiny))
+    )
+    return _atoms(lat, target_entropy, weighted / batch, dtype, device)
+
+
+def _atoms(lat, target_entropy, expected_log_ratio, dtype, device):
+    redundancies = target_entropy[None, :] + expected_log_ratio  # (n_antichains, N)
+    atoms = redundancies.T @ _mobius_t(lat.n, dtype, str(device))
+    return atoms, target_entropy - redundancies[lat.top]
+
+
+__all__ = [
+    "check_batched_inputs",
+    "group_structure",
+    "isx_pid_batched",
+    "isx_pid_binary",
+    "subset_group_index",
+]

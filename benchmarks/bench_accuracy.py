@@ -1,0 +1,126 @@
+"""Accuracy of the paper's MNIST models on real data: several models x seeds, as a table.
+
+Default workload (issue 3): ../shared/data/mnist-10k (8,000 training / 2,000 test real MNIST
+digits; 20% of the training part held out for validation), N = 100 hidden neurons, 100 epochs,
+seeds 0, 1, 2. Each run writes its own run folder under --out; a run that already finished is
+read back, and an interrupted one resumes from its checkpoint, so the script can be stopped and
+started again without losing anything.
+
+    python benchmarks/bench_accuracy.py                       # the full table
+    python benchmarks/bench_accuracy.py --epochs 5 --seeds 0  # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist-10k"
+
+# (row name, model, hidden goal)
+CONFIGS = [
+    ("setup 1, optimised goal", "setup1", "optimized"),
+    ("setup 1, heuristic goal", "setup1", "heuristic"),
+    ("context-only (bivariate), heuristic", "context-only", "context-heuristic"),
+    ("context-only (bivariate), optimised", "context-only", "context-optimized"),
+    ("lateral-only (bivariate), heuristic", "lateral-only", "lateral-heuristic"),
+    ("lateral-only (bivariate), optimised", "lateral-only", "lateral-optimized"),
+    ("random fixed hidden layer", "random-hidden", "optimized"),
+    ("backprop (cross-entropy)", "backprop", "optimized"),
+]
+
+
+def run_one(job: dict) -> dict:
+    """One training run in its own process (one thread, so two runs share two cores)."""
+    import torch
+
+    torch.set_num_threads(job["threads"])
+    from infomorphic.training import TrainConfig, train
+
+    out = Path(job["out"])
+    summary_path = out / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        if summary.get("epochs") == job["epochs"]:
+            return summary
+    config = TrainConfig(
+        dataset=job["dataset"],
+        data_dir=job["data_dir"],
+        model=job["model"],
+        hidden=[job["hidden"]],
+        goal=job["goal"],
+        epochs=job["epochs"],
+        seed=job["seed"],
+    )
+    resume = (out / "checkpoint.pt").is_file()
+    return train(config, out, resume=resume, progress=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="mnist")
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--models", default="all", help="comma-separated model names or 'all'")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "accuracy"))
+    args = parser.parse_args(argv)
+
+    seeds = [int(s) for s in args.seeds.split(",")]
+    configs = [c for c in CONFIGS if args.models == "all" or c[1] in args.models.split(",")]
+    jobs = []
+    for name, model, goal in configs:
+        for seed in seeds:
+            tag = f"{model}-{goal}-{args.dataset}-N{args.hidden}-e{args.epochs}-seed{seed}"
+            jobs.append({
+                "name": name, "model": model, "goal": goal, "seed": seed,
+                "dataset": args.dataset, "data_dir": args.data_dir, "hidden": args.hidden,
+                "epochs": args.epochs, "threads": args.threads, "out": str(Path(args.out) / tag),
+            })  # fmt: skip
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        summaries = list(pool.map(run_one, jobs))
+    wall = time.perf_counter() - start
+
+    rows = {}
+    for job, summary in zip(jobs, summaries, strict=True):
+        rows.setdefault(job["name"], []).append(summary)
+    lines = [
+        f"Data: {summaries[0]['data_source']}",
+        f"N = {args.hidden}, {args.epochs} epochs, seeds {args.seeds}; accuracies in % "
+        "(test accuracy at the last epoch)",
+        "",
+        "| model | test (per seed) | test median | val median | train median | s / run |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, runs in rows.items():
+        test = [100 * r["test_accuracy"] for r in runs]
+        val = [100 * r["val_accuracy"] for r in runs]
+        train_acc = [100 * r["train_accuracy"] for r in runs]
+        secs = statistics.median(r["seconds"] for r in runs)
+        lines.append(
+            f"| {name} | {', '.join(f'{t:.2f}' for t in test)} | {statistics.median(test):.2f} "
+            f"| {statistics.median(val):.2f} | {statistics.median(train_acc):.2f} | {secs:.0f} |"
+        )
+    lines.append("")
+    lines.append(f"{len(jobs)} runs, {args.workers} workers x {args.threads} thread(s), "
+                 f"wall time {wall:.0f} s, machine: {os.cpu_count()} CPUs")  # fmt: skip
+    table = "\n".join(lines)
+    print(table)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "table.md").write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
