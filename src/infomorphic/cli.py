@@ -187,10 +187,11 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--goal",
-        default="optimized",
         metavar="NAME|FILE",
-        help="hidden-layer goal: heuristic, optimized (default), cifar, a "
-        "bivariate goal name, or a JSON/text file of weights",
+        help="hidden-layer goal: heuristic, optimized, cifar, a bivariate goal name "
+        "(context-heuristic, context-optimized, lateral-heuristic, lateral-optimized, ...) "
+        "or a JSON/text file of weights; default: optimized for trivariate models, the "
+        "heuristic bivariate goal for context-only and lateral-only",
     )
     parser.add_argument(
         "--activation",

@@ -80,7 +80,7 @@ def model_config(
     else:
         raise ValueError(f"unknown infomorphic model {model!r}; choose from {', '.join(MODELS)}")
     if goal is not None and cfg.trainable_hidden:
-        cfg.hidden_goal = goal
+        cfg.hidden_goal = list(goal.weights) if isinstance(goal, Goal) else goal
     if activation is not None and cfg.activation != "step":
         if activation not in ("modulated", "linear", "bivariate"):
             raise ValueError(f"unknown activation {activation!r}")

@@ -41,7 +41,7 @@ class TrainConfig:
     data_dir: str | None = None
     model: str = "setup1"
     hidden: list[int] = field(default_factory=lambda: [100])
-    goal: str | list[float] | dict = "optimized"
+    goal: str | list[float] | dict | None = None  # None: the model's own default
     activation: str | None = None
     epochs: int = 100
     seed: int = 0
@@ -347,11 +347,17 @@ class Trainer:
             "data_source": self.splits.source,
             "model": self.config.model,
             "hidden": list(self.config.hidden),
-            "goal": self.config.goal,
+            "goal": self._goal_name(),
             "activation": self.config.activation,
             "seed": self.config.seed,
             "device": self.config.device,
         }
+
+    def _goal_name(self) -> str | list[float] | dict | None:
+        if self.config.goal is not None or not self.infomorphic:
+            return self.config.goal
+        goals = [layer.goal.name for layer in self.model.hidden if layer.goal is not None]
+        return goals[0] if goals else None
 
     def fit(self) -> dict:
         total = self.config.epochs
