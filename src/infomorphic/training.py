@@ -255,7 +255,7 @@ class Trainer:
 
     def _record(self, means: dict[str, np.ndarray], metrics: dict[str, float]) -> None:
         row: dict[str, float] = {"epoch": self.epoch, **metrics, "seconds": self.seconds}
-        if self.infomorphic:
+        if self.infomorphic and means:  # no means: zero epochs, the untrained model
             model: InfomorphicNetwork = self.model
             for name, layer in zip(layer_names(model), model.trainable_layers(), strict=True):
                 decomposition = means[name]

@@ -1,0 +1,262 @@
+"""The paper's networks: every model builds and runs, the setups differ as SPEC.md says, the
+two-pass protocol, polarity, and the absence of gradients between layers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from infomorphic.networks import (
+    MODELS,
+    BackpropNetwork,
+    InfomorphicNetwork,
+    build_model,
+    model_config,
+)
+from infomorphic.nn.functional import sample_spikes
+from infomorphic.nn.goals import Goal
+
+N_IN, N_CLASSES, BATCH = 64, 10, 96
+
+
+def batch(seed: int = 0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(BATCH, N_IN, generator=gen) * 3
+    y = torch.randint(0, N_CLASSES, (BATCH,), generator=gen)
+    return x, y, torch.nn.functional.one_hot(y, N_CLASSES).float()
+
+
+def make(model: str, hidden=(20,), seed: int = 0, **kwargs):
+    torch.manual_seed(seed)
+    return build_model(
+        model,
+        N_IN,
+        N_CLASSES,
+        list(hidden),
+        generator=torch.Generator().manual_seed(seed),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_builds_and_runs(name):
+    model = make(name)
+    x, y, onehot = batch()
+    if name == "backprop":
+        assert isinstance(model, BackpropNetwork)
+        logits = model(x)
+        assert logits.shape == (BATCH, N_CLASSES)
+        assert model.predict(x).shape == (BATCH,)
+        return
+    assert isinstance(model, InfomorphicNetwork)
+    states = model.run(x, onehot, torch.Generator().manual_seed(0))
+    assert len(states.hidden) == 1
+    assert states.hidden[0].output.shape == (BATCH, 20)
+    assert states.output.theta.shape == (BATCH, N_CLASSES)
+    results = model.layer_goals(states)
+    assert len(results) == len(model.trainable_layers())
+    for (goals, decomposition), layer in zip(results, model.trainable_layers(), strict=True):
+        assert goals.shape == (layer.n_neurons,)
+        assert decomposition.shape == (layer.n_neurons, len(layer.goal.weights))
+        assert bool(torch.isfinite(goals).all()) and bool(torch.isfinite(decomposition).all())
+        assert torch.allclose(goals, decomposition @ layer.goal.tensor(goals.dtype), atol=1e-5)
+    # evaluation: no labels
+    probs = model.output_probabilities(x, torch.Generator().manual_seed(1))
+    assert probs.shape == (BATCH, N_CLASSES)
+    assert bool(((probs >= 0) & (probs <= 1)).all())
+    assert model.predict(x).shape == (BATCH,)
+
+
+def test_backprop_network_layout():
+    model = make("backprop", hidden=(30, 20))
+    linears = [m for m in model.body if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(64, 30), (30, 20), (20, 10)]
+    assert sum(isinstance(m, torch.nn.Sigmoid) for m in model.body) == 2
+
+
+def test_setup1_is_all_to_all_with_label_context():
+    model = make("setup1", hidden=(20,))
+    layer = model.hidden[0]
+    assert torch.equal(layer.lateral_mask, 1.0 - torch.eye(20))
+    assert layer.sources == "FCL" and layer.activation == "modulated"
+    assert layer.binning == "fixed" and layer.bin_range == (-20.0, 20.0)
+    assert layer.context_map.in_features == N_CLASSES
+    assert not model.uses_feedback
+    assert layer.goal.weights == Goal.named("optimized").weights
+    out = model.output
+    assert out.activation == "output" and not out.stochastic and out.binning == "adaptive"
+    assert out.context_mode == "one-to-one" and out.goal.weights == (-0.2, 0.1, 1.0, 0.1, 0.0)
+
+
+def test_setup2_lateral_is_sparse():
+    model = make("setup2", hidden=(150,))
+    mask = model.hidden[0].lateral_mask
+    assert mask.shape == (150, 150)
+    per_row = mask.sum(dim=1)
+    assert bool((per_row <= 100).all()) and bool((per_row >= 1).all())
+    assert mask.diagonal().sum().item() == 0
+    # smaller than the cap: all-to-all
+    assert torch.equal(make("setup2", hidden=(20,)).hidden[0].lateral_mask, 1 - torch.eye(20))
+
+
+def test_feedback_models_use_output_as_context():
+    s3 = make("setup3")
+    assert s3.uses_feedback and s3.recurrent
+    assert s3.hidden[0].context_map.in_features == N_CLASSES
+    deep = make("deep-feedback")
+    assert deep.uses_feedback
+    assert deep.hidden[0].context_map.in_features == 2 * N_CLASSES  # label and feedback
+    assert not make("setup1").uses_feedback
+
+
+def test_bivariate_models():
+    ctx = make("context-only")
+    assert ctx.hidden[0].sources == "FC" and ctx.hidden[0].activation == "bivariate"
+    assert ctx.hidden[0].goal.weights == Goal.named("context-heuristic").weights
+    assert not ctx.hidden[0].has_lateral and not ctx.recurrent
+    lat = make("lateral-only")
+    assert lat.hidden[0].sources == "FL" and lat.hidden[0].goal.weights[0] == 1.0
+    assert lat.hidden[0].binning == "adaptive" and lat.recurrent
+
+
+def test_random_hidden_is_fixed_and_binary():
+    model = make("random-hidden")
+    assert all(not p.requires_grad for p in model.hidden.parameters())
+    assert model.hidden[0].goal is None
+    assert model.trainable_layers() == [model.output]
+    x, _, onehot = batch(1)
+    states = model.run(x, onehot)
+    hidden = states.hidden[0]
+    assert set(hidden.output.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(hidden.output, (hidden.sources["F"] > 0).float())
+    assert len(model.layer_goals(states)) == 1
+
+
+def test_deep_stack_has_a_goal_per_hidden_layer():
+    model = make("setup1", hidden=(30, 20))
+    assert len(model.hidden) == 2
+    assert model.hidden[0].feedforward.in_features == N_IN
+    assert model.hidden[1].feedforward.in_features == 30
+    assert model.output.feedforward.in_features == 20
+    x, _, onehot = batch(2)
+    results = model.layer_goals(model.run(x, onehot))
+    assert [g.shape[0] for g, _ in results] == [30, 20, N_CLASSES]
+    assert [d.shape[1] for _, d in results] == [19, 19, 5]
+
+
+def test_two_pass_protocol_setup1():
+    model = make("setup1")
+    x, _, onehot = batch(3)
+    states = model.run(x, onehot, torch.Generator().manual_seed(7))
+    gen = torch.Generator().manual_seed(7)
+    hidden, out = model.hidden[0], model.output
+    first = hidden(x, onehot, None, gen)
+    second = hidden(x, onehot, first.output, gen)
+    assert torch.equal(states.hidden[0].theta, second.theta)
+    assert torch.equal(states.hidden[0].output, second.output)
+    assert torch.equal(states.output.theta, out(second.output, onehot).theta)
+
+
+def test_two_pass_protocol_setup3():
+    model = make("setup3")
+    x, _, onehot = batch(4)
+    states = model.run(x, onehot, torch.Generator().manual_seed(8))
+    gen = torch.Generator().manual_seed(8)
+    hidden, out = model.hidden[0], model.output
+    first = hidden(x, None, None, gen)  # zero lateral and zero feedback
+    assert torch.equal(first.sources["C"], torch.zeros(BATCH, 20))
+    feedback = sample_spikes(out(first.output, None).theta, gen)
+    second = hidden(x, feedback, first.output, gen)
+    assert torch.equal(states.hidden[0].sources["C"], second.sources["C"])
+    assert torch.equal(states.hidden[0].output, second.output)
+    assert torch.equal(states.output.theta, out(second.output, onehot).theta)
+
+
+def test_evaluation_has_zero_context():
+    model = make("setup1")
+    x, _, onehot = batch(5)
+    evaluation = model.run(x, None)
+    assert torch.equal(evaluation.hidden[0].sources["C"], torch.zeros(BATCH, 20))
+    assert torch.equal(evaluation.output.sources["C"], torch.zeros(BATCH, N_CLASSES))
+    training = model.run(x, onehot)
+    assert not torch.equal(training.hidden[0].sources["C"], torch.zeros(BATCH, 20))
+
+
+def test_fit_polarity_and_scores():
+    model = build_model("setup1", 4, 3, [5])
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    theta = torch.tensor(
+        [
+            # neuron 0 fires for class 0, neuron 1 is silent for class 1, neuron 2 is flat
+            [0.9, 0.8, 0.5],
+            [0.7, 0.9, 0.5],
+            [0.2, 0.1, 0.5],
+            [0.1, 0.2, 0.5],
+            [0.3, 0.7, 0.5],
+            [0.2, 0.9, 0.5],
+        ]
+    )
+    model.fit_polarity(theta, labels)
+    assert model.polarity.tolist() == [1.0, -1.0, 1.0]
+    scores = model.scores(theta)
+    assert torch.allclose(scores[:, 0], theta[:, 0])
+    assert torch.allclose(scores[:, 1], 1 - theta[:, 1])
+    assert torch.allclose(scores[:, 2], theta[:, 2])
+    # with the flip, the silent neuron now wins for its class
+    assert scores[2].argmax().item() == 1 and scores[3].argmax().item() == 1
+    assert theta[2].argmax().item() != 1
+
+
+def test_predict_applies_polarity():
+    model = make("context-only")
+    x, _, _ = batch(6)
+    gen_seed = 3
+    theta = model.output_probabilities(x, torch.Generator().manual_seed(gen_seed))
+    model.polarity.copy_(torch.tensor([-1.0] * N_CLASSES))
+    pred = model.predict(x, torch.Generator().manual_seed(gen_seed))
+    assert torch.equal(pred, (1 - theta).argmax(dim=1))
+
+
+def test_no_gradient_between_layers():
+    model = make("setup1", hidden=(30, 20))
+    x, _, onehot = batch(7)
+    results = model.layer_goals(model.run(x, onehot))
+    results[-1][0].sum().backward(retain_graph=True)
+    assert all(p.grad is None for p in model.hidden.parameters())
+    assert all(p.grad is not None for p in model.output.parameters())
+    model.zero_grad(set_to_none=True)
+    results[0][0].sum().backward(retain_graph=True)
+    assert all(p.grad is None for p in model.hidden[1].parameters())
+    assert all(p.grad is None for p in model.output.parameters())
+    assert model.hidden[0].feedforward.weight.grad is not None
+    model.zero_grad(set_to_none=True)
+    results[1][0].sum().backward()
+    assert all(p.grad is None for p in model.hidden[0].parameters())
+    assert all(p.grad is None for p in model.output.parameters())
+
+
+def test_no_gradient_between_layers_with_feedback():
+    model = make("deep-feedback")
+    x, _, onehot = batch(8)
+    results = model.layer_goals(model.run(x, onehot))
+    results[0][0].sum().backward()
+    assert all(p.grad is None for p in model.output.parameters())
+    assert model.hidden[0].context_map.weight.grad is not None
+
+
+def test_model_config_options_and_errors():
+    cfg = model_config("setup1", N_IN, N_CLASSES, [20], goal="heuristic", activation="linear")
+    assert cfg.hidden_goal == "heuristic" and cfg.activation == "linear"
+    assert model_config("random-hidden", N_IN, N_CLASSES, goal="heuristic").hidden_goal != (
+        "heuristic"
+    )
+    with pytest.raises(ValueError):
+        model_config("setup9", N_IN, N_CLASSES)
+    with pytest.raises(ValueError):
+        model_config("setup1", N_IN, N_CLASSES, activation="tanh")
+    with pytest.raises(ValueError):
+        build_model("setup1", N_IN, N_CLASSES, [0])
+    with pytest.raises(ValueError):
+        build_model("setup1", N_IN, N_CLASSES, [])
+    linear = make("setup1", activation="linear")
+    assert linear.hidden[0].activation == "linear"
