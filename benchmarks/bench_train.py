@@ -1,0 +1,183 @@
+"""Benchmark: one full training step of an infomorphic network, against a dense-histogram step.
+
+Workload (issue 4): one batch of 1,024 real MNIST digits (from ../shared/data/mnist-10k,
+standardised), the optimised goal, both layers' goals, backward pass and Adam step of every
+layer; setup 1 (all-to-all lateral input) for N = 100 and 500, setup 2 (at most 100 lateral
+inputs) for N = 1000 and 2000. The baseline is the same step with the I_sx estimator swapped for
+a straightforward dense-grid formulation (each neuron's full 20 x 20 x 20 x 2 histogram and all
+its marginals, ``bench_pid.dense_grid_pid``), run on the same inputs.
+
+Each case runs in its own process (see harness.py). "per epoch" is the measured time of a
+training epoch over 48,000 samples (47 batches) for the project's step; for the dense step it is
+47 x its per-batch time (marked ~).
+
+    python benchmarks/bench_train.py                  # CPU (and CUDA when present), all N
+    python benchmarks/bench_train.py --neurons 100    # one size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import harness
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k"
+BATCH = 1024
+EPOCH_SAMPLES = 48_000
+SIZES = {100: "setup1", 500: "setup1", 1000: "setup2", 2000: "setup2"}
+
+
+def make_step(model_name: str, neurons: int, device: str, method: str, seed: int = 0):
+    """A closure that performs one training step on a fixed batch, and the epoch data."""
+    import torch
+
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.networks import build_model
+    from infomorphic.nn.functional import local_goals
+
+    raw = load_dataset("mnist", data_dir=DATA, download=False)
+    splits = prepare_splits(raw, 0.2, seed).to(device)
+    generator = torch.Generator().manual_seed(seed)
+    model = build_model(model_name, splits.n_features, splits.n_classes, [neurons],
+                        generator=generator).to(device)  # fmt: skip
+    layers = model.trainable_layers()
+    optimizers = [
+        torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=wd)
+        for layer, (lr, wd) in zip(layers, [(0.002, 0.00035), (0.003, 0.00015)], strict=True)
+    ]
+    sampler = torch.Generator(device=device).manual_seed(seed)
+    n_classes = splits.n_classes
+
+    if method == "dense":
+        from bench_pid import dense_grid_pid
+
+        def goals_of(layer, state):
+            probs = torch.stack([state.theta, 1 - state.theta], dim=-1)
+            atoms, residual = dense_grid_pid(layer.bins(state), probs, layer.n_bins)
+            return torch.cat([atoms, residual[:, None]], 1) @ layer.goal_weights
+    else:
+
+        def goals_of(layer, state):
+            weights = layer.goal_weights.to(state.theta.dtype)
+            return local_goals(layer.bins(state), state.theta, weights, layer.n_bins)[0]
+
+    def step(x, y):
+        onehot = torch.nn.functional.one_hot(y, n_classes).to(x.dtype)
+        states = model.run(x, onehot, sampler)
+        loss = -(goals_of(model.hidden[0], states.hidden[0]).sum()
+                 + goals_of(model.output, states.output).sum())  # fmt: skip
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for opt in optimizers:
+            opt.step()
+        return loss.detach()
+
+    x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
+    repeat = -(-EPOCH_SAMPLES // len(splits.y_train))
+    epoch_x = splits.x_train.repeat(repeat, 1)[:EPOCH_SAMPLES]
+    epoch_y = splits.y_train.repeat(repeat)[:EPOCH_SAMPLES]
+    return (lambda: step(x, y)), step, epoch_x, epoch_y
+
+
+def worker(args) -> None:
+    import time
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    model_name = SIZES.get(args.neurons, "setup2")
+    batch_step, step, epoch_x, epoch_y = make_step(model_name, args.neurons, args.device,
+                                                   args.method)  # fmt: skip
+    stats, _ = harness.measure(batch_step, args.repeats, args.device)
+    if args.method != "dense" and args.epoch:
+        cuda = args.device.startswith("cuda")
+        order = torch.randperm(len(epoch_y), generator=torch.Generator().manual_seed(0))
+        order = order.to(epoch_y.device)
+        if cuda:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for begin in range(0, len(order), BATCH):
+            idx = order[begin : begin + BATCH]
+            step(epoch_x[idx], epoch_y[idx])
+        if cuda:
+            torch.cuda.synchronize()
+        stats["epoch_s"] = time.perf_counter() - start
+    print(json.dumps(stats))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neurons", type=int, nargs="*", default=None)
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-dense", action="store_true", help="skip the dense baseline")
+    parser.add_argument("--dense-max", type=int, default=1000,
+                        help="largest N for the dense baseline on CPU (it needs GBs)")  # fmt: skip
+    parser.add_argument("--no-epoch", dest="epoch", action="store_false")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--method", choices=["project", "dense"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        args.neurons = args.neurons[0]
+        worker(args)
+        return 0
+
+    import torch
+
+    devices = ["cpu"] if args.device in ("auto", "cpu") else []
+    if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
+        devices.append("cuda")
+    sizes = args.neurons or list(SIZES)
+    print(f"Training step (2 passes, both layers' goals, backward, Adam), batch {BATCH}, "
+          f"float32; {args.threads} CPU threads; median of {args.repeats}")  # fmt: skip
+    print(f"Machine: {harness.machine_description()}")
+    header = (
+        f"{'device':<6} {'N':>5} {'model':<7}| {'step ms':>9} {'epoch s':>8} {'MiB':>8} | "
+        f"{'dense ms':>9} {'epoch s':>8} {'MiB':>8} | {'speed-up':>8} {'mem':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for device in devices:
+        for n in sizes:
+            common = ["--neurons", str(n), "--device", device, "--repeats", str(args.repeats),
+                      "--threads", str(args.threads)]  # fmt: skip
+            if not args.epoch:
+                common.append("--no-epoch")
+            fast = harness.run_in_subprocess(__file__, [*common, "--method", "project"],
+                                             args.threads)  # fmt: skip
+            skip_dense = args.no_dense or (device == "cpu" and n > args.dense_max)
+            slow = (
+                {"error": "skipped"}
+                if skip_dense
+                else harness.run_in_subprocess(
+                    __file__, [*common, "--method", "dense"], args.threads
+                )  # fmt: skip
+            )
+            model = SIZES.get(n, "setup2")
+            if "error" in fast:
+                print(f"{device:<6} {n:>5} {model:<7}| failed: {fast['error']}")
+                continue
+            epoch = fast.get("epoch_s", float("nan"))
+            row = (f"{device:<6} {n:>5} {model:<7}| {1e3 * fast['median_s']:>9.1f} {epoch:>8.2f} "
+                   f"{fast['peak_mib']:>8.0f} | ")  # fmt: skip
+            if "error" in slow:
+                row += f"{'-':>9} {'-':>8} {'-':>8} | {'-':>8} {'-':>6}"
+                if slow["error"] != "skipped":
+                    row += f"  (dense failed: {slow['error']})"
+            else:
+                dense_epoch = slow["median_s"] * -(-EPOCH_SAMPLES // BATCH)
+                mem = slow["peak_mib"] / max(fast["peak_mib"], 1e-9)
+                row += (f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
+                        f"{slow['peak_mib']:>8.0f} | "
+                        f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x")  # fmt: skip
+            print(row, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

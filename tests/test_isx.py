@@ -1,0 +1,615 @@
+"""Tests for infomorphic.pid.isx: exact I_sx of gates, consistency, dit, validation, gradients.
+
+Expected values are derived by hand in the comments below (exact fractions inside log2), computed
+with plain NumPy from marginals, or taken from dit's independent PID_SX implementation; none is
+produced by the module under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+
+from infomorphic.pid import PIDResult, isx_pid
+
+
+def log2(x) -> float:
+    return math.log2(Fraction(x))
+
+
+# --- independent helpers ------------------------------------------------------------------------
+
+
+def entropy(q: np.ndarray) -> float:
+    q = np.asarray(q, dtype=np.float64).ravel()
+    q = q[q > 0]
+    return float(-(q * np.log2(q)).sum())
+
+
+def mutual_information(p: np.ndarray, subset) -> float:
+    """I(T : S_subset) from marginals; sources numbered from 1, target is the last axis."""
+    n = p.ndim - 1
+    drop = tuple(axis for axis in range(n) if axis + 1 not in subset)
+    joint = p.sum(axis=drop)  # (S_subset..., T)
+    return entropy(joint.sum(axis=-1)) + entropy(p.sum(axis=tuple(range(n)))) - entropy(joint)
+
+
+def precedes(beta, alpha) -> bool:
+    """Williams-Beer order, written here again: every set of alpha contains a set of beta."""
+    return all(any(set(b) <= set(a) for b in beta) for a in alpha)
+
+
+def parse(label: str) -> tuple[tuple[int, ...], ...]:
+    """'{1}{23}' -> ((1,), (2, 3))."""
+    return tuple(tuple(int(c) for c in part) for part in label.strip("{}").split("}{"))
+
+
+def invert(redundancies: dict[str, float]) -> dict[str, float]:
+    """Atoms from redundancies by the recursion Pi(a) = I(a) - sum_{b < a} Pi(b)."""
+    nodes = {label: parse(label) for label in redundancies}
+    strictly_below = {
+        a: [b for b in nodes if b != a and precedes(nodes[b], nodes[a])] for a in nodes
+    }
+    atoms: dict[str, float] = {}
+    for a in sorted(nodes, key=lambda a: len(strictly_below[a])):
+        atoms[a] = redundancies[a] - sum(atoms[b] for b in strictly_below[a])
+    return atoms
+
+
+def random_pmf(shape, seed: int, zero_fraction: float = 0.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    p = rng.random(shape) ** 2
+    if zero_fraction:
+        p[rng.random(shape) < zero_fraction] = 0.0
+    return p / p.sum()
+
+
+def gate(function, n_inputs: int = 2, n_target: int = 2) -> np.ndarray:
+    """Uniform independent binary inputs, deterministic target t = function(*s)."""
+    p = np.zeros((2,) * n_inputs + (n_target,))
+    for s in itertools.product((0, 1), repeat=n_inputs):
+        p[(*s, function(*s))] = 1 / 2**n_inputs
+    return p
+
+
+def assert_values(got: dict[str, float], expected: dict[str, float], tol: float = 1e-12):
+    for label, value in expected.items():
+        assert got[label] == pytest.approx(value, abs=tol), label
+
+
+# --- bivariate gates (uniform inputs, bits) -----------------------------------------------------
+#
+# Notation: U = "S1 = s1 or S2 = s2" for {1}{2}; P(U) = 3/4 for two independent uniform bits.
+
+
+def test_xor():
+    # P(t) = 1/2. For every realisation U holds 3 of the 4 input pairs, only one of which has
+    # the observed t, so P(t | U) = 1/3 and red = log2((1/3) / (1/2)) = log2(2/3).
+    # I(T:S1) = I(T:S2) = 0 and I(T:S1,S2) = 1, so unq_i = -red and syn = 1 + red.
+    res = isx_pid(gate(lambda a, b: a ^ b))
+    red = log2(Fraction(2, 3))
+    assert red == pytest.approx(-0.585, abs=5e-4)
+    assert_values(res.atoms, {"{1}{2}": red, "{1}": -red, "{2}": -red, "{12}": 1 + red})
+    assert res.atoms["{12}"] == pytest.approx(0.415, abs=5e-4)
+    assert_values(res.redundancies, {"{1}{2}": red, "{1}": 0.0, "{2}": 0.0, "{12}": 1.0})
+    assert res.mutual_information == pytest.approx(1.0, abs=1e-12)
+    assert res.target_entropy == pytest.approx(1.0, abs=1e-12)
+    assert res.residual_entropy == pytest.approx(0.0, abs=1e-12)
+
+
+# AND, P(T=1) = 1/4. Local values (i+ = log2 1/P(U), i- = log2 P(t)/P(t,U)) per realisation
+# (s1, s2, t), derived by hand:
+#   {1}{2}: U has mass 3/4 everywhere, so i+ = log2(4/3).
+#     (0,0,0): U = {00,01,10}, all with t=0: P(t,U) = 3/4 -> i- = log2((3/4)/(3/4)) = 0
+#     (0,1,0): U = {00,01,11}, t=0 on {00,01}: P(t,U) = 1/2 -> i- = log2(3/2); (1,0,0) likewise
+#     (1,1,1): U = {01,10,11}, t=1 on {11}: P(t,U) = 1/4 -> i- = log2((1/4)/(1/4)) = 0
+#   {1}: i+ = log2 1/P(s1) = 1; i- = log2 P(t)/P(t,s1):
+#     (0,0,0), (0,1,0): P(t=0,s1=0) = 1/2 -> log2(3/2); (1,0,0): P(t=0,s1=1) = 1/4 -> log2(3);
+#     (1,1,1): P(t=1,s1=1) = 1/4 -> 0.       {2} is the same with the inputs swapped.
+#   {12}: i+ = log2 4 = 2; i- = log2 P(t)/P(t,s): log2(3) for t=0 and 0 for t=1.
+AND_TABLE = {
+    (0, 0, 0): {
+        "{1}{2}": (log2(Fraction(4, 3)), 0.0),
+        "{1}": (1.0, log2(Fraction(3, 2))),
+        "{2}": (1.0, log2(Fraction(3, 2))),
+        "{12}": (2.0, log2(3)),
+    },
+    (0, 1, 0): {
+        "{1}{2}": (log2(Fraction(4, 3)), log2(Fraction(3, 2))),
+        "{1}": (1.0, log2(Fraction(3, 2))),
+        "{2}": (1.0, log2(3)),
+        "{12}": (2.0, log2(3)),
+    },
+    (1, 0, 0): {
+        "{1}{2}": (log2(Fraction(4, 3)), log2(Fraction(3, 2))),
+        "{1}": (1.0, log2(3)),
+        "{2}": (1.0, log2(Fraction(3, 2))),
+        "{12}": (2.0, log2(3)),
+    },
+    (1, 1, 1): {
+        "{1}{2}": (log2(Fraction(4, 3)), 0.0),
+        "{1}": (1.0, 0.0),
+        "{2}": (1.0, 0.0),
+        "{12}": (2.0, 0.0),
+    },
+}
+
+
+def bivariate_atoms(red: dict[str, float]) -> dict[str, float]:
+    """The n=2 Moebius inversion written out by hand."""
+    shared = red["{1}{2}"]
+    return {
+        "{1}{2}": shared,
+        "{1}": red["{1}"] - shared,
+        "{2}": red["{2}"] - shared,
+        "{12}": red["{12}"] - red["{1}"] - red["{2}"] + shared,
+    }
+
+
+def test_and():
+    res = isx_pid(gate(lambda a, b: a & b))
+    red = {
+        label: sum(0.25 * (row[label][0] - row[label][1]) for row in AND_TABLE.values())
+        for label in ("{1}{2}", "{1}", "{2}", "{12}")
+    }
+    # Closed forms of the same numbers: red = (1/2) log2(32/27); I(T:S1) = h(1/4) - 1/2;
+    # I(T:S1,S2) = H(T) = h(1/4).
+    h = -(0.25 * math.log2(0.25) + 0.75 * math.log2(0.75))
+    assert red["{1}{2}"] == pytest.approx(0.5 * log2(Fraction(32, 27)), abs=1e-12)
+    assert red["{1}"] == pytest.approx(h - 0.5, abs=1e-12)
+    assert red["{12}"] == pytest.approx(h, abs=1e-12)
+    assert_values(res.redundancies, red)
+    assert_values(res.atoms, bivariate_atoms(red))
+    assert res.atoms["{1}{2}"] == pytest.approx(0.1226, abs=1e-4)
+    assert res.residual_entropy == pytest.approx(0.0, abs=1e-12)
+    assert res.target_entropy == pytest.approx(h, abs=1e-12)
+
+
+def test_copy():
+    # T = (S1, S2), four target values t = 2 s1 + s2, P(t) = 1/4. The realisation itself is
+    # the only point of U with target t, so P(t | U) = (1/4) / (3/4) = 1/3 and
+    # red = log2((1/3) / (1/4)) = log2(4/3). I(T:S_i) = 1, I(T:S1,S2) = 2, hence
+    # unq_i = 1 - log2(4/3) = log2(3/2) and syn = 2 - red - 2 unq = log2(4/3).
+    res = isx_pid(gate(lambda a, b: 2 * a + b, n_target=4))
+    red = log2(Fraction(4, 3))
+    assert_values(
+        res.atoms,
+        {"{1}{2}": red, "{1}": log2(Fraction(3, 2)), "{2}": log2(Fraction(3, 2)), "{12}": red},
+    )
+    assert res.mutual_information == pytest.approx(2.0, abs=1e-12)
+    assert res.residual_entropy == pytest.approx(0.0, abs=1e-12)
+
+
+def test_rdn():
+    # S1 = S2 = T, a uniform bit. U = {S1 = s} (the two events coincide), P(t | U) = 1, so
+    # red = log2(1 / (1/2)) = 1 = I(T:S1) = I(T:S2) = I(T:S1,S2): everything is redundant.
+    p = np.zeros((2, 2, 2))
+    p[0, 0, 0] = p[1, 1, 1] = 0.5
+    res = isx_pid(p)
+    assert_values(res.atoms, {"{1}{2}": 1.0, "{1}": 0.0, "{2}": 0.0, "{12}": 0.0})
+
+
+def test_unq():
+    # T = S1, inputs independent uniform. U = "S1 = s1 or S2 = s2", P(U) = 3/4, and
+    # P(t, U) = P(S1 = s1) = 1/2, so P(t | U) = 2/3 and red = log2((2/3)/(1/2)) = log2(4/3).
+    # I(T:S1) = 1, I(T:S2) = 0, I(T:S1,S2) = 1, hence unq1 = log2(3/2), unq2 = -log2(4/3),
+    # syn = 1 - 1 - 0 + log2(4/3) = log2(4/3).
+    res = isx_pid(gate(lambda a, b: a))
+    assert_values(
+        res.atoms,
+        {
+            "{1}{2}": log2(Fraction(4, 3)),
+            "{1}": log2(Fraction(3, 2)),
+            "{2}": -log2(Fraction(4, 3)),
+            "{12}": log2(Fraction(4, 3)),
+        },
+    )
+
+
+# Three-bit parity T = S1 xor S2 xor S3, uniform inputs, P(t) = 1/2. Flipping input bits maps any
+# realisation onto s = 000, t = 0, so every local redundancy equals the one at 000, which is
+# log2(2 * #{s' in U: parity(s') = 0} / #U) counting the 8 input patterns:
+#   {1}{2}{3}: U = not 111 (7), even: 000,011,101,110 (4)      -> log2(8/7)
+#   {1}{2}:    U = not 11x (6), even: 000,011,101 (3)          -> 0     (and {1}{3}, {2}{3})
+#   {1}{23}:   U = 0xx + 100 (5), even: 000,011 (2)            -> log2(4/5) (and {2}{13}, {3}{12})
+#   {1}:       U = 0xx (4), even: 000,011 (2)                  -> 0     (and {2}, {3})
+#   {12}{13}{23}: U = at most one 1 (4), even: 000 (1)         -> log2(1/2) = -1
+#   {12}{13}:  U = 000,001,010 (3), even: 000 (1)              -> log2(2/3) (and the other two)
+#   {12}:      U = 00x (2), even: 000 (1)                      -> 0     (and {13}, {23})
+#   {123}:     U = 000 (1), even (1)                           -> 1
+PARITY_REDUNDANCIES = {
+    "{1}{2}{3}": log2(Fraction(8, 7)),
+    "{1}{2}": 0.0,
+    "{1}{3}": 0.0,
+    "{2}{3}": 0.0,
+    "{1}{23}": log2(Fraction(4, 5)),
+    "{2}{13}": log2(Fraction(4, 5)),
+    "{3}{12}": log2(Fraction(4, 5)),
+    "{1}": 0.0,
+    "{2}": 0.0,
+    "{3}": 0.0,
+    "{12}{13}{23}": -1.0,
+    "{12}{13}": log2(Fraction(2, 3)),
+    "{12}{23}": log2(Fraction(2, 3)),
+    "{13}{23}": log2(Fraction(2, 3)),
+    "{12}": 0.0,
+    "{13}": 0.0,
+    "{23}": 0.0,
+    "{123}": 1.0,
+}
+
+
+def test_three_bit_parity():
+    res = isx_pid(gate(lambda a, b, c: a ^ b ^ c, n_inputs=3), pointwise=True)
+    assert_values(res.redundancies, PARITY_REDUNDANCIES)
+    expected_atoms = invert(PARITY_REDUNDANCIES)
+    # spot checks of the inversion by hand: Pi({1}{2}{3}) = log2(8/7), Pi({1}{2}) = log2(7/8),
+    # Pi({1}{23}) = log2(4/5) - log2(8/7) - 2 log2(7/8) = log2(32/35)
+    assert expected_atoms["{1}{2}"] == pytest.approx(log2(Fraction(7, 8)), abs=1e-12)
+    assert expected_atoms["{1}{23}"] == pytest.approx(log2(Fraction(32, 35)), abs=1e-12)
+    assert_values(res.atoms, expected_atoms)
+    assert sum(res.atoms.values()) == pytest.approx(1.0, abs=1e-12)
+    assert res.residual_entropy == pytest.approx(0.0, abs=1e-12)
+    # the symmetry argument: every realisation carries the same local redundancies
+    pw = res.pointwise
+    assert len(pw.realisations) == 8
+    expected_row = np.array([PARITY_REDUNDANCIES[label] for label in res.labels])
+    np.testing.assert_allclose(pw.redundancies, np.tile(expected_row, (8, 1)), atol=1e-12)
+
+
+# --- pointwise values (Makkeh, Gutknecht & Wibral, PRE 103, 032149 (2021)) ----------------------
+
+
+def pointwise_lookup(res: PIDResult, realisation, label: str):
+    pw = res.pointwise
+    r = pw.realisations.index(tuple(realisation))
+    k = res.labels.index(label)
+    return pw, r, k
+
+
+def test_xor_pointwise():
+    # Every realisation: {1}{2}: i+ = log2(4/3), i- = log2((1/2)/(1/4)) = 1;
+    # {i}: i+ = 1, i- = 1; {12}: i+ = 2, i- = 1. Atoms (n=2 inversion by hand):
+    # shared (log2(4/3), 1); unique (1 - log2(4/3), 0) = (log2(3/2), 0); synergy (log2(4/3), 0).
+    res = isx_pid(gate(lambda a, b: a ^ b), pointwise=True)
+    pw = res.pointwise
+    assert sorted(pw.realisations) == [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
+    np.testing.assert_allclose(pw.probabilities, 0.25)
+    red_plus = {"{1}{2}": log2(Fraction(4, 3)), "{1}": 1.0, "{2}": 1.0, "{12}": 2.0}
+    red_minus = {"{1}{2}": 1.0, "{1}": 1.0, "{2}": 1.0, "{12}": 1.0}
+    atom_plus = {
+        "{1}{2}": log2(Fraction(4, 3)),
+        "{1}": log2(Fraction(3, 2)),
+        "{2}": log2(Fraction(3, 2)),
+        "{12}": log2(Fraction(4, 3)),
+    }
+    atom_minus = {"{1}{2}": 1.0, "{1}": 0.0, "{2}": 0.0, "{12}": 0.0}
+    for realisation in pw.realisations:
+        for label in res.labels:
+            _, r, k = pointwise_lookup(res, realisation, label)
+            assert pw.redundancies_plus[r, k] == pytest.approx(red_plus[label], abs=1e-12)
+            assert pw.redundancies_minus[r, k] == pytest.approx(red_minus[label], abs=1e-12)
+            assert pw.redundancies[r, k] == pytest.approx(
+                red_plus[label] - red_minus[label], abs=1e-12
+            )
+            assert pw.atoms_plus[r, k] == pytest.approx(atom_plus[label], abs=1e-12)
+            assert pw.atoms_minus[r, k] == pytest.approx(atom_minus[label], abs=1e-12)
+            assert pw.atoms[r, k] == pytest.approx(atom_plus[label] - atom_minus[label], abs=1e-12)
+    # shared information of XOR is misinformative at every realisation: i- = 1 > i+ = 0.415
+    assert pw.atoms_plus[0, res.labels.index("{1}{2}")] == pytest.approx(0.415, abs=5e-4)
+
+
+def test_and_pointwise():
+    res = isx_pid(gate(lambda a, b: a & b), pointwise=True)
+    pw = res.pointwise
+    assert sorted(pw.realisations) == sorted(AND_TABLE)
+    for realisation, row in AND_TABLE.items():
+        plus = {label: v[0] for label, v in row.items()}
+        minus = {label: v[1] for label, v in row.items()}
+        atom_plus, atom_minus = bivariate_atoms(plus), bivariate_atoms(minus)
+        for label in res.labels:
+            _, r, k = pointwise_lookup(res, realisation, label)
+            assert pw.redundancies_plus[r, k] == pytest.approx(plus[label], abs=1e-12)
+            assert pw.redundancies_minus[r, k] == pytest.approx(minus[label], abs=1e-12)
+            assert pw.atoms_plus[r, k] == pytest.approx(atom_plus[label], abs=1e-12)
+            assert pw.atoms_minus[r, k] == pytest.approx(atom_minus[label], abs=1e-12)
+            assert pw.atoms[r, k] == pytest.approx(atom_plus[label] - atom_minus[label], abs=1e-12)
+        np.testing.assert_allclose(pw.atoms_of(realisation), pw.atoms[r], atol=0)
+    # Makkeh et al.'s AND table: the shared atom is log2(4/3) = 0.415 informative everywhere,
+    # and misinformative log2(3/2) = 0.585 only where the inputs differ.
+    shared = res.labels.index("{1}{2}")
+    r01 = pw.realisations.index((0, 1, 0))
+    assert pw.atoms_plus[r01, shared] == pytest.approx(0.415, abs=5e-4)
+    assert pw.atoms_minus[r01, shared] == pytest.approx(0.585, abs=5e-4)
+
+
+@pytest.mark.parametrize(("shape", "seed"), [((2, 3, 2), 0), ((2, 2, 2, 3), 1)])
+def test_pointwise_averages_to_the_decomposition(shape, seed):
+    p = random_pmf(shape, seed, zero_fraction=0.2)
+    res = isx_pid(p, pointwise=True)
+    pw = res.pointwise
+    assert len(pw.realisations) == int((p > 0).sum())
+    for r, realisation in enumerate(pw.realisations):
+        assert pw.probabilities[r] == pytest.approx(p[realisation])
+    np.testing.assert_allclose(
+        pw.probabilities @ pw.redundancies, list(res.redundancies.values()), atol=1e-12
+    )
+    np.testing.assert_allclose(pw.probabilities @ pw.atoms, list(res.atoms.values()), atol=1e-12)
+    np.testing.assert_allclose(pw.redundancies_plus - pw.redundancies_minus, pw.redundancies)
+    assert isx_pid(p).pointwise is None
+
+
+# --- consistency on random PMFs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "seed", "zeros"),
+    [
+        ((2, 2, 2), 0, 0.0),
+        ((3, 4, 2), 1, 0.3),
+        ((2, 3, 2, 2), 2, 0.0),
+        ((3, 2, 3, 3), 3, 0.3),
+        ((2, 2, 2, 2, 2), 4, 0.0),
+        ((2, 3, 2, 2, 3), 5, 0.25),
+    ],
+)
+def test_consistency_equations(shape, seed, zeros):
+    p = random_pmf(shape, seed, zeros)
+    n = p.ndim - 1
+    res = isx_pid(p)
+    atoms = res.atoms
+    total = 0
+    for r in range(1, n + 1):
+        for subset in itertools.combinations(range(1, n + 1), r):
+            # atoms below {subset}, selected with the order written in this file
+            summed = sum(
+                value for label, value in atoms.items() if precedes(parse(label), (subset,))
+            )
+            expected = mutual_information(p, subset)
+            assert summed == pytest.approx(expected, abs=1e-10), subset
+            # the redundancy of a single-set antichain is that mutual information
+            label = "{" + "".join(str(i) for i in subset) + "}"
+            assert res.redundancies[label] == pytest.approx(expected, abs=1e-10)
+            total += 1
+    assert total == 2**n - 1
+    full = mutual_information(p, tuple(range(1, n + 1)))
+    assert sum(atoms.values()) == pytest.approx(full, abs=1e-10)
+    assert res.mutual_information == pytest.approx(full, abs=1e-10)
+    h_t = entropy(p.sum(axis=tuple(range(n))))
+    assert res.target_entropy == pytest.approx(h_t, abs=1e-10)
+    h_t_given_s = entropy(p) - entropy(p.sum(axis=-1))
+    assert res.residual_entropy == pytest.approx(h_t_given_s, abs=1e-10)
+    goal = res.goal_vector()
+    assert goal.shape == (len(atoms) + 1,)
+    np.testing.assert_allclose(goal[:-1].numpy(), list(atoms.values()))
+    assert float(goal[-1]) == pytest.approx(h_t_given_s, abs=1e-10)
+
+
+# --- agreement with dit ---------------------------------------------------------------------------
+
+dit = pytest.importorskip("dit")
+from dit.pid import PID_SX  # noqa: E402
+
+
+def to_dit(p: np.ndarray):
+    outcomes, pmf = [], []
+    for index in np.ndindex(*p.shape):
+        if p[index] > 0:
+            outcomes.append(tuple(int(i) for i in index))
+            pmf.append(float(p[index]))
+    return dit.Distribution(outcomes, pmf)
+
+
+def dit_node(antichain) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(i - 1 for i in s) for s in antichain)
+
+
+def dit_pid(p: np.ndarray, **kwargs):
+    n = p.ndim - 1
+    return PID_SX(to_dit(p), [[i] for i in range(n)], [n], **kwargs)
+
+
+def matching_node(pid, antichain):
+    """The node of dit's lattice that is the same family of (0-based) source sets."""
+    family = frozenset(frozenset(i - 1 for i in s) for s in antichain)
+    for node in pid._lattice:
+        if frozenset(frozenset(s) for s in node) == family:
+            return node
+    raise AssertionError(f"dit has no node for {antichain}")
+
+
+@pytest.mark.parametrize(
+    ("shape", "seed", "zeros"),
+    [
+        ((2, 2, 2), 10, 0.0),
+        ((3, 2, 2), 11, 0.2),
+        ((3, 3, 3), 12, 0.0),
+        ((2, 4, 3), 13, 0.3),
+        ((2, 2, 2, 2), 14, 0.0),
+        ((2, 3, 2, 2), 15, 0.25),
+    ],
+)
+def test_agrees_with_dit(shape, seed, zeros):
+    p = random_pmf(shape, seed, zeros)
+    res = isx_pid(p)
+    pid = dit_pid(p)
+    for label in res.labels:
+        node = matching_node(pid, parse(label))
+        assert res.redundancies[label] == pytest.approx(pid.get_red(node), abs=1e-9), label
+        assert res.atoms[label] == pytest.approx(pid.get_pi(node), abs=1e-9), label
+
+
+# dit needs about a second per antichain for n = 4, so only a spread of antichains is compared.
+FOUR_SOURCE_ANTICHAINS = [
+    "{1}{2}{3}{4}",
+    "{1}{234}",
+    "{12}{34}",
+    "{12}{13}{24}{34}",
+    "{2}{13}{14}",
+    "{123}{124}{134}{234}",
+    "{1234}",
+]
+
+
+def test_agrees_with_dit_four_sources():
+    p = random_pmf((2, 2, 2, 2, 2), 16, zero_fraction=0.5)
+    res = isx_pid(p)
+    dist = to_dit(p)
+    for label in FOUR_SOURCE_ANTICHAINS:
+        expected = PID_SX._measure(dist, dit_node(parse(label)), (4,))
+        assert res.redundancies[label] == pytest.approx(expected, abs=1e-9), label
+
+
+def test_pointwise_agrees_with_dit():
+    p = random_pmf((3, 2, 2), 17, zero_fraction=0.15)
+    res = isx_pid(p, pointwise=True)
+    pid = dit_pid(p, pointwise=True)
+    pw = res.pointwise
+    checks = [
+        (pid.get_pw_red, pw.redundancies),
+        (pid.get_pw_red_plus, pw.redundancies_plus),
+        (pid.get_pw_red_minus, pw.redundancies_minus),
+        (pid.get_pw_pi, pw.atoms),
+        (pid.get_pw_pi_plus, pw.atoms_plus),
+        (pid.get_pw_pi_minus, pw.atoms_minus),
+    ]
+    compared = 0
+    for k, label in enumerate(res.labels):
+        node = matching_node(pid, parse(label))
+        for getter, ours in checks:
+            theirs = getter(node)
+            assert len(theirs) == len(pw.realisations)
+            for r, realisation in enumerate(pw.realisations):
+                assert ours[r, k] == pytest.approx(theirs[realisation], abs=1e-9)
+                compared += 1
+    assert compared == 6 * 4 * len(pw.realisations)
+
+
+# --- input validation ---------------------------------------------------------------------------
+
+
+def uniform(shape) -> np.ndarray:
+    return np.full(shape, 1 / np.prod(shape))
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: np.where(np.arange(8).reshape(2, 2, 2) == 3, np.nan, 1 / 8), "NaN"),
+        (lambda: np.where(np.arange(8).reshape(2, 2, 2) == 3, np.inf, 1 / 8), "infinite"),
+        (lambda: uniform((2, 2, 2)) * 1.1, "must sum to 1"),
+        (lambda: uniform((2, 2, 2)) * 0.5, "sums to 0.5"),
+        (lambda: uniform((3, 2)), "2 to 4 sources"),
+        (lambda: uniform((2, 2, 2, 2, 2, 2)), "2 to 4 sources"),
+        (lambda: np.zeros((2, 0, 2)), "empty axis"),
+        (lambda: [["a", "b"], ["c", "d"]], "numeric"),
+    ],
+)
+def test_invalid_pmf(make, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        isx_pid(make())
+
+
+def test_negative_entries_message():
+    p = uniform((2, 2, 2))
+    p[0, 0, 0] = -0.125
+    p[0, 0, 1] = 0.375
+    with pytest.raises(ValueError, match="negative entries"):
+        isx_pid(p)
+
+
+def test_wrong_number_of_source_names():
+    with pytest.raises(ValueError, match="source_names has 2 names but p has 3 sources"):
+        isx_pid(uniform((2, 2, 2, 2)), source_names=["F", "C"])
+    with pytest.raises(ValueError, match="source_names has 3 names"):
+        isx_pid(uniform((2, 2, 2)), source_names=["F", "C", "L"])
+
+
+def test_accepts_torch_and_lists():
+    p = gate(lambda a, b: a ^ b)
+    from_list = isx_pid(p.tolist()).atoms
+    from_f32 = isx_pid(torch.tensor(p, dtype=torch.float32)).atoms
+    for label, value in isx_pid(p).atoms.items():
+        assert from_list[label] == pytest.approx(value, abs=1e-12)
+        assert from_f32[label] == pytest.approx(value, abs=1e-6)
+
+
+# --- differentiability --------------------------------------------------------------------------
+
+
+def test_gradients_flow_to_a_tensor_pmf():
+    p = torch.tensor(random_pmf((2, 3, 2), 20), requires_grad=True)
+    res = isx_pid(p)
+    assert res.atoms_tensor.requires_grad
+    weights = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    (weights @ res.goal_vector()).backward()
+    assert p.grad is not None
+    assert torch.isfinite(p.grad).all()
+    assert p.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 2), (2, 2, 2, 3)])
+def test_gradcheck_goal_vector_wrt_conditional(shape):
+    # SPEC: goals are differentiated w.r.t. p(t | s); p(s) is a constant.
+    rng = np.random.default_rng(21)
+    p_s = torch.tensor(random_pmf(shape[:-1], 22))
+    logits = torch.tensor(rng.normal(size=shape), requires_grad=True)
+
+    def goal(z):
+        return isx_pid(p_s[..., None] * torch.softmax(z, dim=-1)).goal_vector()
+
+    assert torch.autograd.gradcheck(goal, (logits,), eps=1e-6, atol=1e-6, rtol=1e-5)
+
+
+def test_gradient_matches_finite_difference_for_a_goal():
+    # one directional derivative of a weighted goal, by central differences in float64
+    shape = (2, 2, 2, 2)
+    rng = np.random.default_rng(23)
+    p_s = torch.tensor(random_pmf(shape[:-1], 24))
+    logits = torch.tensor(rng.normal(size=shape), requires_grad=True)
+    direction = torch.tensor(rng.normal(size=shape))
+    weights = torch.tensor(rng.uniform(-1, 1, size=19))
+
+    def g(z):
+        return weights @ isx_pid(p_s[..., None] * torch.softmax(z, dim=-1)).goal_vector()
+
+    g(logits).backward()
+    h = 1e-5
+    with torch.no_grad():
+        numeric = (g(logits + h * direction) - g(logits - h * direction)) / (2 * h)
+    assert float(logits.grad.flatten() @ direction.flatten()) == pytest.approx(
+        float(numeric), abs=1e-7
+    )
+
+
+# --- printing and names ---------------------------------------------------------------------------
+
+
+def test_printing_shows_a_labelled_table():
+    res = isx_pid(gate(lambda a, b: a ^ b))
+    text = str(res)
+    for label in ("{1}{2}", "{1}", "{2}", "{12}"):
+        assert label in text
+    assert "redundancy" in text and "atom" in text
+    assert "H_res" in text
+    assert "-0.584963" in text  # log2(2/3) to six places
+    assert res.to_dict()["atoms"] == res.atoms
+    assert '"mutual_information"' in res.to_json()
+
+
+def test_source_names_label_the_atoms():
+    p = random_pmf((2, 2, 2, 2), 25)
+    named = isx_pid(p, source_names=["F", "C", "L"])
+    plain = isx_pid(p)
+    assert "{F}{CL}" in named.atoms
+    assert named.atoms["{F}{CL}"] == pytest.approx(plain.atoms["{1}{23}"], abs=1e-15)
+    assert list(named.atoms.values()) == list(plain.atoms.values())
+    assert "{FC}{FL}{CL}" in str(named)
+    assert "{F}{C}{L}" in str(named)
+    long = isx_pid(random_pmf((2, 2, 2), 26), source_names=("X1", "X2"))
+    assert list(long.atoms) == ["{X1}", "{X2}", "{X1}{X2}", "{X1,X2}"]
