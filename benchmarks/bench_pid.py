@@ -1,7 +1,6 @@
 """Benchmark: ``isx_pid_batched`` against a dense-grid I_sx estimator for many neurons.
 
-``isx_pid_binary`` (the binary-target fast path with a hand-written backward) is timed too.
-All compute the plug-in I_sx atoms of N neurons from one batch (B samples, n = 3 sources binned
+Both compute the plug-in I_sx atoms of N neurons from one batch (B samples, n = 3 sources binned
 into 20 bins, binary target) and backpropagate a goal (random weights . (atoms, H_res)) to the
 neurons' logits. The dense formulation, written below, builds every neuron's full
 n_bins^n x K histogram in one (N, n_bins^n, K) tensor, takes all 2^n - 1 subset marginals by
@@ -43,7 +42,6 @@ WARM_N = 2  # neurons in the tiny warm-up run that precedes the memory baseline
 RANGE = 20.0  # hidden-layer binning range (-20, 20), SPEC section 3
 METHODS = {
     "batched": "isx_pid_batched",
-    "binary": "isx_pid_binary (K=2 fast path)",
     "dense": "dense grid (in this script)",
 }
 
@@ -135,10 +133,6 @@ def worker(args) -> None:
     cuda = device.type == "cuda"
 
     def estimate(bins, theta):
-        if args.method == "binary":
-            from infomorphic.pid import isx_pid_binary
-
-            return isx_pid_binary(bins, theta, N_BINS)
         probs = torch.stack([theta, 1 - theta], dim=-1)  # (B, N, 2)
         method = isx_pid_batched if args.method == "batched" else dense_grid_pid
         return method(bins, probs, N_BINS)
@@ -184,8 +178,8 @@ def profile_batched(neurons: int, threads: int) -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from infomorphic.pid import isx_pid_batched, lattice
-    from infomorphic.pid.batched import subset_group_index
+    from infomorphic.pid import isx_pid_batched
+    from infomorphic.pid.batched import group_structure
 
     torch.set_num_threads(threads)
     bins, logits0, weights = make_inputs(neurons, "cpu")
@@ -203,8 +197,7 @@ def profile_batched(neurons: int, threads: int) -> None:
 
     def group_keys():
         with torch.no_grad():
-            for subset in lattice(N_SOURCES).subsets:
-                subset_group_index(bins, subset, N_BINS)
+            group_structure(bins, N_BINS, probs0.dtype)
 
     def forward():
         with torch.no_grad():
@@ -216,7 +209,7 @@ def profile_batched(neurons: int, threads: int) -> None:
         ((atoms @ weights[:-1]).sum() + (h_res * weights[-1]).sum()).backward()
 
     print(f"isx_pid_batched, N = {neurons}, {threads} threads (best of 3, ms)")
-    print(f"  group keys of the 7 subsets (incl. sorts): {best_of(group_keys):8.1f}")
+    print(f"  grouping by bin keys (incl. sorts):         {best_of(group_keys):8.1f}")
     print(f"  forward (no grad), total:                  {best_of(forward):8.1f}")
     print(f"  forward + backward:                        {best_of(forward_backward):8.1f}")
     with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:

@@ -77,10 +77,13 @@ def make_step(model_name: str, neurons: int, device: str, method: str, seed: int
         return loss.detach()
 
     x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
-    repeat = -(-EPOCH_SAMPLES // len(splits.y_train))
-    epoch_x = splits.x_train.repeat(repeat, 1)[:EPOCH_SAMPLES]
-    epoch_y = splits.y_train.repeat(repeat)[:EPOCH_SAMPLES]
-    return (lambda: step(x, y)), step, epoch_x, epoch_y
+
+    def epoch_data():
+        repeat = -(-EPOCH_SAMPLES // len(splits.y_train))
+        epoch_x = splits.x_train.repeat(repeat, 1)[:EPOCH_SAMPLES]
+        return epoch_x, splits.y_train.repeat(repeat)[:EPOCH_SAMPLES]
+
+    return (lambda: step(x, y)), step, epoch_data
 
 
 def worker(args) -> None:
@@ -90,10 +93,10 @@ def worker(args) -> None:
 
     torch.set_num_threads(args.threads)
     model_name = SIZES.get(args.neurons, "setup2")
-    batch_step, step, epoch_x, epoch_y = make_step(model_name, args.neurons, args.device,
-                                                   args.method)  # fmt: skip
+    batch_step, step, epoch_data = make_step(model_name, args.neurons, args.device, args.method)
     stats, _ = harness.measure(batch_step, args.repeats, args.device)
     if args.method != "dense" and args.epoch:
+        epoch_x, epoch_y = epoch_data()
         cuda = args.device.startswith("cuda")
         order = torch.randperm(len(epoch_y), generator=torch.Generator().manual_seed(0))
         order = order.to(epoch_y.device)
@@ -137,8 +140,9 @@ def main() -> int:
           f"float32; {args.threads} CPU threads; median of {args.repeats}")  # fmt: skip
     print(f"Machine: {harness.machine_description()}")
     header = (
-        f"{'device':<6} {'N':>5} {'model':<7}| {'step ms':>9} {'epoch s':>8} {'MiB':>8} | "
-        f"{'dense ms':>9} {'epoch s':>8} {'MiB':>8} | {'speed-up':>8} {'mem':>6}"
+        f"{'device':<6} {'N':>5} {'model':<7}| {'step ms':>8} {'epoch s':>8} {'+MiB':>6} "
+        f"{'peak':>6} | {'dense ms':>9} {'epoch s':>8} {'+MiB':>6} {'peak':>6} | "
+        f"{'speed-up':>8} {'mem':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -163,19 +167,23 @@ def main() -> int:
                 print(f"{device:<6} {n:>5} {model:<7}| failed: {fast['error']}")
                 continue
             epoch = fast.get("epoch_s", float("nan"))
-            row = (f"{device:<6} {n:>5} {model:<7}| {1e3 * fast['median_s']:>9.1f} {epoch:>8.2f} "
-                   f"{fast['peak_mib']:>8.0f} | ")  # fmt: skip
+            proc = fast.get("process_peak_mib", float("nan"))
+            row = (f"{device:<6} {n:>5} {model:<7}| {1e3 * fast['median_s']:>8.1f} {epoch:>8.2f} "
+                   f"{fast['peak_mib']:>6.0f} {proc:>6.0f} | ")  # fmt: skip
             if "error" in slow:
-                row += f"{'-':>9} {'-':>8} {'-':>8} | {'-':>8} {'-':>6}"
+                row += f"{'-':>9} {'-':>8} {'-':>6} {'-':>6} | {'-':>8} {'-':>6}"
                 if slow["error"] != "skipped":
                     row += f"  (dense failed: {slow['error']})"
             else:
                 dense_epoch = slow["median_s"] * -(-EPOCH_SAMPLES // BATCH)
-                mem = slow["peak_mib"] / max(fast["peak_mib"], 1e-9)
+                mem = slow["peak_mib"] / max(fast["peak_mib"], 1.0)
+                proc = slow.get("process_peak_mib", float("nan"))
                 row += (f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
-                        f"{slow['peak_mib']:>8.0f} | "
+                        f"{slow['peak_mib']:>6.0f} {proc:>6.0f} | "
                         f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x")  # fmt: skip
             print(row, flush=True)
+    print("+MiB: memory the step adds at its peak (CPU: resident set; GPU: allocated tensors);")
+    print("peak: whole-process peak resident set (CPU); mem: dense +MiB / project +MiB.")
     return 0
 
 
