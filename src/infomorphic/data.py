@@ -267,8 +267,13 @@ _IDX_EXPECTED = ", ".join(f"{f}[.gz]" for f in _IDX_FILES.values())
 
 
 def _fashion_system_dirs() -> list[Path]:
-    """Plausible install locations of the Debian package ``dataset-fashion-mnist``."""
-    roots = [Path("/usr/share/dataset-fashion-mnist"), Path("/usr/share/fashion-mnist")]
+    """Plausible install locations of the Debian package ``dataset-fashion-mnist`` (it puts
+    the IDX files in /usr/share/datasets/fashion-mnist)."""
+    roots = [
+        Path("/usr/share/datasets/fashion-mnist"),
+        Path("/usr/share/dataset-fashion-mnist"),
+        Path("/usr/share/fashion-mnist"),
+    ]
     roots += [Path(p) for p in sorted(glob.glob("/usr/share/*fashion*"))]
     dirs: list[Path] = []
     for root in roots:
