@@ -185,7 +185,7 @@ def isx_pid(
         if len(source_names) != n:
             raise ValueError(f"source_names has {len(source_names)} names but p has {n} sources")
     lat = lattice(n)
-    coeff = torch.tensor(lat.union_coefficients, dtype=torch.float64)
+    coeff = torch.tensor(lat.union_coefficients, dtype=torch.float64, device=p.device)
 
     joint_masses = torch.stack([_subset_marginal(p, s, n, True).expand_as(p) for s in lat.subsets])
     source_masses = torch.stack(
@@ -199,14 +199,14 @@ def isx_pid(
     support = p > 0
     # Where p(s,t) > 0 every union mass is >= p(s,t) > 0; elsewhere the weight is 0, so the
     # logs are replaced by harmless values to keep gradients finite.
-    one = torch.ones((), dtype=torch.float64)
+    one = torch.ones((), dtype=torch.float64, device=p.device)
     log_joint = torch.log2(torch.where(support, union_joint, one))
     log_source = torch.log2(torch.where(support, union_source, one))
     log_target = torch.log2(torch.where(support, p_target.expand_as(p), one))
     local = log_joint - log_source - log_target  # (n_antichains, *p.shape)
     redundancies = (p * local).reshape(len(lat), -1).sum(dim=1)
 
-    mobius = torch.tensor(lat.mobius, dtype=torch.float64)
+    mobius = torch.tensor(lat.mobius, dtype=torch.float64, device=p.device)
     atoms = mobius @ redundancies
     p_t = p_target.reshape(-1)
     target_entropy = -(p_t * torch.log2(torch.where(p_t > 0, p_t, one))).sum()
@@ -227,14 +227,14 @@ def isx_pid(
 def _pointwise(p, support, local, log_source, log_target, log_joint, lat) -> PointwisePID:
     index = torch.nonzero(support.detach(), as_tuple=False)
     where = tuple(index.T)
-    red = local[(slice(None), *where)].T.detach().numpy()
-    plus = (-log_source[(slice(None), *where)]).T.detach().numpy()
+    red = local[(slice(None), *where)].T.detach().cpu().numpy()
+    plus = (-log_source[(slice(None), *where)]).T.detach().cpu().numpy()
     minus = (log_target[where][None, :] - log_joint[(slice(None), *where)]).T
-    minus = minus.detach().numpy()
+    minus = minus.detach().cpu().numpy()
     mob = lat.mobius.T.astype(np.float64)
     return PointwisePID(
         realisations=[tuple(int(v) for v in row) for row in index.tolist()],
-        probabilities=p.detach()[where].numpy(),
+        probabilities=p.detach()[where].cpu().numpy(),
         redundancies=red,
         redundancies_plus=plus,
         redundancies_minus=minus,
