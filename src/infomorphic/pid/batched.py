@@ -26,6 +26,7 @@ import torch
 from infomorphic.pid.lattice import MAX_SOURCES, MIN_SOURCES, lattice
 
 ROW_SUM_TOLERANCE = 1e-6
+CPU_BLOCK_ELEMENTS = 1 << 20  # (antichain, group, target) entries per block on the CPU
 
 
 def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -> None:
@@ -117,14 +118,18 @@ def group_structure(bins: torch.Tensor, n_bins: int, dtype: torch.dtype) -> Grou
 
     parts, offset = [], 0
     for subset in lat.subsets:
+        sub_space = n_bins ** len(subset)
         if len(subset) == n:
             slot, size = torch.arange(n_groups, device=bins.device), n_groups
         else:
             sub_key = group_neuron.clone()
             for source in subset:
                 sub_key = sub_key * n_bins + digits[source - 1]
-            values, slot = torch.unique(sub_key, return_inverse=True)
-            size = values.numel()
+            if sub_space <= batch:  # small key space: the key is the slot, no sort needed
+                slot, size = sub_key, neurons * sub_space
+            else:
+                values, slot = torch.unique(sub_key, return_inverse=True)
+                size = values.numel()
         parts.append(slot + offset)
         offset += size
     slots = torch.cat(parts)
@@ -165,20 +170,34 @@ def isx_pid_batched(
     )  # (G, K): summed probability of each target value per group
     masses = _gather_sums(groups.slots, groups.n_slots, theta)  # (S, G, K)
     coeff = _coefficients(n, dtype, str(device))
-    union = torch.einsum("as,sgk->agk", coeff, masses)
-    # A group lies inside its own union events: U >= Theta. Clamping to that bound only removes
-    # float rounding of the inclusion-exclusion sum (and keeps the logs finite).
-    union = torch.maximum(union, theta)
-    tiny = torch.finfo(dtype).tiny
-    log_ratio = torch.log2(union.clamp_min(tiny)) - torch.log2(groups.union_count)[..., None]
-    per_group = (log_ratio * theta).sum(dim=-1)  # (A, G)
+    log_count = torch.log2(groups.union_count)
+    # On the CPU the (n_antichains, G, K) work goes in blocks of groups: tensors of a few MB are
+    # recycled by the allocator, while larger ones are fresh pages that the kernel must zero
+    # on every step (that cost more than the arithmetic). The GPU's caching allocator needs none.
+    block = n_groups if device.type != "cpu" else max(1, CPU_BLOCK_ELEMENTS // (len(lat) * k))
+    blocks = zip(
+        masses.split(block, dim=1), theta.split(block), log_count.split(block, dim=1), strict=True
+    )
+    per_group = torch.cat([_expected_log_ratio(coeff, *parts) for parts in blocks], dim=1)
     expected = per_group.new_zeros(len(lat), neurons).index_add(1, groups.group_neuron, per_group)
 
     p_target = probs.mean(dim=0)  # (N, K)
+    tiny = torch.finfo(dtype).tiny
     target_entropy = -(p_target * torch.log2(p_target.clamp_min(tiny))).sum(dim=-1)
     redundancies = target_entropy[None, :] + expected / batch  # (n_antichains, N)
     atoms = redundancies.T @ _mobius_t(n, dtype, str(device))
     return atoms, target_entropy - redundancies[lat.top]
+
+
+def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
+    """sum_t Theta_g(t) log2 [U_alpha(g, t) / U_alpha(g)] for a block of groups: (A, G)."""
+    union = torch.einsum("as,sgk->agk", coeff, masses)
+    # A group lies inside its own union events: U >= Theta. Lifting U to that bound only removes
+    # float rounding of the inclusion-exclusion sum (and keeps the logs finite); the lift is a
+    # constant for the gradient.
+    union = union + (theta - union).clamp_min(0).detach()
+    log_ratio = torch.log2(union.clamp_min(torch.finfo(union.dtype).tiny)) - log_count[..., None]
+    return (log_ratio * theta).sum(dim=-1)
 
 
 def isx_pid_binary(
