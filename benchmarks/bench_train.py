@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import harness
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k"
+DATA = Path(
+    os.environ.get(
+        "INFOMORPHIC_MNIST_DIR",
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k",
+    )
+)
 BATCH = 1024
 EPOCH_SAMPLES = 48_000
 SIZES = {100: "setup1", 500: "setup1", 1000: "setup2", 2000: "setup2"}
