@@ -544,6 +544,11 @@ def _extract_cifar(tarball: Path, target: Path) -> None:
         )
 
 
+def _read_cifar_tarball(tarball: Path, target: Path) -> RawDataset:
+    _extract_cifar(tarball, target)
+    return _read_cifar_dir(target)
+
+
 def _load_cifar10(
     data_dir: str | Path | None, cache_dir: str | Path | None, download: bool
 ) -> RawDataset:
@@ -565,8 +570,7 @@ def _load_cifar10(
             if complete(directory):
                 return _read_cifar_dir(directory)
         if (root / _CIFAR_TARBALL).is_file():
-            _extract_cifar(root / _CIFAR_TARBALL, cache / _CIFAR_SUBDIR)
-            return _read_cifar_dir(cache / _CIFAR_SUBDIR)
+            return _read_cifar_tarball(root / _CIFAR_TARBALL, cache / _CIFAR_SUBDIR)
         raise DataUnavailableError(
             _not_found(
                 "CIFAR-10",
@@ -586,8 +590,7 @@ def _load_cifar10(
         if errors:
             note = "Download failed:\n  " + "\n  ".join(errors)
     if tarball.is_file():
-        _extract_cifar(tarball, cache / _CIFAR_SUBDIR)
-        return _read_cifar_dir(cache / _CIFAR_SUBDIR)
+        return _read_cifar_tarball(tarball, cache / _CIFAR_SUBDIR)
     raise DataUnavailableError(
         _not_found(
             "CIFAR-10",
