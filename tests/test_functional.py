@@ -164,13 +164,6 @@ def test_sample_spikes_is_reproducible_with_seed():
     assert not torch.equal(a, c)
 
 
-def test_binary_probs():
-    theta = torch.tensor([[0.2, 0.9]])
-    probs = fn.binary_probs(theta)
-    assert probs.shape == (1, 2, 2)
-    assert torch.allclose(probs, torch.tensor([[[0.2, 0.8], [0.9, 0.1]]]))
-
-
 # ------------------------------------------------------------------------------- local goals
 
 

@@ -67,11 +67,6 @@ def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None)
     return torch.where(noise < theta, 1.0, -1.0).to(theta.dtype)
 
 
-def binary_probs(theta: torch.Tensor) -> torch.Tensor:
-    """(B, N) firing probabilities -> (B, N, 2) distribution over (fire, silent)."""
-    return torch.stack([theta, 1.0 - theta], dim=-1)
-
-
 def local_goals(
     bins: torch.Tensor, theta: torch.Tensor, weights: torch.Tensor, n_bins: int = N_BINS
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +89,6 @@ __all__ = [
     "N_BINS",
     "bin_adaptive",
     "bin_fixed",
-    "binary_probs",
     "bivariate_activation",
     "linear_activation",
     "local_goals",
