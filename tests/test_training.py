@@ -270,3 +270,17 @@ def test_cli_bad_hidden(tmp_path, hidden):
     ]
     assert main(args) == 2
     assert not (tmp_path / "run").exists()
+
+
+def test_divergence_stops_before_saving_a_broken_epoch(digits, tmp_path, monkeypatch):
+    from infomorphic.training import Trainer
+
+    trainer = Trainer(small_config(1), tmp_path, splits=digits, progress=False)
+    trainer.fit()
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    trainer.config.epochs = 2
+    with torch.no_grad():
+        trainer.model.hidden[0].feedforward.weight.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="diverged in epoch 2"):
+        trainer.fit()
+    assert (tmp_path / "checkpoint.pt").read_bytes() == good

@@ -241,7 +241,7 @@ def _run_train(args: argparse.Namespace) -> int:
     )
     try:
         summary = train(config, out, resume=args.resume, progress=not args.no_progress)
-    except DataUnavailableError as exc:
+    except (DataUnavailableError, FloatingPointError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return ERROR_EXIT
     print(

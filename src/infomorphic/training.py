@@ -359,6 +359,18 @@ class Trainer:
         goals = [layer.goal.name for layer in self.model.hidden if layer.goal is not None]
         return goals[0] if goals else None
 
+    def _check_finite(self, means: dict[str, np.ndarray]) -> None:
+        """Stop before a diverged epoch is saved: the checkpoint keeps the last good one."""
+        broken = [name for name, m in means.items() if not np.isfinite(m).all()]
+        weights_ok = all(torch.isfinite(p).all() for p in self.model.parameters())
+        if broken or not weights_ok:
+            where = ", ".join(broken) if broken else "the weights"
+            raise FloatingPointError(
+                f"training diverged in epoch {self.epoch + 1}: non-finite values in {where}. "
+                f"{self.out_dir} keeps the last good epoch ({self.epoch}); try another seed, a "
+                "smaller learning rate or a different goal"
+            )
+
     def fit(self) -> dict:
         total = self.config.epochs
         bar = None
@@ -369,6 +381,7 @@ class Trainer:
         while self.epoch < total:
             start = time.perf_counter()
             means = self._train_epoch()
+            self._check_finite(means)
             self.epoch += 1
             metrics = evaluate(
                 self.model, self.splits, self.config.eval_batch_size,

@@ -15,8 +15,12 @@ N_BINS = 20
 
 
 def bin_fixed(x: torch.Tensor, low: float, high: float, n_bins: int) -> torch.Tensor:
-    """Equal-width bins on [low, high]; values outside are clamped into the end bins."""
-    scaled = (x - low) * (n_bins / (high - low))
+    """Equal-width bins on [low, high]; values outside are clamped into the end bins.
+
+    NaN lands in bin 0 (it would otherwise become an arbitrary integer); a diverged neuron's NaN
+    firing probability still shows in its goal, which training checks.
+    """
+    scaled = torch.nan_to_num((x - low) * (n_bins / (high - low)), nan=0.0)
     return scaled.floor().clamp_(0, n_bins - 1).long()
 
 
