@@ -22,6 +22,11 @@ def test_bin_fixed_hand_values():
     assert bins.tolist() == [0, 0, 1, 10, 19, 19, 0, 19, 9, 10, 11]
 
 
+def test_bin_fixed_puts_nan_and_infinities_in_valid_bins():
+    x = torch.tensor([float("nan"), float("inf"), float("-inf")])
+    assert fn.bin_fixed(x, -20.0, 20.0, 20).tolist() == [0, 19, 0]
+
+
 def test_bin_fixed_matches_interval_search():
     """Brute force: find the k with low + k w <= x < low + (k+1) w, clamped to the end bins."""
     gen = torch.Generator().manual_seed(0)
