@@ -143,7 +143,7 @@ def _gather_sums(slots: torch.Tensor, n_slots: int, values: torch.Tensor) -> tor
     n_subsets = slots.numel() // values.shape[0]
     repeated = values.repeat(n_subsets, *([1] * (values.ndim - 1)))
     buffer = values.new_zeros(n_slots, *values.shape[1:]).index_add_(0, slots, repeated)
-    return buffer[slots].reshape(n_subsets, *values.shape)
+    return buffer.index_select(0, slots).reshape(n_subsets, *values.shape)
 
 
 def isx_pid_batched(
