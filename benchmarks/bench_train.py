@@ -13,6 +13,7 @@ training epoch over 48,000 samples (47 batches) for the project's step; for the 
 
     python benchmarks/bench_train.py                  # CPU (and CUDA when present), all N
     python benchmarks/bench_train.py --neurons 100    # one size
+    python benchmarks/bench_train.py --profile 1000   # where one step's time goes
 """
 
 from __future__ import annotations
@@ -118,6 +119,30 @@ def worker(args) -> None:
     print(json.dumps(stats))
 
 
+def profile_step(neurons: int, threads: int, steps: int = 5) -> None:
+    """Median step time and a torch.profiler table over ``steps`` steps (CPU)."""
+    import statistics
+    import time
+
+    import torch
+
+    torch.set_num_threads(threads)
+    batch_step, _, _ = make_step(SIZES.get(neurons, "setup2"), neurons, "cpu", "project")
+    for _ in range(3):
+        batch_step()
+    times = []
+    for _ in range(10):
+        start = time.perf_counter()
+        batch_step()
+        times.append(time.perf_counter() - start)
+    print(f"N = {neurons}, {threads} threads: median step {1e3 * statistics.median(times):.1f} ms")
+    with torch.profiler.profile() as prof:
+        for _ in range(steps):
+            batch_step()
+    print(f"profile of {steps} steps (divide times by {steps} for one step):")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=16))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, nargs="*", default=None)
@@ -130,7 +155,13 @@ def main() -> int:
     parser.add_argument("--no-epoch", dest="epoch", action="store_false")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", choices=["project", "dense"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="where one step's time goes at this N"
+    )
     args = parser.parse_args()
+    if args.profile:
+        profile_step(args.profile, args.threads)
+        return 0
     if args.worker:
         args.neurons = args.neurons[0]
         worker(args)
