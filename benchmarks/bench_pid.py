@@ -6,12 +6,10 @@ neurons' logits. The dense formulation, written below, builds every neuron's ful
 n_bins^n x K histogram in one (N, n_bins^n, K) tensor, takes all 2^n - 1 subset marginals by
 summing axes, forms the union masses by inclusion-exclusion, and applies the Moebius inversion.
 
-Each (device, method, N) case runs in a fresh subprocess so that its peak memory can be read
-without interference: on CPU the peak resident set size (``ru_maxrss``) minus the value measured
-(current) in the same process after imports, a tiny warm-up run and input creation; on CUDA
-``max_memory_allocated`` minus the memory allocated before the first run. Times are the median
-of ``--repeats`` runs after one warm-up, forward plus backward. The parent checks that all
-methods give the same atoms.
+Each (device, method, N) case runs in a fresh subprocess after a tiny warm-up run, and its time
+and peak memory are read as harness.py describes (the memory the case adds at its peak). Times
+are the median of ``--repeats`` runs after one warm-up, forward plus backward. The parent
+checks that all methods give the same atoms.
 
     python benchmarks/bench_pid.py            # N = 100, 1000, 2000
     python benchmarks/bench_pid.py --quick    # N = 100 only
@@ -24,13 +22,10 @@ import argparse
 import gc
 import json
 import os
-import resource
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
+
+import harness
 
 N_SOURCES = 3
 N_BINS = 20
@@ -113,16 +108,6 @@ def make_inputs(neurons, device, seed=0):
     return bins.to(device), logits.to(device), weights.to(device)
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-
-
-def current_rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def worker(args) -> None:
     import torch
 
@@ -130,7 +115,6 @@ def worker(args) -> None:
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    cuda = device.type == "cuda"
 
     def estimate(bins, theta):
         probs = torch.stack([theta, 1 - theta], dim=-1)  # (B, N, 2)
@@ -148,27 +132,9 @@ def worker(args) -> None:
     step(*make_inputs(WARM_N, device, seed=1))
     inputs = make_inputs(args.neurons, device)
     gc.collect()
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-    else:
-        base = current_rss_mib()  # the peak so far is the warm-up's, so take the current size
-
-    atoms, _ = step(*inputs)  # warm-up, also the atoms the parent compares
-    times = []
-    for _ in range(args.repeats):
-        if cuda:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        step(*inputs)
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-
-    peak = (torch.cuda.max_memory_allocated() - base) / 2**20 if cuda else peak_rss_mib() - base
+    stats, (atoms, _) = harness.measure(lambda: step(*inputs), args.repeats, device)
     torch.save(atoms.cpu(), args.atoms_out)
-    print(json.dumps({"median_s": statistics.median(times), "times": times, "peak_mib": peak}))
+    print(json.dumps(stats))
 
 
 # --- where the batched estimator's time goes -----------------------------------------------------
@@ -228,30 +194,13 @@ def profile_batched(neurons: int, threads: int) -> None:
 
 def run_case(method, neurons, device, args, tmp):
     atoms_out = os.path.join(tmp, f"{method}-{device}-{neurons}.pt")
-    command = [
-        sys.executable,
-        __file__,
-        "--worker",
-        "--method",
-        method,
-        "--neurons",
-        str(neurons),
-        "--device",
-        device,
-        "--repeats",
-        str(args.repeats),
-        "--threads",
-        str(args.threads),
-        "--atoms-out",
-        atoms_out,
-    ]
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    arguments = [
+        "--method", method, "--neurons", str(neurons), "--device", device,
+        "--repeats", str(args.repeats), "--threads", str(args.threads), "--atoms-out", atoms_out,
+    ]  # fmt: skip
+    result = harness.run_in_subprocess(__file__, arguments, args.threads)
+    if "error" in result:
+        return result
     result["atoms_out"] = atoms_out
     return result
 
