@@ -43,7 +43,6 @@ def make_step(model_name: str, neurons: int, device: str, method: str, seed: int
 
     from infomorphic.data import load_dataset, prepare_splits
     from infomorphic.networks import build_model
-    from infomorphic.nn.functional import local_goals
 
     raw = load_dataset("mnist", data_dir=DATA, download=False)
     splits = prepare_splits(raw, 0.2, seed).to(device)
@@ -68,8 +67,7 @@ def make_step(model_name: str, neurons: int, device: str, method: str, seed: int
     else:
 
         def goals_of(layer, state):
-            weights = layer.goal_weights.to(state.theta.dtype)
-            return local_goals(layer.bins(state), state.theta, weights, layer.n_bins)[0]
+            return layer.local_goals(state)[0]
 
     def step(x, y):
         onehot = torch.nn.functional.one_hot(y, n_classes).to(x.dtype)
