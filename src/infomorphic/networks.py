@@ -44,7 +44,11 @@ class NetworkConfig:
     activation: str = "modulated"  # "modulated", "linear", "bivariate", "step" (fixed random)
     hidden_goal: str | list[float] | dict = "optimized"
     output_goal: str | list[float] | dict = "output"
-    trainable_hidden: bool = True
+
+    @property
+    def fixed_hidden(self) -> bool:
+        """Step-activation hidden layers keep their random weights and have no goal."""
+        return self.activation == "step"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,12 +80,12 @@ def model_config(
         cfg = NetworkConfig(**base, sources="FL", activation="bivariate",
                             hidden_goal="lateral-heuristic")  # fmt: skip
     elif model == "random-hidden":
-        cfg = NetworkConfig(**base, sources="FC", activation="step", trainable_hidden=False)
+        cfg = NetworkConfig(**base, sources="FC", activation="step")
     else:
         raise ValueError(f"unknown infomorphic model {model!r}; choose from {', '.join(MODELS)}")
-    if goal is not None and cfg.trainable_hidden:
+    if goal is not None and not cfg.fixed_hidden:
         cfg.hidden_goal = list(goal.weights) if isinstance(goal, Goal) else goal
-    if activation is not None and cfg.activation != "step":
+    if activation is not None and not cfg.fixed_hidden:
         if activation not in ("modulated", "linear", "bivariate"):
             raise ValueError(f"unknown activation {activation!r}")
         cfg.activation = activation
@@ -109,7 +113,7 @@ class InfomorphicNetwork(nn.Module):
         if config.context not in ("label", "feedback", "label+feedback"):
             raise ValueError(f"context must be label, feedback or label+feedback: {config.context}")
         context_features = config.n_classes * (2 if config.context == "label+feedback" else 1)
-        fixed = config.activation == "step"
+        fixed = config.fixed_hidden
         layers = []
         width = config.n_inputs
         for size in config.hidden:
