@@ -37,7 +37,17 @@ EPOCH_SAMPLES = 48_000
 SIZES = {100: "setup1", 500: "setup1", 1000: "setup2", 2000: "setup2"}
 
 
-def make_step(model_name: str, neurons: int, device: str, method: str, seed: int = 0):
+VARIANTS = {
+    "groups": "eager, groups of distinct keys (the default)",
+    "fixed": "eager, groups padded to B * N (fixed shapes)",
+    "compiled": "torch.compile(fullgraph=True) of the fixed-shape step",
+    "graphs": "torch.compile(mode='reduce-overhead'): the same, replayed as CUDA graphs",
+}
+
+
+def make_step(
+    model_name: str, neurons: int, device: str, method: str, seed: int = 0, variant: str = "groups"
+):
     """A closure that performs one training step on a fixed batch, and the epoch data."""
     import torch
 
@@ -50,8 +60,9 @@ def make_step(model_name: str, neurons: int, device: str, method: str, seed: int
     model = build_model(model_name, splits.n_features, splits.n_classes, [neurons],
                         generator=generator).to(device)  # fmt: skip
     layers = model.trainable_layers()
+    fused = torch.device(device).type == "cuda"
     optimizers = [
-        torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=wd)
+        torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=wd, fused=fused or None)
         for layer, (lr, wd) in zip(layers, [(0.002, 0.00035), (0.003, 0.00015)], strict=True)
     ]
     sampler = torch.Generator(device=device).manual_seed(seed)
@@ -60,20 +71,30 @@ def make_step(model_name: str, neurons: int, device: str, method: str, seed: int
     if method == "dense":
         from bench_pid import dense_grid_pid
 
-        def goals_of(layer, state):
+        def dense_goals(layer, state):
             probs = torch.stack([state.theta, 1 - state.theta], dim=-1)
             atoms, residual = dense_grid_pid(layer.bins(state), probs, layer.n_bins)
             return torch.cat([atoms, residual[:, None]], 1) @ layer.goal_weights
-    else:
 
-        def goals_of(layer, state):
-            return layer.local_goals(state)[0]
+        def goal_loss(x, onehot):
+            states = model.run(x, onehot, sampler)
+            return -(dense_goals(model.hidden[0], states.hidden[0]).sum()
+                     + dense_goals(model.output, states.output).sum())  # fmt: skip
+    elif variant in ("groups", "fixed"):
+
+        def goal_loss(x, onehot):
+            return model.goal_loss(x, onehot, sampler, variant == "fixed")[0]
+    else:  # compiled: no explicit generator inside the graph (it samples from the global RNG)
+        torch.manual_seed(seed)
+        mode = "reduce-overhead" if variant == "graphs" else None
+        compiled = torch.compile(model.goal_loss, fullgraph=True, dynamic=False, mode=mode)
+
+        def goal_loss(x, onehot):
+            return compiled(x, onehot, None, True)[0]
 
     def step(x, y):
         onehot = torch.nn.functional.one_hot(y, n_classes).to(x.dtype)
-        states = model.run(x, onehot, sampler)
-        loss = -(goals_of(model.hidden[0], states.hidden[0]).sum()
-                 + goals_of(model.output, states.output).sum())  # fmt: skip
+        loss = goal_loss(x, onehot)
         for opt in optimizers:
             opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -98,13 +119,18 @@ def worker(args) -> None:
 
     torch.set_num_threads(args.threads)
     model_name = SIZES.get(args.neurons, "setup2")
-    batch_step, step, epoch_data = make_step(model_name, args.neurons, args.device, args.method)
+    batch_step, step, epoch_data = make_step(
+        model_name, args.neurons, args.device, args.method, variant=args.variant
+    )
     stats, _ = harness.measure(batch_step, args.repeats, args.device)
     if args.method != "dense" and args.epoch:
         epoch_x, epoch_y = epoch_data()
         cuda = args.device.startswith("cuda")
         order = torch.randperm(len(epoch_y), generator=torch.Generator().manual_seed(0))
         order = order.to(epoch_y.device)
+        tail = len(order) % BATCH
+        if tail:  # a smaller last batch: compiled variants build its graph here, not in the timing
+            step(epoch_x[:tail], epoch_y[:tail])
         if cuda:
             torch.cuda.synchronize()
         start = time.perf_counter()
@@ -117,28 +143,44 @@ def worker(args) -> None:
     print(json.dumps(stats))
 
 
-def profile_step(neurons: int, threads: int, steps: int = 5) -> None:
-    """Median step time and a torch.profiler table over ``steps`` steps (CPU)."""
+def profile_step(
+    neurons: int, threads: int, device: str = "cpu", variant: str = "groups", steps: int = 5
+) -> None:
+    """Median step time and a torch.profiler table over ``steps`` steps."""
     import statistics
     import time
 
     import torch
 
     torch.set_num_threads(threads)
-    batch_step, _, _ = make_step(SIZES.get(neurons, "setup2"), neurons, "cpu", "project")
+    cuda = device.startswith("cuda")
+    batch_step, _, _ = make_step(
+        SIZES.get(neurons, "setup2"), neurons, device, "project", variant=variant
+    )
     for _ in range(3):
         batch_step()
     times = []
     for _ in range(10):
+        if cuda:
+            torch.cuda.synchronize()
         start = time.perf_counter()
         batch_step()
+        if cuda:
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    print(f"N = {neurons}, {threads} threads: median step {1e3 * statistics.median(times):.1f} ms")
-    with torch.profiler.profile() as prof:
+    median = 1e3 * statistics.median(times)
+    print(f"N = {neurons}, {device}, {variant}, {threads} threads: median step {median:.2f} ms")
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if cuda:
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
         for _ in range(steps):
             batch_step()
+        if cuda:
+            torch.cuda.synchronize()
     print(f"profile of {steps} steps (divide times by {steps} for one step):")
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=16))
+    sort_by = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort_by, row_limit=20))
 
 
 def main() -> int:
@@ -151,6 +193,10 @@ def main() -> int:
     parser.add_argument("--dense-max", type=int, default=1000,
                         help="largest N for the dense baseline on CPU (it needs GBs)")  # fmt: skip
     parser.add_argument("--no-epoch", dest="epoch", action="store_false")
+    parser.add_argument(
+        "--variant", nargs="*", choices=list(VARIANTS), default=None,
+        help="how the project's step runs (default: groups; several give several rows)",
+    )  # fmt: skip
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", choices=["project", "dense"], help=argparse.SUPPRESS)
     parser.add_argument(
@@ -158,10 +204,12 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.profile:
-        profile_step(args.profile, args.threads)
+        device = "cuda" if args.device == "cuda" else "cpu"
+        profile_step(args.profile, args.threads, device, (args.variant or ["groups"])[0])
         return 0
     if args.worker:
         args.neurons = args.neurons[0]
+        args.variant = args.variant[0] if args.variant else "groups"
         worker(args)
         return 0
 
@@ -174,9 +222,10 @@ def main() -> int:
     print(f"Training step (2 passes, both layers' goals, backward, Adam), batch {BATCH}, "
           f"float32; {args.threads} CPU threads; median of {args.repeats}")  # fmt: skip
     print(f"Machine: {harness.machine_description()}")
+    variants = args.variant or ["groups"]
     header = (
-        f"{'device':<6} {'N':>5} {'model':<7}| {'step ms':>8} {'epoch s':>8} {'+MiB':>6} "
-        f"{'peak':>6} | {'dense ms':>9} {'epoch s':>8} {'+MiB':>6} {'peak':>6} | "
+        f"{'device':<6} {'N':>5} {'model':<7} {'variant':<9}| {'step ms':>8} {'epoch s':>8} "
+        f"{'+MiB':>6} {'peak':>6} | {'dense ms':>9} {'epoch s':>8} {'+MiB':>6} {'peak':>6} | "
         f"{'speed-up':>8} {'mem':>6}"
     )
     print(header)
@@ -187,8 +236,6 @@ def main() -> int:
                       "--threads", str(args.threads)]  # fmt: skip
             if not args.epoch:
                 common.append("--no-epoch")
-            fast = harness.run_in_subprocess(__file__, [*common, "--method", "project"],
-                                             args.threads)  # fmt: skip
             skip_dense = args.no_dense or (device == "cpu" and n > args.dense_max)
             slow = (
                 {"error": "skipped"}
@@ -197,29 +244,39 @@ def main() -> int:
                     __file__, [*common, "--method", "dense"], args.threads
                 )  # fmt: skip
             )
-            model = SIZES.get(n, "setup2")
-            if "error" in fast:
-                print(f"{device:<6} {n:>5} {model:<7}| failed: {fast['error']}")
-                continue
-            epoch = fast.get("epoch_s", float("nan"))
-            proc = fast.get("process_peak_mib", float("nan"))
-            row = (f"{device:<6} {n:>5} {model:<7}| {1e3 * fast['median_s']:>8.1f} {epoch:>8.2f} "
-                   f"{fast['peak_mib']:>6.0f} {proc:>6.0f} | ")  # fmt: skip
-            if "error" in slow:
-                row += f"{'-':>9} {'-':>8} {'-':>6} {'-':>6} | {'-':>8} {'-':>6}"
-                if slow["error"] != "skipped":
-                    row += f"  (dense failed: {slow['error']})"
-            else:
-                dense_epoch = slow["median_s"] * -(-EPOCH_SAMPLES // BATCH)
-                mem = slow["peak_mib"] / max(fast["peak_mib"], 1.0)
-                proc = slow.get("process_peak_mib", float("nan"))
-                row += (f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
-                        f"{slow['peak_mib']:>6.0f} {proc:>6.0f} | "
-                        f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x")  # fmt: skip
-            print(row, flush=True)
+            for variant in variants:
+                fast = harness.run_in_subprocess(
+                    __file__, [*common, "--method", "project", "--variant", variant], args.threads
+                )
+                print(_row(device, n, variant, fast, slow), flush=True)
     print("+MiB: memory the step adds at its peak (CPU: resident set; GPU: allocated tensors);")
     print("peak: whole-process peak resident set (CPU); mem: dense +MiB / project +MiB.")
+    for variant in variants:
+        print(f"variant {variant}: {VARIANTS[variant]}")
     return 0
+
+
+def _row(device: str, n: int, variant: str, fast: dict, slow: dict) -> str:
+    """One table row: the project's step, the dense step, and their ratios."""
+    model = SIZES.get(n, "setup2")
+    row = f"{device:<6} {n:>5} {model:<7} {variant:<9}| "
+    if "error" in fast:
+        return row + f"failed: {fast['error']}"
+    epoch = fast.get("epoch_s", float("nan"))
+    proc = fast.get("process_peak_mib", float("nan"))
+    row += (f"{1e3 * fast['median_s']:>8.1f} {epoch:>8.2f} "
+            f"{fast['peak_mib']:>6.0f} {proc:>6.0f} | ")  # fmt: skip
+    if "error" in slow:
+        row += f"{'-':>9} {'-':>8} {'-':>6} {'-':>6} | {'-':>8} {'-':>6}"
+        if slow["error"] != "skipped":
+            row += f"  (dense failed: {slow['error']})"
+        return row
+    dense_epoch = slow["median_s"] * -(-EPOCH_SAMPLES // BATCH)
+    mem = slow["peak_mib"] / max(fast["peak_mib"], 1.0)
+    proc = slow.get("process_peak_mib", float("nan"))
+    return row + (f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
+                  f"{slow['peak_mib']:>6.0f} {proc:>6.0f} | "
+                  f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -64,10 +64,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
 @pytest.mark.parametrize(("n", "n_bins", "batch", "neurons", "k"), CASES)
-def test_batched_equals_dense_float64(n, n_bins, batch, neurons, k):
+def test_batched_equals_dense_float64(n, n_bins, batch, neurons, k, fixed_shapes):
     bins, probs, _ = make_inputs(n, n_bins, batch, neurons, k, seed=n * 100 + n_bins + k)
-    atoms, h_res = isx_pid_batched(bins, probs, n_bins)
+    atoms, h_res = isx_pid_batched(bins, probs, n_bins, fixed_shapes=fixed_shapes)
     assert atoms.shape == (neurons, N_ATOMS[n])
     assert h_res.shape == (neurons,)
     assert atoms.dtype == torch.float64
@@ -139,7 +140,8 @@ def test_gradcheck_wrt_probs(n, n_bins, batch, neurons, k, fast):
     ("n", "n_bins", "batch", "neurons", "k"),
     [(2, 3, 40, 3, 2), (3, 4, 50, 3, 3), (3, 20, 64, 2, 2), (4, 3, 40, 2, 2)],
 )
-def test_gradient_equals_dense_gradient(n, n_bins, batch, neurons, k):
+@pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
+def test_gradient_equals_dense_gradient(n, n_bins, batch, neurons, k, fixed_shapes):
     bins, _, logits0 = make_inputs(n, n_bins, batch, neurons, k, seed=31 + n + n_bins)
     gen = torch.Generator().manual_seed(5)
     w_atoms = torch.rand(neurons, N_ATOMS[n], generator=gen, dtype=torch.float64) * 2 - 1
@@ -155,7 +157,7 @@ def test_gradient_equals_dense_gradient(n, n_bins, batch, neurons, k):
     logits_b = logits0.clone().requires_grad_(True)
     probs_b = torch.softmax(logits_b, dim=-1)
     probs_b.retain_grad()
-    goal(*isx_pid_batched(bins, probs_b, n_bins)).backward()
+    goal(*isx_pid_batched(bins, probs_b, n_bins, fixed_shapes=fixed_shapes)).backward()
 
     logits_d = logits0.clone().requires_grad_(True)
     probs_d = torch.softmax(logits_d, dim=-1)
@@ -183,18 +185,36 @@ def test_float32_backward_is_finite():
     assert probs.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_deterministic_probs_with_exact_zeros(dtype):
+def test_deterministic_probs_with_exact_zeros(dtype, fixed_shapes):
     bins, probs, _ = make_inputs(3, 4, 60, 3, 2, seed=43, zeros=True)
     assert (probs == 0).any()
     ref_atoms, ref_h = dense_reference(bins, probs, 4)
     probs = probs.to(dtype).requires_grad_(True)
-    atoms, h_res = isx_pid_batched(bins, probs, 4)
+    atoms, h_res = isx_pid_batched(bins, probs, 4, fixed_shapes=fixed_shapes)
     tol = 1e-10 if dtype == torch.float64 else 1e-4
     torch.testing.assert_close(atoms.double(), ref_atoms, rtol=0, atol=tol)
     torch.testing.assert_close(h_res.double(), ref_h, rtol=0, atol=tol)
     (atoms.sum() - h_res.sum()).backward()
     assert torch.isfinite(probs.grad).all()
+
+
+def test_fixed_shapes_do_not_depend_on_the_data():
+    """Two batches with very different numbers of distinct keys give identically shaped group
+    structures (what torch.compile and CUDA graphs need), and padding adds no mass."""
+    from infomorphic.pid.batched import group_structure
+
+    few = torch.zeros(3, 64, 5, dtype=torch.long)  # one group per neuron
+    many, _, _ = make_inputs(3, 20, 64, 5, 2, seed=3)
+    structures = [group_structure(b, 20, torch.float64, fixed_shapes=True) for b in (few, many)]
+    for name in ("inverse", "slots", "group_neuron", "union_count"):
+        assert getattr(structures[0], name).shape == getattr(structures[1], name).shape
+    assert structures[0].n_slots == structures[1].n_slots
+    # padded to one group per sample
+    assert structures[0].union_count.shape[1] == 64 * 5
+    dynamic = group_structure(many, 20, torch.float64)
+    assert dynamic.group_neuron.numel() < 64 * 5
 
 
 def test_fully_deterministic_target():

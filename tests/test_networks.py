@@ -260,3 +260,46 @@ def test_model_config_options_and_errors():
         build_model("setup1", N_IN, N_CLASSES, [])
     linear = make("setup1", activation="linear")
     assert linear.hidden[0].activation == "linear"
+
+
+def test_goal_loss_is_minus_the_sum_of_all_goals():
+    model = make("setup1", hidden=(30,))
+    x, _, onehot = batch(9)
+    torch.manual_seed(3)
+    loss, decompositions = model.goal_loss(x, onehot)
+    torch.manual_seed(3)
+    results = model.layer_goals(model.run(x, onehot))
+    expected = -sum(goals.sum() for goals, _ in results)
+    torch.testing.assert_close(loss, expected, rtol=0, atol=1e-6)
+    assert len(decompositions) == 2
+    for got, (_, want) in zip(decompositions, results, strict=True):
+        torch.testing.assert_close(got, want.detach(), rtol=0, atol=0)
+        assert not got.requires_grad
+
+
+@pytest.mark.parametrize("name", ["setup1", "setup2", "setup3", "deep-feedback"])
+def test_goal_loss_compiles_to_one_graph(name):
+    """fullgraph=True: no graph break anywhere in the step (what CUDA graphs need). aot_eager
+    traces forward and backward exactly as the inductor backend would, but runs the traced ops
+    eagerly, so loss and gradients must equal the eager step's (same global RNG draws)."""
+    torch._dynamo.reset()
+    model = make(name, hidden=(24,) if name != "deep-feedback" else (24, 12))
+    x, _, onehot = batch(10)
+    compiled = torch.compile(model.goal_loss, backend="aot_eager", fullgraph=True, dynamic=False)
+
+    def loss_and_grads(fn, fixed_shapes):
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(4)
+        loss, decompositions = fn(x, onehot, None, fixed_shapes)
+        loss.backward()
+        grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
+        return loss.detach(), decompositions, grads
+
+    eager = loss_and_grads(model.goal_loss, False)
+    graph = loss_and_grads(compiled, True)
+    torch.testing.assert_close(graph[0], eager[0], rtol=1e-5, atol=1e-5)
+    for a, b in zip(graph[1], eager[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    assert graph[2].keys() == eager[2].keys() and eager[2]
+    for key, grad in eager[2].items():
+        torch.testing.assert_close(graph[2][key], grad, rtol=1e-4, atol=1e-6)

@@ -197,6 +197,33 @@ def test_resume_is_identical_to_an_uninterrupted_run(model, digits, tmp_path):
         assert np.array_equal(xa["hidden1_self_cosine"], xb["hidden1_self_cosine"])
 
 
+def test_compiled_training_learns_and_resumes(digits, tmp_path, monkeypatch):
+    """--compile: one graph per batch size, spikes from the checkpointed global RNG. aot_eager
+    stands in for inductor (no C compiler needed; the same traced graph)."""
+    import infomorphic.training as training
+
+    monkeypatch.setattr(training, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    summary = train(small_config(3, compile=True), straight, splits=digits, progress=False)
+    eager = train(small_config(3), tmp_path / "eager", splits=digits, progress=False)
+    # other spike draws, same learning: observed 0.167 compiled vs 0.170 eager (8 epochs: 0.39)
+    assert abs(summary["test_accuracy"] - eager["test_accuracy"]) < 0.05
+    train(small_config(1, compile=True), split, splits=digits, progress=False)
+    train(small_config(3, compile=True), split, resume=True, splits=digits, progress=False)
+    a, b = read_history(straight), read_history(split)
+    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert [r[key] for r in a] == [r[key] for r in b]
+    wa = torch.load(straight / "checkpoint.pt", weights_only=False)["model"]
+    wb = torch.load(split / "checkpoint.pt", weights_only=False)["model"]
+    for name in wa:
+        assert torch.equal(wa[name], wb[name]), name
+    with pytest.raises(ValueError, match="compile"):
+        train(small_config(4), split, resume=True, splits=digits, progress=False)
+    with pytest.raises(ValueError, match="backprop"):
+        train(small_config(1, model="backprop", compile=True), tmp_path / "bp", splits=digits)
+
+
 def test_resume_with_a_different_config(digits, tmp_path):
     train(small_config(1), tmp_path, splits=digits, progress=False)
     with pytest.raises(ValueError, match="seed"):

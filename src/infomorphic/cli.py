@@ -210,6 +210,12 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint"
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="compile each training step into one graph (CUDA graphs on a GPU); pays off on "
+        "GPUs, not on CPUs",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run_train)
 
@@ -238,6 +244,7 @@ def _run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         batch_size=args.batch_size,
+        compile=args.compile,
     )
     try:
         summary = train(config, out, resume=args.resume, progress=not args.no_progress)

@@ -206,11 +206,32 @@ class InfomorphicNetwork(nn.Module):
         output = self.output(below, labels_onehot)
         return NetworkStates(states, output)
 
-    def layer_goals(self, states: NetworkStates) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def layer_goals(
+        self, states: NetworkStates, fixed_shapes: bool = False
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(goals (N,), decomposition (N, n_atoms+1)) of each trainable layer, bottom-up."""
         pairs = [(layer, s) for layer, s in zip(self.hidden, states.hidden, strict=True)]
         pairs.append((self.output, states.output))
-        return [layer.local_goals(s) for layer, s in pairs if layer.goal is not None]
+        return [layer.local_goals(s, fixed_shapes) for layer, s in pairs if layer.goal is not None]
+
+    def goal_loss(
+        self,
+        x: torch.Tensor,
+        labels_onehot: torch.Tensor,
+        generator: torch.Generator | None = None,
+        fixed_shapes: bool = False,
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One training batch's loss (minus the sum of every neuron's goal) and each trainable
+        layer's decomposition (N, n_atoms + 1), detached.
+
+        Each neuron's goal depends only on its own parameters, so one backward pass of this sum
+        gives every neuron its local gradient. With ``generator=None`` and ``fixed_shapes=True``
+        the whole function is one graph for ``torch.compile(fullgraph=True)``.
+        """
+        states = self.run(x, labels_onehot, generator)
+        results = self.layer_goals(states, fixed_shapes)
+        loss = -torch.stack([goals.sum() for goals, _ in results]).sum()
+        return loss, [decomposition.detach() for _, decomposition in results]
 
     @torch.no_grad()
     def output_probabilities(

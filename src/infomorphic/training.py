@@ -31,6 +31,7 @@ from infomorphic.nn.functional import self_cosine_distance
 HIDDEN_OPTIM = {"lr": 0.002, "weight_decay": 0.00035}
 OUTPUT_OPTIM = {"lr": 0.003, "weight_decay": 0.00015}
 BACKPROP_OPTIM = {"lr": 0.001, "weight_decay": 0.0}
+COMPILE_BACKEND = "inductor"  # torch.compile backend of TrainConfig.compile (tests use aot_eager)
 
 
 @dataclass
@@ -49,6 +50,9 @@ class TrainConfig:
     batch_size: int = 1024
     val_fraction: float = 0.2
     eval_batch_size: int = 4096
+    # One fused graph per batch size for the infomorphic step (fixed-shape estimator, spikes from
+    # the global RNG); CUDA graphs on a GPU. Slower on the CPU: see benchmarks/README.md.
+    compile: bool = False
 
     def validate(self) -> None:
         if self.model not in MODELS:
@@ -61,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError("--device cuda was asked for but no CUDA device is available")
+        if self.compile and self.model == "backprop":
+            raise ValueError("--compile applies to infomorphic models; backprop runs eagerly")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -134,6 +140,20 @@ def evaluate(model: nn.Module, splits: Splits, batch_size: int, seed: int) -> di
     return results
 
 
+def _global_rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    """torch's global RNG state (compiled steps sample their spikes from it)."""
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_global_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"].cpu())
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"].cpu(), device)
+
+
 def layer_names(model: InfomorphicNetwork) -> list[str]:
     names = [f"hidden{k + 1}" for k, layer in enumerate(model.hidden) if layer.goal is not None]
     return [*names, "output"]
@@ -175,6 +195,7 @@ class Trainer:
         self.optimizers = self._optimizers()
         self.batch_generator = torch.Generator().manual_seed(config.seed + 1)
         self.sample_generator = torch.Generator(device=self.device).manual_seed(config.seed + 2)
+        self.goal_loss = self._goal_loss_function()
         self.epoch = 0
         self.history: list[dict[str, float]] = []
         self.neuron_atoms: dict[str, list[np.ndarray]] = {}
@@ -191,8 +212,33 @@ class Trainer:
         for layer in model.trainable_layers():
             settings = OUTPUT_OPTIM if layer is model.output else HIDDEN_OPTIM
             params = [p for p in layer.parameters() if p.requires_grad]
-            optimizers.append(torch.optim.Adam(params, **settings))
+            fused = True if self.device.type == "cuda" else None  # one kernel per step on a GPU
+            optimizers.append(torch.optim.Adam(params, **settings, fused=fused))
         return optimizers
+
+    def _goal_loss_function(self) -> Callable | None:
+        """(x, onehot) -> (loss, decompositions) of one batch: eager, or compiled into one graph
+        per batch size (its spikes then come from torch's global RNG, seeded and checkpointed)."""
+        if not self.infomorphic:
+            return None
+        model: InfomorphicNetwork = self.model
+        if not self.config.compile:
+            return lambda x, onehot: model.goal_loss(x, onehot, self.sample_generator)
+        cuda = self.device.type == "cuda"
+        compiled = torch.compile(
+            model.goal_loss,
+            fullgraph=True,
+            dynamic=False,
+            backend=COMPILE_BACKEND,
+            mode="reduce-overhead" if cuda and COMPILE_BACKEND == "inductor" else None,
+        )
+
+        def run(x: torch.Tensor, onehot: torch.Tensor):
+            if cuda:  # the previous step's graph outputs may be overwritten from here on
+                torch.compiler.cudagraph_mark_step_begin()
+            return compiled(x, onehot, None, True)
+
+        return run
 
     def _feedforward_weights(self) -> dict[str, torch.Tensor]:
         if not self.infomorphic:
@@ -239,11 +285,8 @@ class Trainer:
                 opt.zero_grad(set_to_none=True)
             if self.infomorphic:
                 onehot = nn.functional.one_hot(yb, self.splits.n_classes).to(xb.dtype)
-                states = self.model.run(xb, onehot, self.sample_generator)
-                results = self.model.layer_goals(states)
-                loss = -sum(goals.sum() for goals, _ in results)
-                for name, (_, decomposition) in zip(layer_names(self.model), results, strict=True):
-                    d = decomposition.detach()
+                loss, decompositions = self.goal_loss(xb, onehot)
+                for name, d in zip(layer_names(self.model), decompositions, strict=True):
                     sums[name] = sums[name] + d if name in sums else d.clone()
             else:
                 loss = nn.functional.cross_entropy(self.model(xb), yb)
@@ -303,6 +346,7 @@ class Trainer:
                 "optimizers": [opt.state_dict() for opt in self.optimizers],
                 "batch_generator": self.batch_generator.get_state(),
                 "sample_generator": self.sample_generator.get_state(),
+                "global_rng": _global_rng_state(self.device),
                 "history": self.history,
                 "neuron_atoms": self.neuron_atoms,
                 "cosine": self.cosine,
@@ -318,15 +362,19 @@ class Trainer:
         state = torch.load(path, map_location=self.device, weights_only=False)
         saved = dict(state["config"])
         mine = asdict(self.config)
-        differing = [k for k in mine if k != "epochs" and saved.get(k) != mine[k]]
+        for key, default in asdict(TrainConfig()).items():  # runs saved before a field existed
+            saved.setdefault(key, default)
+        differing = [k for k in mine if k != "epochs" and saved[k] != mine[k]]
         if differing:
-            details = ", ".join(f"{k}: run {saved.get(k)!r} vs now {mine[k]!r}" for k in differing)
+            details = ", ".join(f"{k}: run {saved[k]!r} vs now {mine[k]!r}" for k in differing)
             raise ValueError(f"cannot resume: the configuration differs ({details})")
         self.model.load_state_dict(state["model"])
         for opt, opt_state in zip(self.optimizers, state["optimizers"], strict=True):
             opt.load_state_dict(opt_state)
         self.batch_generator.set_state(state["batch_generator"])
         self.sample_generator.set_state(state["sample_generator"])
+        if "global_rng" in state:
+            _set_global_rng_state(state["global_rng"], self.device)
         self.epoch = state["epoch"]
         self.seconds = state["seconds"]
         self.history = state["history"]

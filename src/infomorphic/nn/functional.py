@@ -72,13 +72,18 @@ def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None)
 
 
 def local_goals(
-    bins: torch.Tensor, theta: torch.Tensor, weights: torch.Tensor, n_bins: int = N_BINS
+    bins: torch.Tensor,
+    theta: torch.Tensor,
+    weights: torch.Tensor,
+    n_bins: int = N_BINS,
+    fixed_shapes: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each neuron's goal gamma . (atoms, H_res) from its binned sources and firing probability.
 
     Returns (goals (N,), decomposition (N, n_atoms + 1)); gradients reach theta only.
+    ``fixed_shapes``: see ``isx_pid_batched`` (for compiled steps).
     """
-    atoms, residual = isx_pid_binary(bins, theta, n_bins, check_inputs=False)
+    atoms, residual = isx_pid_binary(bins, theta, n_bins, False, fixed_shapes)
     decomposition = torch.cat([atoms, residual[:, None]], dim=1)
     return decomposition @ weights, decomposition
 

@@ -183,13 +183,15 @@ class InfomorphicLayer(nn.Module):
                 return F_.bin_fixed(stacked, low, high, self.n_bins)
             return torch.stack([F_.bin_adaptive(s, self.n_bins) for s in stacked])
 
-    def local_goals(self, state: LayerState) -> tuple[torch.Tensor, torch.Tensor]:
+    def local_goals(
+        self, state: LayerState, fixed_shapes: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-neuron goal values (N,) and decomposition (N, n_atoms + 1) of one batch."""
         if self.goal is None:
             raise RuntimeError("this layer has no goal; pass goal=... to train it")
         theta = state.theta
         weights = self.goal_weights.to(theta.dtype)
-        return F_.local_goals(self.bins(state), theta, weights, self.n_bins)
+        return F_.local_goals(self.bins(state), theta, weights, self.n_bins, fixed_shapes)
 
     def extra_repr(self) -> str:
         goal = self.goal.name if self.goal is not None else None

@@ -72,14 +72,41 @@ def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -
         )
 
 
-@cache
-def _coefficients(n: int, dtype: torch.dtype, device: str) -> torch.Tensor:
-    return torch.tensor(lattice(n).union_coefficients, dtype=dtype, device=device)
+# The lattice's constants are built in NumPy once per n. torch.compile must take them as
+# constants rather than trace their construction: it gets them as nested tuples of integers
+# (``assume_constant_result``) and makes the tensors inside the graph; eager code reuses cached
+# tensors.
+_CONSTANTS: dict[tuple, tuple] = {}  # a plain dict: torch.compile would trace past an lru_cache
+
+
+@torch.compiler.assume_constant_result
+def _matrix_values(name: str, n: int) -> tuple[tuple[int, ...], ...]:
+    if (name, n) not in _CONSTANTS:
+        lat = lattice(n)
+        matrix = lat.union_coefficients if name == "coefficients" else lat.mobius.T
+        _CONSTANTS[name, n] = tuple(tuple(int(v) for v in row) for row in matrix)
+    return _CONSTANTS[name, n]
 
 
 @cache
-def _mobius_t(n: int, dtype: torch.dtype, device: str) -> torch.Tensor:
-    return torch.tensor(lattice(n).mobius.T, dtype=dtype, device=device)
+def _cached_matrix(name: str, n: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    return torch.tensor(_matrix_values(name, n), dtype=dtype, device=device)
+
+
+def _matrix(name: str, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``coefficients`` (inclusion-exclusion, antichains x subsets) or ``mobius_t``."""
+    if torch.compiler.is_compiling():
+        return torch.tensor(_matrix_values(name, n), dtype=dtype, device=device)
+    return _cached_matrix(name, n, dtype, str(device))
+
+
+@torch.compiler.assume_constant_result
+def _shape_of(n: int) -> tuple[int, tuple[tuple[int, ...], ...], int]:
+    """Number of antichains, the non-empty source subsets, and the top antichain's index."""
+    if ("shape", n) not in _CONSTANTS:
+        lat = lattice(n)
+        _CONSTANTS["shape", n] = (len(lat), tuple(lat.subsets), lat.top)
+    return _CONSTANTS["shape", n]
 
 
 @dataclass(frozen=True)
@@ -100,24 +127,33 @@ class GroupStructure:
     union_count: torch.Tensor
 
 
-def group_structure(bins: torch.Tensor, n_bins: int, dtype: torch.dtype) -> GroupStructure:
+def group_structure(
+    bins: torch.Tensor, n_bins: int, dtype: torch.dtype, fixed_shapes: bool = False
+) -> GroupStructure:
     """Group each neuron's samples by joint bin key (one sort of B * N keys), then the groups by
-    each subset key (sorts of G keys)."""
+    each subset key (direct slots where the subset's key space is small, else sorts of G keys).
+
+    ``fixed_shapes``: every tensor's shape depends only on the input shapes, never on the data
+    (G is padded to B * N with empty groups, and no ``torch.unique``), which is what
+    ``torch.compile(fullgraph=True)`` and CUDA graphs need. The padding groups hold no samples
+    and contribute exactly zero.
+    """
     n, batch, neurons = bins.shape
-    lat = lattice(n)
+    _, subsets, _ = _shape_of(n)
     space = n_bins**n
     key = bins[0].long()
     for source in range(1, n):
         key = key * n_bins + bins[source]
     neuron = torch.arange(neurons, device=bins.device)
     global_key = (key + neuron * space).reshape(-1)  # sample order (B, N) row-major
-    unique, inverse, counts = torch.unique(global_key, return_inverse=True, return_counts=True)
+    compact = _compact_fixed if fixed_shapes else _compact_unique
+    unique, inverse, counts = compact(global_key, counts=True)
     n_groups = unique.numel()
     group_neuron = unique // space
     digits = [(unique // n_bins ** (n - 1 - j)) % n_bins for j in range(n)]  # source j+1
 
     parts, offset = [], 0
-    for subset in lat.subsets:
+    for subset in subsets:
         sub_space = n_bins ** len(subset)
         if len(subset) == n:
             slot, size = torch.arange(n_groups, device=bins.device), n_groups
@@ -128,14 +164,37 @@ def group_structure(bins: torch.Tensor, n_bins: int, dtype: torch.dtype) -> Grou
             if sub_space <= batch:  # small key space: the key is the slot, no sort needed
                 slot, size = sub_key, neurons * sub_space
             else:
-                values, slot = torch.unique(sub_key, return_inverse=True)
+                values, slot, _ = compact(sub_key, counts=False)
                 size = values.numel()
         parts.append(slot + offset)
         offset += size
     slots = torch.cat(parts)
     subset_counts = _gather_sums(slots, offset, counts.to(dtype))  # (S, G)
-    union_count = _coefficients(n, dtype, str(bins.device)) @ subset_counts
+    union_count = _matrix("coefficients", n, dtype, bins.device) @ subset_counts
+    if fixed_shapes:  # padding groups hold no samples; a count of 1 keeps their logs finite
+        union_count = union_count.clamp_min(1)
     return GroupStructure(inverse, slots, offset, group_neuron, union_count)
+
+
+def _compact_unique(keys: torch.Tensor, counts: bool):
+    """Distinct keys, each key's index among them, and (if asked) their multiplicities."""
+    if counts:
+        return torch.unique(keys, return_inverse=True, return_counts=True)
+    values, inverse = torch.unique(keys, return_inverse=True)
+    return values, inverse, None
+
+
+def _compact_fixed(keys: torch.Tensor, counts: bool):
+    """``_compact_unique`` with outputs of ``keys``' own size: distinct keys first, in sorted
+    order, then padding (key 0, count 0); data-independent shapes, no host synchronisation."""
+    ordered, order = torch.sort(keys)
+    starts = torch.ones_like(ordered, dtype=torch.bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    rank = torch.cumsum(starts, 0) - 1  # each sorted key's group
+    inverse = torch.empty_like(rank).scatter_(0, order, rank)
+    values = torch.zeros_like(ordered).scatter_(0, rank, ordered)
+    multiplicity = torch.zeros_like(ordered).scatter_add_(0, rank, torch.ones_like(ordered))
+    return values, inverse, multiplicity if counts else None
 
 
 def _gather_sums(slots: torch.Tensor, n_slots: int, values: torch.Tensor) -> torch.Tensor:
@@ -147,7 +206,11 @@ def _gather_sums(slots: torch.Tensor, n_slots: int, values: torch.Tensor) -> tor
 
 
 def isx_pid_batched(
-    bins: torch.Tensor, probs: torch.Tensor, n_bins: int, check_inputs: bool = True
+    bins: torch.Tensor,
+    probs: torch.Tensor,
+    n_bins: int,
+    check_inputs: bool = True,
+    fixed_shapes: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Plug-in I_sx atoms of N neurons from one batch.
 
@@ -155,38 +218,41 @@ def isx_pid_batched(
     sample's distribution over the K target values. Returns ``atoms`` (N, n_atoms) in
     ``lattice(n).labels`` order and the residual entropy H(T | sources) (N,), in bits,
     differentiable with respect to ``probs``. ``check_inputs=False`` skips validation (hot loops).
+    ``fixed_shapes=True`` pads the groups to B * N so that no shape depends on the data (for
+    ``torch.compile`` and CUDA graphs); same result, more work.
     """
     if check_inputs:
         check_batched_inputs(bins, probs, n_bins)
     n, batch, neurons = bins.shape
     k = probs.shape[-1]
-    lat = lattice(n)
+    n_antichains, _, top = _shape_of(n)
     dtype, device = probs.dtype, probs.device
     with torch.no_grad():
-        groups = group_structure(bins, n_bins, dtype)
+        groups = group_structure(bins, n_bins, dtype, fixed_shapes)
     n_groups = groups.group_neuron.numel()
     theta = probs.new_zeros(n_groups, k).index_add(
         0, groups.inverse, probs.reshape(batch * neurons, k)
     )  # (G, K): summed probability of each target value per group
     masses = _gather_sums(groups.slots, groups.n_slots, theta)  # (S, G, K)
-    coeff = _coefficients(n, dtype, str(device))
+    coeff = _matrix("coefficients", n, dtype, device)
     log_count = torch.log2(groups.union_count)
     # On the CPU the (n_antichains, G, K) work goes in blocks of groups: tensors of a few MB are
     # recycled by the allocator, while larger ones are fresh pages that the kernel must zero
     # on every step (that cost more than the arithmetic). The GPU's caching allocator needs none.
-    block = n_groups if device.type != "cpu" else max(1, CPU_BLOCK_ELEMENTS // (len(lat) * k))
+    block = n_groups if device.type != "cpu" else max(1, CPU_BLOCK_ELEMENTS // (n_antichains * k))
     blocks = zip(
         masses.split(block, dim=1), theta.split(block), log_count.split(block, dim=1), strict=True
     )
     per_group = torch.cat([_expected_log_ratio(coeff, *parts) for parts in blocks], dim=1)
-    expected = per_group.new_zeros(len(lat), neurons).index_add(1, groups.group_neuron, per_group)
+    expected = per_group.new_zeros(n_antichains, neurons)
+    expected = expected.index_add(1, groups.group_neuron, per_group)
 
     p_target = probs.mean(dim=0)  # (N, K)
     tiny = torch.finfo(dtype).tiny
     target_entropy = -(p_target * torch.log2(p_target.clamp_min(tiny))).sum(dim=-1)
     redundancies = target_entropy[None, :] + expected / batch  # (n_antichains, N)
-    atoms = redundancies.T @ _mobius_t(n, dtype, str(device))
-    return atoms, target_entropy - redundancies[lat.top]
+    atoms = redundancies.T @ _matrix("mobius_t", n, dtype, device)
+    return atoms, target_entropy - redundancies[top]
 
 
 def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
@@ -201,11 +267,16 @@ def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
 
 
 def isx_pid_binary(
-    bins: torch.Tensor, theta: torch.Tensor, n_bins: int, check_inputs: bool = True
+    bins: torch.Tensor,
+    theta: torch.Tensor,
+    n_bins: int,
+    check_inputs: bool = True,
+    fixed_shapes: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``isx_pid_batched`` for binary targets: ``theta`` (B, N) is each sample's probability of
     the first target value (a neuron firing), i.e. probs = (theta, 1 - theta)."""
-    return isx_pid_batched(bins, torch.stack([theta, 1 - theta], dim=-1), n_bins, check_inputs)
+    probs = torch.stack([theta, 1 - theta], dim=-1)
+    return isx_pid_batched(bins, probs, n_bins, check_inputs, fixed_shapes)
 
 
 __all__ = [
