@@ -224,6 +224,40 @@ def test_compiled_training_learns_and_resumes(digits, tmp_path, monkeypatch):
         train(small_config(1, model="backprop", compile=True), tmp_path / "bp", splits=digits)
 
 
+def test_checkpoint_interval_and_interrupted_run(digits, tmp_path, monkeypatch):
+    """With a long interval the checkpoint is saved after epoch 1 and the last epoch only, the
+    history after every epoch; a run interrupted in epoch 3 resumes from epoch 1's checkpoint
+    and ends exactly like an uninterrupted one."""
+    import infomorphic.training as training
+
+    straight, cut = tmp_path / "straight", tmp_path / "cut"
+    train(small_config(4), straight, splits=digits, progress=False, checkpoint_interval_s=1e9)
+    assert torch.load(straight / "checkpoint.pt", weights_only=False)["epoch"] == 4
+
+    real_evaluate = training.evaluate
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(small_config(4), cut, splits=digits, progress=False, checkpoint_interval_s=1e9)
+    assert len(read_history(cut)) == 2
+    assert torch.load(cut / "checkpoint.pt", weights_only=False)["epoch"] == 1
+    assert np.load(cut / "atoms.npz")["hidden1_atoms"].shape[0] == 1
+    monkeypatch.setattr(training, "evaluate", real_evaluate)
+    train(small_config(4), cut, resume=True, splits=digits, progress=False)
+    assert len(read_history(cut)) == 4
+    for key in ("train_accuracy", "test_accuracy"):
+        assert [r[key] for r in read_history(cut)] == [r[key] for r in read_history(straight)]
+    with pytest.raises(ValueError, match="checkpoint_interval_s"):
+        training.Trainer(small_config(1), tmp_path / "x", splits=digits, checkpoint_interval_s=-1)
+
+
 def test_resume_with_a_different_config(digits, tmp_path):
     train(small_config(1), tmp_path, splits=digits, progress=False)
     with pytest.raises(ValueError, match="seed"):

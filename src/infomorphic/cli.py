@@ -216,6 +216,13 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
         help="compile each training step into one graph (CUDA graphs on a GPU); pays off on "
         "GPUs, not on CPUs",
     )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=float,
+        metavar="SECONDS",
+        help="least time between checkpoint saves; an interruption loses at most this much "
+        "training (0: after every epoch; default 30)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run_train)
 
@@ -247,7 +254,12 @@ def _run_train(args: argparse.Namespace) -> int:
         compile=args.compile,
     )
     try:
-        summary = train(config, out, resume=args.resume, progress=not args.no_progress)
+        interval = (
+            {}
+            if args.checkpoint_every is None
+            else {"checkpoint_interval_s": args.checkpoint_every}
+        )
+        summary = train(config, out, resume=args.resume, progress=not args.no_progress, **interval)
     except (DataUnavailableError, FloatingPointError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return ERROR_EXIT

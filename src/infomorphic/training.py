@@ -3,8 +3,10 @@
 A run folder holds everything needed to inspect or continue a run: ``config.json`` (resolved
 configuration, goal vectors and the data actually read), ``history.csv`` (one row per epoch),
 ``atoms.npz`` (each neuron's mean atoms per epoch), ``checkpoint.pt`` (for ``resume``) and, at
-the end, ``summary.json``. Every file is written atomically, once per epoch, so an interrupted
-run loses at most the epoch in progress.
+the end, ``summary.json``. Every file is written atomically. ``history.csv`` is rewritten after
+every epoch; ``atoms.npz`` and ``checkpoint.pt`` (tens of MB for large layers) after the first
+epoch, whenever ``checkpoint_interval_s`` seconds have passed since the last save, and after the
+last epoch, so an interrupted run loses at most that long of training.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from infomorphic.nn.functional import self_cosine_distance
 HIDDEN_OPTIM = {"lr": 0.002, "weight_decay": 0.00035}
 OUTPUT_OPTIM = {"lr": 0.003, "weight_decay": 0.00015}
 BACKPROP_OPTIM = {"lr": 0.001, "weight_decay": 0.0}
+CHECKPOINT_INTERVAL_S = 30.0  # least time between checkpoint saves (tens of MB at large N)
 COMPILE_BACKEND = "inductor"  # torch.compile backend of TrainConfig.compile (tests use aot_eager)
 
 
@@ -97,7 +100,7 @@ def _save_torch(path: Path, obj) -> None:
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez(buffer, **arrays)  # uncompressed: random-looking floats barely compress, slowly
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -169,8 +172,13 @@ class Trainer:
         splits: Splits | None = None,
         progress: bool = True,
         log: Callable[[str], None] | None = None,
+        checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         config.validate()
+        if not checkpoint_interval_s >= 0:
+            raise ValueError(f"checkpoint_interval_s must be >= 0, got {checkpoint_interval_s}")
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self.saved_epoch: int | None = None
         self.config = config
         self.out_dir = Path(out_dir)
         self.progress = progress
@@ -315,7 +323,7 @@ class Trainer:
         self.history.append(row)
 
     # -- persistence ------------------------------------------------------------------------
-    def _write_outputs(self) -> None:
+    def _write_outputs(self, checkpoint: bool = True) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(
             self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
@@ -329,6 +337,9 @@ class Trainer:
             writer.writeheader()
             writer.writerows(self.history)
             atomic_write_text(self.out_dir / "history.csv", text.getvalue())
+        if not checkpoint:
+            return
+        self.saved_epoch = self.epoch
         if self.neuron_atoms:
             arrays = {f"{k}_atoms": np.stack(v) for k, v in self.neuron_atoms.items()}
             arrays.update({f"{k}_self_cosine": np.stack(v) for k, v in self.cosine.items()})
@@ -375,7 +386,7 @@ class Trainer:
         self.sample_generator.set_state(state["sample_generator"])
         if "global_rng" in state:
             _set_global_rng_state(state["global_rng"], self.device)
-        self.epoch = state["epoch"]
+        self.epoch = self.saved_epoch = state["epoch"]
         self.seconds = state["seconds"]
         self.history = state["history"]
         self.neuron_atoms = state["neuron_atoms"]
@@ -413,10 +424,15 @@ class Trainer:
         weights_ok = all(torch.isfinite(p).all() for p in self.model.parameters())
         if broken or not weights_ok:
             where = ", ".join(broken) if broken else "the weights"
+            kept = (
+                f"{self.out_dir} keeps the checkpoint of epoch {self.saved_epoch} (--resume "
+                "continues from there)"
+                if self.saved_epoch is not None
+                else "no checkpoint was saved yet"
+            )
             raise FloatingPointError(
                 f"training diverged in epoch {self.epoch + 1}: non-finite values in {where}. "
-                f"{self.out_dir} keeps the last good epoch ({self.epoch}); try another seed, a "
-                "smaller learning rate or a different goal"
+                f"{kept}; try another seed, a smaller learning rate or a different goal"
             )
 
     def fit(self) -> dict:
@@ -426,6 +442,7 @@ class Trainer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, initial=self.epoch, unit="epoch", desc=self.config.model)
+        last_save = time.monotonic()
         while self.epoch < total:
             start = time.perf_counter()
             means = self._train_epoch()
@@ -437,7 +454,14 @@ class Trainer:
             )  # fmt: skip
             self.seconds += time.perf_counter() - start
             self._record(means, metrics)
-            self._write_outputs()
+            due = (
+                self.epoch == total
+                or self.saved_epoch is None
+                or time.monotonic() - last_save >= self.checkpoint_interval_s
+            )
+            self._write_outputs(checkpoint=due)
+            if due:
+                last_save = time.monotonic()
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(
@@ -449,7 +473,9 @@ class Trainer:
             bar.close()
         if not self.history:  # zero epochs: still evaluate the untrained model
             self._record({}, evaluate(self.model, self.splits, self.config.eval_batch_size, 0))
-        self._write_outputs()
+            self._write_outputs()
+        elif self.saved_epoch != self.epoch:
+            self._write_outputs()
         summary = self.summary()
         atomic_write_text(self.out_dir / "summary.json", json.dumps(summary, indent=2))
         return summary
@@ -461,9 +487,18 @@ def train(
     resume: bool = False,
     splits: Splits | None = None,
     progress: bool = True,
+    checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
 ) -> dict:
-    """Train one model and return its summary (also written to ``out_dir/summary.json``)."""
-    trainer = Trainer(config, out_dir, splits=splits, progress=progress)
+    """Train one model and return its summary (also written to ``out_dir/summary.json``).
+
+    ``checkpoint_interval_s``: least time between two saves of the checkpoint and atoms (0:
+    after every epoch); the history is written after every epoch regardless, and the last
+    epoch is always saved.
+    """
+    trainer = Trainer(
+        config, out_dir, splits=splits, progress=progress,
+        checkpoint_interval_s=checkpoint_interval_s,
+    )  # fmt: skip
     if resume:
         trainer.load_checkpoint()
     return trainer.fit()
@@ -471,6 +506,7 @@ def train(
 
 __all__ = [
     "BACKPROP_OPTIM",
+    "CHECKPOINT_INTERVAL_S",
     "HIDDEN_OPTIM",
     "OUTPUT_OPTIM",
     "TrainConfig",
