@@ -42,6 +42,7 @@ VARIANTS = {
     "fixed": "eager, groups padded to B * N (fixed shapes)",
     "compiled": "torch.compile(fullgraph=True) of the fixed-shape step",
     "graphs": "torch.compile(mode='reduce-overhead'): the same, replayed as CUDA graphs",
+    "breaks": "torch.compile(dynamic=True) of the default step, split at its graph breaks",
 }
 
 
@@ -84,6 +85,11 @@ def make_step(
 
         def goal_loss(x, onehot):
             return model.goal_loss(x, onehot, sampler, variant == "fixed")[0]
+    elif variant == "breaks":
+        eager_compiled = torch.compile(model.goal_loss, dynamic=True)
+
+        def goal_loss(x, onehot):
+            return eager_compiled(x, onehot, sampler)[0]
     else:  # compiled: no explicit generator inside the graph (it samples from the global RNG)
         torch.manual_seed(seed)
         mode = "reduce-overhead" if variant == "graphs" else None

@@ -75,17 +75,33 @@ def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -
 # The lattice's constants are built in NumPy once per n. torch.compile must take them as
 # constants rather than trace their construction: it gets them as nested tuples of integers
 # (``assume_constant_result``) and makes the tensors inside the graph; eager code reuses cached
-# tensors.
-_CONSTANTS: dict[tuple, tuple] = {}  # a plain dict: torch.compile would trace past an lru_cache
+# tensors. n = 2 and 3 (all the paper's neurons) are built at import, so that even a graph
+# resumed after a break with a symbolic n finds them in the dict.
+_CONSTANTS: dict[int, dict[str, tuple]] = {}  # a plain dict: torch.compile traces lru_caches
+
+
+def _lattice_constants(n: int) -> dict[str, tuple]:
+    if n not in _CONSTANTS:
+        lat = lattice(n)
+
+        def rows(matrix) -> tuple[tuple[int, ...], ...]:
+            return tuple(tuple(int(v) for v in row) for row in matrix)
+
+        _CONSTANTS[n] = {
+            "coefficients": rows(lat.union_coefficients),
+            "mobius_t": rows(lat.mobius.T),
+            "shape": (len(lat), tuple(lat.subsets), lat.top),
+        }
+    return _CONSTANTS[n]
+
+
+for _n in (2, 3):
+    _lattice_constants(_n)
 
 
 @torch.compiler.assume_constant_result
 def _matrix_values(name: str, n: int) -> tuple[tuple[int, ...], ...]:
-    if (name, n) not in _CONSTANTS:
-        lat = lattice(n)
-        matrix = lat.union_coefficients if name == "coefficients" else lat.mobius.T
-        _CONSTANTS[name, n] = tuple(tuple(int(v) for v in row) for row in matrix)
-    return _CONSTANTS[name, n]
+    return _lattice_constants(n)[name]
 
 
 @cache
@@ -103,10 +119,7 @@ def _matrix(name: str, n: int, dtype: torch.dtype, device: torch.device) -> torc
 @torch.compiler.assume_constant_result
 def _shape_of(n: int) -> tuple[int, tuple[tuple[int, ...], ...], int]:
     """Number of antichains, the non-empty source subsets, and the top antichain's index."""
-    if ("shape", n) not in _CONSTANTS:
-        lat = lattice(n)
-        _CONSTANTS["shape", n] = (len(lat), tuple(lat.subsets), lat.top)
-    return _CONSTANTS["shape", n]
+    return _lattice_constants(n)["shape"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ def group_structure(
     and contribute exactly zero.
     """
     n, batch, neurons = bins.shape
+    n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
     _, subsets, _ = _shape_of(n)
     space = n_bins**n
     key = bins[0].long()
@@ -224,6 +238,7 @@ def isx_pid_batched(
     if check_inputs:
         check_batched_inputs(bins, probs, n_bins)
     n, batch, neurons = bins.shape
+    n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
     k = probs.shape[-1]
     n_antichains, _, top = _shape_of(n)
     dtype, device = probs.dtype, probs.device
