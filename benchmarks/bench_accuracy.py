@@ -8,6 +8,7 @@ started again without losing anything.
 
     python benchmarks/bench_accuracy.py                       # the full table
     python benchmarks/bench_accuracy.py --epochs 5 --seeds 0  # a quick look
+    python benchmarks/bench_accuracy.py --models setup1 --compile  # the one-graph step
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def run_one(job: dict) -> dict:
         goal=job["goal"],
         epochs=job["epochs"],
         seed=job["seed"],
+        compile=job["compile"],
     )
     resume = (out / "checkpoint.pt").is_file()
     return train(config, out, resume=resume, progress=False)
@@ -73,19 +75,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="all", help="comma-separated model names or 'all'")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument(
+        "--compile", action="store_true", help="train with the compiled fixed-shape step"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "accuracy"))
     args = parser.parse_args(argv)
 
     seeds = [int(s) for s in args.seeds.split(",")]
     configs = [c for c in CONFIGS if args.models == "all" or c[1] in args.models.split(",")]
+    if args.compile:
+        configs = [c for c in configs if c[1] != "backprop"]  # backprop always runs eagerly
     jobs = []
     for name, model, goal in configs:
         for seed in seeds:
             tag = f"{model}-{goal}-{args.dataset}-N{args.hidden}-e{args.epochs}-seed{seed}"
+            tag += "-compiled" if args.compile else ""
             jobs.append({
                 "name": name, "model": model, "goal": goal, "seed": seed,
                 "dataset": args.dataset, "data_dir": args.data_dir, "hidden": args.hidden,
                 "epochs": args.epochs, "threads": args.threads, "out": str(Path(args.out) / tag),
+                "compile": args.compile,
             })  # fmt: skip
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -98,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"Data: {summaries[0]['data_source']}",
         f"N = {args.hidden}, {args.epochs} epochs, seeds {args.seeds}; accuracies in % "
-        "(test accuracy at the last epoch)",
+        "(test accuracy at the last epoch)" + ("; compiled step" if args.compile else ""),
         "",
         "| model | test (per seed) | test median | val median | train median | s / run |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -118,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     print(table)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "table.md").write_text(table + "\n")
+    name = "table-compiled.md" if args.compile else "table.md"
+    (Path(args.out) / name).write_text(table + "\n")
     return 0
 
 
