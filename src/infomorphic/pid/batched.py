@@ -155,10 +155,12 @@ def group_structure(
     n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
     _, subsets, _ = _shape_of(n)
     space = n_bins**n
-    key = bins[0].long()
+    # int32 keys where they fit: sorting them is a quarter faster than sorting int64 ones
+    key_dtype = torch.int32 if neurons * space < 2**31 else torch.int64
+    key = bins[0].to(key_dtype)
     for source in range(1, n):
-        key = key * n_bins + bins[source]
-    neuron = torch.arange(neurons, device=bins.device)
+        key = key * n_bins + bins[source].to(key_dtype)
+    neuron = torch.arange(neurons, device=bins.device, dtype=key_dtype)
     global_key = (key + neuron * space).reshape(-1)  # sample order (B, N) row-major
     compact = _compact_fixed if fixed_shapes else _compact_unique
     unique, inverse, counts = compact(global_key, counts=True)
@@ -182,7 +184,7 @@ def group_structure(
                 size = values.numel()
         parts.append(slot + offset)
         offset += size
-    slots = torch.cat(parts)
+    slots = torch.cat(parts).long()  # n_slots can exceed the int32 key range
     subset_counts = _gather_sums(slots, offset, counts.to(dtype))  # (S, G)
     union_count = _matrix("coefficients", n, dtype, bins.device) @ subset_counts
     if fixed_shapes:  # padding groups hold no samples; a count of 1 keeps their logs finite
