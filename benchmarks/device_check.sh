@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The prepared GPU check for a session that is lent a device machine (one call, at most ~9.5 min; 343 s for the dry run below):
+# The prepared GPU check for a session that is lent a device machine: one call, at most
+# about 9.5 minutes (the CPU dry run below took 343 s).
 #   here:   mkdir -p .devdata && cp -r ../shared/data/mnist-10k .devdata/ &&
 #           cp -r /usr/share/datasets/fashion-mnist .devdata/   # apt-get install dataset-fashion-mnist
 #   device: run(command="bash benchmarks/device_check.sh", carry=[".devdata"], timeout_s=560)

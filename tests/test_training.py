@@ -315,6 +315,29 @@ def test_cli_train_and_refuse_overwrite(tmp_path, capsys):
     assert len(read_history(out)) == 3
 
 
+@pytest.mark.parametrize("every", ["-1", "nan", "soon"])
+def test_cli_bad_checkpoint_interval(tmp_path, every, capsys):
+    args = ["train", "--dataset", "digits", "--epochs", "1", "--checkpoint-every", every,
+            "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    assert main(args) == 2
+    assert "--checkpoint-every" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_train_compiled_and_checkpoint_every(tmp_path, monkeypatch):
+    import infomorphic.training as training
+
+    monkeypatch.setattr(training, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "digits", "--epochs", "2", "--hidden", "16", "--compile",
+            "--checkpoint-every", "0", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["compile"] is True
+    assert len(read_history(out)) == 2
+
+
 @pytest.mark.parametrize("hidden", ["abc", "0", "20,-1", ""])
 def test_cli_bad_hidden(tmp_path, hidden):
     args = [

@@ -156,6 +156,16 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"want a number of seconds, got {text!r}") from exc
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"want a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -218,7 +228,7 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--checkpoint-every",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help="least time between checkpoint saves; an interruption loses at most this much "
         "training (0: after every epoch; default 30)",
