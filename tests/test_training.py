@@ -266,6 +266,16 @@ def test_resume_with_a_different_config(digits, tmp_path):
         train(small_config(2, hidden=[21]), tmp_path, resume=True, splits=digits, progress=False)
 
 
+def test_resume_needs_the_atoms_file(digits, tmp_path):
+    """The checkpoint keeps only how many epochs of atoms.npz belong to it."""
+    train(small_config(2), tmp_path, splits=digits, progress=False)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert "neuron_atoms" not in state and state["atoms_epochs"]["hidden1"] == 2
+    (tmp_path / "atoms.npz").unlink()
+    with pytest.raises(FileNotFoundError, match="atoms.npz"):
+        train(small_config(3), tmp_path, resume=True, splits=digits, progress=False)
+
+
 def test_resume_without_checkpoint(digits, tmp_path):
     with pytest.raises(FileNotFoundError):
         train(small_config(1), tmp_path / "empty", resume=True, splits=digits, progress=False)

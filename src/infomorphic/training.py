@@ -359,8 +359,9 @@ class Trainer:
                 "sample_generator": self.sample_generator.get_state(),
                 "global_rng": _global_rng_state(self.device),
                 "history": self.history,
-                "neuron_atoms": self.neuron_atoms,
-                "cosine": self.cosine,
+                # the per-epoch atoms live in atoms.npz (written just before), not twice
+                "atoms_epochs": {k: len(v) for k, v in self.neuron_atoms.items()},
+                "cosine_epochs": {k: len(v) for k, v in self.cosine.items()},
                 "previous_weights": self.previous_weights,
             },
         )
@@ -389,9 +390,31 @@ class Trainer:
         self.epoch = self.saved_epoch = state["epoch"]
         self.seconds = state["seconds"]
         self.history = state["history"]
-        self.neuron_atoms = state["neuron_atoms"]
-        self.cosine = state["cosine"]
+        if "neuron_atoms" in state:  # checkpoints written before the atoms moved out
+            self.neuron_atoms, self.cosine = state["neuron_atoms"], state["cosine"]
+        else:
+            self.neuron_atoms, self.cosine = self._load_atoms(
+                state["atoms_epochs"], state["cosine_epochs"]
+            )
         self.previous_weights = state["previous_weights"]
+
+    def _load_atoms(
+        self, atoms_epochs: dict[str, int], cosine_epochs: dict[str, int]
+    ) -> tuple[dict[str, list[np.ndarray]], dict[str, list[np.ndarray]]]:
+        """The checkpoint's epochs of atoms.npz (which may hold later ones of an interrupted
+        run: it is written first)."""
+        if not atoms_epochs:
+            return {}, {}
+        path = self.out_dir / "atoms.npz"
+        if not path.is_file():
+            raise FileNotFoundError(f"cannot resume: {path} is missing; the checkpoint needs it")
+        with np.load(path) as arrays:
+            atoms = {k: list(arrays[f"{k}_atoms"][:n]) for k, n in atoms_epochs.items()}
+            cosine = {k: list(arrays[f"{k}_self_cosine"][:n]) for k, n in cosine_epochs.items()}
+        short = [k for k, n in atoms_epochs.items() if len(atoms[k]) < n]
+        if short:
+            raise ValueError(f"cannot resume: {path} holds fewer epochs than the checkpoint")
+        return atoms, cosine
 
     # -- the loop ---------------------------------------------------------------------------
     def summary(self) -> dict:
