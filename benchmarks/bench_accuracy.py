@@ -22,8 +22,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import harness
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist-10k"
 
 # (row name, model, hidden goal)
 CONFIGS = [
@@ -68,7 +69,7 @@ def run_one(job: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="mnist")
-    parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
+    parser.add_argument("--data-dir", default=str(harness.MNIST_DIR))
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--seeds", default="0,1,2")

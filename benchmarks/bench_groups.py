@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from pathlib import Path
 
+import harness
 import torch
 
 from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.networks import InfomorphicNetwork
 from infomorphic.pid.batched import group_structure
 from infomorphic.training import TrainConfig, Trainer
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k"
 
 
 def group_stats(model: InfomorphicNetwork, x: torch.Tensor, y: torch.Tensor) -> list[str]:
@@ -50,7 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir", default=str(DATA))
+    parser.add_argument("--data-dir", default=str(harness.MNIST_DIR))
     args = parser.parse_args()
     splits = prepare_splits(load_dataset("mnist", data_dir=args.data_dir), 0.2, args.seed)
     x, y = splits.x_train[:1024], splits.y_train[:1024]

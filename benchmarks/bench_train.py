@@ -20,18 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
 
 import harness
 
-DATA = Path(
-    os.environ.get(
-        "INFOMORPHIC_MNIST_DIR",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k",
-    )
-)
 BATCH = 1024
 EPOCH_SAMPLES = 48_000
 SIZES = {100: "setup1", 500: "setup1", 1000: "setup2", 2000: "setup2"}
@@ -55,7 +47,7 @@ def make_step(
     from infomorphic.data import load_dataset, prepare_splits
     from infomorphic.networks import build_model
 
-    raw = load_dataset("mnist", data_dir=DATA, download=False)
+    raw = load_dataset("mnist", data_dir=harness.MNIST_DIR, download=False)
     splits = prepare_splits(raw, 0.2, seed).to(device)
     generator = torch.Generator().manual_seed(seed)
     model = build_model(model_name, splits.n_features, splits.n_classes, [neurons],
@@ -155,8 +147,6 @@ def profile_step(
     neurons: int, threads: int, device: str = "cpu", variant: str = "groups", steps: int = 5
 ) -> None:
     """Median step time and a torch.profiler table over ``steps`` steps."""
-    import statistics
-    import time
 
     import torch
 
@@ -165,18 +155,9 @@ def profile_step(
     batch_step, _, _ = make_step(
         SIZES.get(neurons, "setup2"), neurons, device, "project", variant=variant
     )
-    for _ in range(3):
+    for _ in range(2):  # with measure's own warm-up: three steps before the timed ten
         batch_step()
-    times = []
-    for _ in range(10):
-        if cuda:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        batch_step()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    median = 1e3 * statistics.median(times)
+    median = 1e3 * harness.measure(batch_step, 10, device)[0]["median_s"]
     print(f"N = {neurons}, {device}, {variant}, {threads} threads: median step {median:.2f} ms")
     activities = [torch.profiler.ProfilerActivity.CPU]
     if cuda:

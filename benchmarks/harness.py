@@ -18,6 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
+# The real MNIST subset every benchmark reads (../shared/data/mnist-10k beside the repository);
+# INFOMORPHIC_MNIST_DIR points elsewhere, e.g. on the device machine.
+_SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-10k"
+MNIST_DIR = Path(os.environ.get("INFOMORPHIC_MNIST_DIR", _SHARED_MNIST))
 
 
 def _status_kib(field: str) -> float:
