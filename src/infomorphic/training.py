@@ -171,7 +171,6 @@ class Trainer:
         out_dir: str | Path,
         splits: Splits | None = None,
         progress: bool = True,
-        log: Callable[[str], None] | None = None,
         checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     ) -> None:
         config.validate()
@@ -182,7 +181,6 @@ class Trainer:
         self.config = config
         self.out_dir = Path(out_dir)
         self.progress = progress
-        self.log = log or (lambda _msg: None)
         self.device = torch.device(config.device)
         if splits is None:
             raw = load_dataset(config.dataset, data_dir=config.data_dir)
@@ -216,11 +214,11 @@ class Trainer:
         if not self.infomorphic:
             return [torch.optim.Adam(self.model.parameters(), **BACKPROP_OPTIM)]
         model: InfomorphicNetwork = self.model
+        fused = True if self.device.type == "cuda" else None  # one kernel per step on a GPU
         optimizers = []
         for layer in model.trainable_layers():
             settings = OUTPUT_OPTIM if layer is model.output else HIDDEN_OPTIM
             params = [p for p in layer.parameters() if p.requires_grad]
-            fused = True if self.device.type == "cuda" else None  # one kernel per step on a GPU
             optimizers.append(torch.optim.Adam(params, **settings, fused=fused))
         return optimizers
 
@@ -311,8 +309,9 @@ class Trainer:
             for name, layer in zip(layer_names(model), model.trainable_layers(), strict=True):
                 decomposition = means[name]
                 self.neuron_atoms.setdefault(name, []).append(decomposition.astype(np.float32))
-                row[f"{name}_goal"] = float(decomposition.mean(0) @ np.array(layer.goal.weights))
-                for label, value in zip(layer.goal.labels, decomposition.mean(0), strict=True):
+                layer_mean = decomposition.mean(0)
+                row[f"{name}_goal"] = float(layer_mean @ np.array(layer.goal.weights))
+                for label, value in zip(layer.goal.labels, layer_mean, strict=True):
                     row[f"{name}_{label}"] = float(value)
             current = self._feedforward_weights()
             for name, weights in current.items():
@@ -324,10 +323,8 @@ class Trainer:
 
     # -- persistence ------------------------------------------------------------------------
     def _write_outputs(self, checkpoint: bool = True) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(
-            self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
-        )
+        """history.csv, and with ``checkpoint`` atoms.npz and checkpoint.pt (config.json does
+        not change during a run: ``fit`` writes it once)."""
         if self.history:
             columns = list(self.history[0])
             for row in self.history[1:]:
@@ -465,6 +462,9 @@ class Trainer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, initial=self.epoch, unit="epoch", desc=self.config.model)
+        atomic_write_text(  # also creates the run folder
+            self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
+        )
         last_save = time.monotonic()
         while self.epoch < total:
             start = time.perf_counter()
@@ -496,8 +496,6 @@ class Trainer:
             bar.close()
         if not self.history:  # zero epochs: still evaluate the untrained model
             self._record({}, evaluate(self.model, self.splits, self.config.eval_batch_size, 0))
-            self._write_outputs()
-        elif self.saved_epoch != self.epoch:
             self._write_outputs()
         summary = self.summary()
         atomic_write_text(self.out_dir / "summary.json", json.dumps(summary, indent=2))
