@@ -270,6 +270,19 @@ def test_parser_lists_pid():
     assert "pid" in build_parser().format_help()
 
 
+def test_parser_twins_match_the_library():
+    """The parser keeps its own copies so that --help does not import torch; they must agree."""
+    from infomorphic.cli import DEFAULT_CHECKPOINT_EVERY, MODEL_CHOICES
+    from infomorphic.networks import MODELS
+    from infomorphic.training import CHECKPOINT_INTERVAL_S
+
+    assert MODEL_CHOICES == MODELS
+    assert DEFAULT_CHECKPOINT_EVERY == CHECKPOINT_INTERVAL_S
+    code = "import sys, infomorphic.cli as c; c.build_parser(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_python_m_infomorphic_on_example():
     completed = subprocess.run(
         [sys.executable, "-m", "infomorphic", "pid", "examples/xor.csv"],

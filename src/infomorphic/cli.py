@@ -138,10 +138,13 @@ def _run_pid(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 # train
 
+# Twins of networks.MODELS and training.CHECKPOINT_INTERVAL_S, so that building the parser
+# (--help) does not import torch; tests/test_cli.py keeps them equal.
 MODEL_CHOICES = (
     "setup1", "setup2", "setup3", "context-only", "lateral-only", "random-hidden", "backprop",
     "deep-feedback",
 )  # fmt: skip
+DEFAULT_CHECKPOINT_EVERY = 30.0
 
 
 def _hidden_sizes(text: str) -> list[int]:
@@ -229,9 +232,10 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--checkpoint-every",
         type=_seconds,
+        default=DEFAULT_CHECKPOINT_EVERY,
         metavar="SECONDS",
         help="least time between checkpoint saves; an interruption loses at most this much "
-        "training (0: after every epoch; default 30)",
+        "training (0: after every epoch; default %(default)g)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run_train)
@@ -264,12 +268,10 @@ def _run_train(args: argparse.Namespace) -> int:
         compile=args.compile,
     )
     try:
-        interval = (
-            {}
-            if args.checkpoint_every is None
-            else {"checkpoint_interval_s": args.checkpoint_every}
-        )
-        summary = train(config, out, resume=args.resume, progress=not args.no_progress, **interval)
+        summary = train(
+            config, out, resume=args.resume, progress=not args.no_progress,
+            checkpoint_interval_s=args.checkpoint_every,
+        )  # fmt: skip
     except (DataUnavailableError, FloatingPointError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return ERROR_EXIT

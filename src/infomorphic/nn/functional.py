@@ -83,7 +83,9 @@ def local_goals(
     Returns (goals (N,), decomposition (N, n_atoms + 1)); gradients reach theta only.
     ``fixed_shapes``: see ``isx_pid_batched`` (for compiled steps).
     """
-    atoms, residual = isx_pid_binary(bins, theta, n_bins, False, fixed_shapes)
+    atoms, residual = isx_pid_binary(
+        bins, theta, n_bins, check_inputs=False, fixed_shapes=fixed_shapes
+    )
     decomposition = torch.cat([atoms, residual[:, None]], dim=1)
     return decomposition @ weights, decomposition
 
