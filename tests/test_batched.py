@@ -41,6 +41,18 @@ def dense_pmf(bins, probs, j, n_bins):
     return p.index_put_(index, probs[:, j, :] / batch, accumulate=True)
 
 
+def random_goal(n, neurons, seed):
+    """A scalar goal: random weights in [-1, 1) on every neuron's atoms and H_res."""
+    gen = torch.Generator().manual_seed(seed)
+    w_atoms = torch.rand(neurons, N_ATOMS[n], generator=gen, dtype=torch.float64) * 2 - 1
+    w_h = torch.rand(neurons, generator=gen, dtype=torch.float64) * 2 - 1
+
+    def goal(atoms, h_res):
+        return (w_atoms * atoms).sum() + (w_h * h_res).sum()
+
+    return goal
+
+
 def dense_reference(bins, probs, n_bins):
     atoms, h_res = [], []
     for j in range(bins.shape[2]):
@@ -143,12 +155,7 @@ def test_gradcheck_wrt_probs(n, n_bins, batch, neurons, k, fast):
 @pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
 def test_gradient_equals_dense_gradient(n, n_bins, batch, neurons, k, fixed_shapes):
     bins, _, logits0 = make_inputs(n, n_bins, batch, neurons, k, seed=31 + n + n_bins)
-    gen = torch.Generator().manual_seed(5)
-    w_atoms = torch.rand(neurons, N_ATOMS[n], generator=gen, dtype=torch.float64) * 2 - 1
-    w_h = torch.rand(neurons, generator=gen, dtype=torch.float64) * 2 - 1
-
-    def goal(atoms, h_res):
-        return (w_atoms * atoms).sum() + (w_h * h_res).sum()
+    goal = random_goal(n, neurons, seed=5)
 
     # Through logits (probs = softmax): SPEC differentiates w.r.t. p(t|s) with p(s) constant.
     # The batched estimator holds the source counts fixed, the dense one re-derives p(s) from
@@ -336,12 +343,7 @@ def test_binary_equals_dense(n, n_bins, batch, neurons):
 def test_binary_gradient_equals_dense_gradient(n, n_bins, batch, neurons):
     # theta is a free coordinate of the binary simplex, so these gradients must agree exactly
     bins, theta0 = binary_inputs(n, n_bins, batch, neurons, seed=71 + n)
-    gen = torch.Generator().manual_seed(9)
-    w_atoms = torch.rand(neurons, N_ATOMS[n], generator=gen, dtype=torch.float64) * 2 - 1
-    w_h = torch.rand(neurons, generator=gen, dtype=torch.float64) * 2 - 1
-
-    def goal(atoms, h_res):
-        return (w_atoms * atoms).sum() + (w_h * h_res).sum()
+    goal = random_goal(n, neurons, seed=9)
 
     theta_b = theta0.clone().requires_grad_(True)
     goal(*isx_pid_binary(bins, theta_b, n_bins)).backward()

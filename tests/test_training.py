@@ -175,6 +175,25 @@ def small_config(epochs: int, **kwargs) -> TrainConfig:
     return TrainConfig(**settings)
 
 
+def assert_same_run(straight, resumed):
+    """Two run folders hold the same run: history, final weights and per-epoch atoms."""
+    a, b = read_history(straight), read_history(resumed)
+    assert len(a) == len(b)
+    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert [r[key] for r in a] == [r[key] for r in b]
+    wa = torch.load(straight / "checkpoint.pt", weights_only=False)["model"]
+    wb = torch.load(resumed / "checkpoint.pt", weights_only=False)["model"]
+    assert wa.keys() == wb.keys()
+    for name in wa:
+        assert torch.equal(wa[name], wb[name]), name
+    assert (straight / "atoms.npz").is_file() == (resumed / "atoms.npz").is_file()
+    if (straight / "atoms.npz").is_file():
+        xa, xb = np.load(straight / "atoms.npz"), np.load(resumed / "atoms.npz")
+        assert xa.files == xb.files
+        for key in xa.files:
+            assert np.array_equal(xa[key], xb[key]), key
+
+
 @pytest.mark.parametrize("model", ["setup1", "setup3", "backprop"])
 def test_resume_is_identical_to_an_uninterrupted_run(model, digits, tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
@@ -182,19 +201,10 @@ def test_resume_is_identical_to_an_uninterrupted_run(model, digits, tmp_path):
     train(small_config(2, model=model), split, splits=digits, progress=False)
     assert len(read_history(split)) == 2
     train(small_config(4, model=model), split, resume=True, splits=digits, progress=False)
-    a, b = read_history(straight), read_history(split)
-    assert len(a) == len(b) == 4
-    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
-        assert [r[key] for r in a] == [r[key] for r in b]
-    wa = torch.load(straight / "checkpoint.pt", weights_only=False)["model"]
-    wb = torch.load(split / "checkpoint.pt", weights_only=False)["model"]
-    assert wa.keys() == wb.keys()
-    for name in wa:
-        assert torch.equal(wa[name], wb[name]), name
+    assert len(read_history(split)) == 4
+    assert_same_run(straight, split)
     if model != "backprop":
-        xa, xb = np.load(straight / "atoms.npz"), np.load(split / "atoms.npz")
-        assert np.array_equal(xa["hidden1_atoms"], xb["hidden1_atoms"])
-        assert np.array_equal(xa["hidden1_self_cosine"], xb["hidden1_self_cosine"])
+        assert np.load(split / "atoms.npz")["hidden1_self_cosine"].shape[0] == 4
 
 
 def test_compiled_training_learns_and_resumes(digits, tmp_path, monkeypatch):
@@ -211,13 +221,7 @@ def test_compiled_training_learns_and_resumes(digits, tmp_path, monkeypatch):
     assert abs(summary["test_accuracy"] - eager["test_accuracy"]) < 0.05
     train(small_config(1, compile=True), split, splits=digits, progress=False)
     train(small_config(3, compile=True), split, resume=True, splits=digits, progress=False)
-    a, b = read_history(straight), read_history(split)
-    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
-        assert [r[key] for r in a] == [r[key] for r in b]
-    wa = torch.load(straight / "checkpoint.pt", weights_only=False)["model"]
-    wb = torch.load(split / "checkpoint.pt", weights_only=False)["model"]
-    for name in wa:
-        assert torch.equal(wa[name], wb[name]), name
+    assert_same_run(straight, split)
     with pytest.raises(ValueError, match="compile"):
         train(small_config(4), split, resume=True, splits=digits, progress=False)
     with pytest.raises(ValueError, match="backprop"):
@@ -252,8 +256,7 @@ def test_checkpoint_interval_and_interrupted_run(digits, tmp_path, monkeypatch):
     monkeypatch.setattr(training, "evaluate", real_evaluate)
     train(small_config(4), cut, resume=True, splits=digits, progress=False)
     assert len(read_history(cut)) == 4
-    for key in ("train_accuracy", "test_accuracy"):
-        assert [r[key] for r in read_history(cut)] == [r[key] for r in read_history(straight)]
+    assert_same_run(straight, cut)
     with pytest.raises(ValueError, match="checkpoint_interval_s"):
         training.Trainer(small_config(1), tmp_path / "x", splits=digits, checkpoint_interval_s=-1)
 
