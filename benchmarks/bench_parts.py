@@ -1,0 +1,166 @@
+"""Benchmark: the pieces of the training step and run, one at a time (profiling notes 6 and 7).
+
+    python benchmarks/bench_parts.py estimator   # the estimator's share of the step, N = 100, 1000
+    python benchmarks/bench_parts.py lateral     # masked dense vs sparse CSR lateral product
+    python benchmarks/bench_parts.py sort        # grouping keys: torch.unique of int64 vs int32
+    python benchmarks/bench_parts.py save        # one run-folder save at N = 2000, epochs 1, 100
+
+Everything runs in this process on one real mnist-10k batch of 1,024 digits (or random tensors
+of the training shapes), median of 9 after two warm-ups, 2 threads unless --threads says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import harness
+import numpy as np
+import torch
+
+BATCH = 1024
+SIZES = {100: "setup1", 1000: "setup2", 2000: "setup2"}
+
+
+def median_ms(fn, repeats: int = 9) -> float:
+    fn()
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def real_batch():
+    from infomorphic.data import load_dataset, prepare_splits
+
+    splits = prepare_splits(load_dataset("mnist", data_dir=harness.MNIST_DIR), 0.2, 0)
+    x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
+    return splits, x, torch.nn.functional.one_hot(y, splits.n_classes).float()
+
+
+def estimator_share() -> None:
+    splits, x, onehot = real_batch()
+    for n in (100, 1000):
+        _estimator_case(n, splits, x, onehot)
+
+
+def _estimator_case(n, splits, x, onehot) -> None:
+    from infomorphic.networks import build_model
+    from infomorphic.pid.batched import isx_pid_binary
+
+    gen = torch.Generator().manual_seed(0)
+    model = build_model(SIZES[n], splits.n_features, splits.n_classes, [n], generator=gen)
+    state = model.run(x, onehot, torch.Generator().manual_seed(0)).hidden[0]
+    bins, weights = model.hidden[0].bins(state), torch.randn(18)
+    theta = state.theta.detach().clone().requires_grad_(True)
+
+    def forward():
+        with torch.no_grad():
+            isx_pid_binary(bins, theta, 20, check_inputs=False)
+
+    def forward_backward():
+        atoms, h_res = isx_pid_binary(bins, theta, 20, check_inputs=False)
+        ((atoms @ weights).sum() + h_res.sum()).backward()
+
+    def step():
+        loss, _ = model.goal_loss(x, onehot, torch.Generator().manual_seed(0))
+        loss.backward()
+
+    print(f"N = {n:>4} ({SIZES[n]}): hidden-layer estimator forward {median_ms(forward):.2f} ms, "
+          f"forward + backward {median_ms(forward_backward):.2f} ms; goal_loss forward + "
+          f"backward {median_ms(step):.2f} ms")  # fmt: skip
+
+
+def lateral_product() -> None:
+    for n in (1000, 2000):
+        _lateral_case(n)
+
+
+def _lateral_case(n: int) -> None:
+    from infomorphic.nn.layers import lateral_mask
+
+    mask = lateral_mask(n, 100, torch.Generator().manual_seed(0))
+    weight = torch.randn(n, n, requires_grad=True)
+    spikes, grad = torch.randn(BATCH, n).sign(), torch.randn(BATCH, n)
+    rows, cols = mask.nonzero().T
+    crow = torch.zeros(n + 1, dtype=torch.long)
+    crow[1:] = torch.bincount(rows, minlength=n).cumsum(0)
+
+    def dense():
+        weight.grad = None
+        torch.nn.functional.linear(spikes, weight * mask).backward(grad)
+
+    def sparse():
+        weight.grad = None
+        matrix = torch.sparse_csr_tensor(crow, cols, weight[rows, cols], (n, n))
+        (matrix @ spikes.T).T.backward(grad)
+
+    print(f"N = {n}, 100 inputs per neuron, product + weight gradient: masked dense "
+          f"{median_ms(dense):.1f} ms, sparse CSR {median_ms(sparse):.1f} ms")  # fmt: skip
+
+
+def sort_keys() -> None:
+    for n in (100, 1000, 2000):
+        gen = torch.Generator().manual_seed(0)
+        keys = torch.randint(0, 30, (BATCH, n), generator=gen) * 17 + torch.arange(n) * 8000
+        for dtype in (torch.int64, torch.int32):
+            flat = keys.reshape(-1).to(dtype)
+
+            def unique(flat=flat):
+                torch.unique(flat, return_inverse=True, return_counts=True)
+
+            print(f"N = {n:>4}: torch.unique of {flat.numel():,} {dtype} keys "
+                  f"{median_ms(unique):.2f} ms")  # fmt: skip
+
+
+def run_folder_save() -> None:
+    from infomorphic.training import TrainConfig, Trainer
+
+    splits, _, _ = real_batch()
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(TrainConfig(model="setup2", hidden=[2000]), out, splits=splits,
+                          progress=False)  # fmt: skip
+        for epochs in (1, 100):
+            trainer.neuron_atoms = {
+                "hidden1": [rng.random((2000, 19), dtype=np.float32) for _ in range(epochs)],
+                "output": [rng.random((10, 5), dtype=np.float32) for _ in range(epochs)],
+            }
+            trainer.cosine = {"hidden1": [rng.random(2000, dtype=np.float32)] * epochs}
+            trainer.history = [{"epoch": 1, "seconds": 0.0}]
+            start = time.perf_counter()
+            trainer._write_outputs()
+            seconds = time.perf_counter() - start
+            sizes = {f.name: f"{f.stat().st_size / 2**20:.1f} MB" for f in Path(out).iterdir()}
+            print(f"setup 2, N = 2000, after epoch {epochs}: one full save {seconds:.3f} s; "
+                  f"{sizes}")  # fmt: skip
+
+
+PARTS = {
+    "estimator": estimator_share,
+    "lateral": lateral_product,
+    "sort": sort_keys,
+    "save": run_folder_save,
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=list(PARTS))
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"Machine: {harness.machine_description()}, {args.threads} threads")
+    PARTS[args.part]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
