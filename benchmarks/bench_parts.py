@@ -4,6 +4,7 @@
     python benchmarks/bench_parts.py lateral     # masked dense vs sparse CSR lateral product
     python benchmarks/bench_parts.py sort        # grouping keys: torch.unique of int64 vs int32
     python benchmarks/bench_parts.py save        # one run-folder save at N = 2000, epochs 1, 100
+    python benchmarks/bench_parts.py memory      # the process's resident memory, stage by stage
 
 Everything runs in this process on one real mnist-10k batch of 1,024 digits (or random tensors
 of the training shapes), median of 9 after two warm-ups, 2 threads unless --threads says.
@@ -19,8 +20,6 @@ import time
 from pathlib import Path
 
 import harness
-import numpy as np
-import torch
 
 BATCH = 1024
 SIZES = {100: "setup1", 1000: "setup2", 2000: "setup2"}
@@ -38,6 +37,8 @@ def median_ms(fn, repeats: int = 9) -> float:
 
 
 def real_batch():
+    import torch
+
     from infomorphic.data import load_dataset, prepare_splits
 
     splits = prepare_splits(load_dataset("mnist", data_dir=harness.MNIST_DIR), 0.2, 0)
@@ -52,6 +53,8 @@ def estimator_share() -> None:
 
 
 def _estimator_case(n, splits, x, onehot) -> None:
+    import torch
+
     from infomorphic.networks import build_model
     from infomorphic.pid.batched import isx_pid_binary
 
@@ -84,6 +87,8 @@ def lateral_product() -> None:
 
 
 def _lateral_case(n: int) -> None:
+    import torch
+
     from infomorphic.nn.layers import lateral_mask
 
     mask = lateral_mask(n, 100, torch.Generator().manual_seed(0))
@@ -107,6 +112,8 @@ def _lateral_case(n: int) -> None:
 
 
 def sort_keys() -> None:
+    import torch
+
     for n in (100, 1000, 2000):
         gen = torch.Generator().manual_seed(0)
         keys = torch.randint(0, 30, (BATCH, n), generator=gen) * 17 + torch.arange(n) * 8000
@@ -121,6 +128,8 @@ def sort_keys() -> None:
 
 
 def run_folder_save() -> None:
+    import numpy as np
+
     from infomorphic.training import TrainConfig, Trainer
 
     splits, _, _ = real_batch()
@@ -143,11 +152,49 @@ def run_folder_save() -> None:
                   f"{sizes}")  # fmt: skip
 
 
+def _resident_mib() -> tuple[float, float]:
+    """(current, peak) resident set of this process."""
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    return (int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024)
+
+
+def process_memory() -> None:
+    """Resident memory after each stage of setting up one training step (setup 1, N = 100);
+    run by ``main`` before anything imports torch."""
+    marks = [("start (Python, harness)", _resident_mib()[0])]
+    import torch
+
+    marks.append(("import torch", _resident_mib()[0]))
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.networks import build_model
+
+    raw = load_dataset("mnist", data_dir=harness.MNIST_DIR)
+    marks.append(("mnist-10k read", _resident_mib()[0]))
+    splits = prepare_splits(raw, 0.2, 0)
+    del raw
+    model = build_model("setup1", splits.n_features, splits.n_classes, [100],
+                        generator=torch.Generator().manual_seed(0))  # fmt: skip
+    marks.append(("standardised splits and the model", _resident_mib()[0]))
+    optimizers = [torch.optim.Adam(layer.parameters()) for layer in model.trainable_layers()]
+    marks.append(("two torch.optim.Adam", _resident_mib()[0]))
+    x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
+    onehot = torch.nn.functional.one_hot(y, splits.n_classes).float()
+    for _ in range(3):
+        loss, _ = model.goal_loss(x, onehot, torch.Generator().manual_seed(0))
+        loss.backward()
+        for opt in optimizers:
+            opt.step()
+    marks.append(("three training steps (peak)", _resident_mib()[1]))
+    for name, mib in marks:
+        print(f"  {name:<36} {mib:6.0f} MiB")
+
+
 PARTS = {
     "estimator": estimator_share,
     "lateral": lateral_product,
     "sort": sort_keys,
     "save": run_folder_save,
+    "memory": process_memory,
 }
 
 
@@ -156,9 +203,12 @@ def main() -> int:
     parser.add_argument("part", choices=list(PARTS))
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"Machine: {harness.machine_description()}, {args.threads} threads")
+    if args.part != "memory":  # memory must see torch's import itself
+        import torch
+
+        torch.set_num_threads(args.threads)
     PARTS[args.part]()
+    print(f"Machine: {harness.machine_description()}, {args.threads} threads")  # imports torch
     return 0
 
 

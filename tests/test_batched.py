@@ -224,6 +224,33 @@ def test_fixed_shapes_do_not_depend_on_the_data():
     assert dynamic.group_neuron.numel() < 64 * 5
 
 
+@pytest.mark.parametrize(("n", "n_bins"), [(2, 20), (3, 20), (4, 3)])
+def test_fixed_shapes_compile_to_one_graph(n, n_bins):
+    """The lattice constants enter the graph as constants (n = 4 after its first eager call);
+    aot_eager runs the traced graph, so the atoms must equal the eager ones."""
+    torch._dynamo.reset()
+    bins, probs, _ = make_inputs(n, n_bins, 64, 5, 2, seed=7)
+    eager, eager_h = isx_pid_batched(bins, probs, n_bins)
+
+    def estimate(b, q):
+        return isx_pid_batched(b, q, n_bins, check_inputs=False, fixed_shapes=True)
+
+    compiled = torch.compile(estimate, backend="aot_eager", fullgraph=True, dynamic=False)
+    atoms, h_res = compiled(bins, probs)
+    torch.testing.assert_close(atoms, eager, rtol=0, atol=1e-12)
+    torch.testing.assert_close(h_res, eager_h, rtol=0, atol=1e-12)
+
+
+def test_import_does_not_load_the_compiler():
+    """Importing the estimator stays cheap: no torch._dynamo (about 1 s and 70 MB)."""
+    import subprocess
+    import sys
+
+    code = "import sys, infomorphic.pid; print('torch._dynamo' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
 def test_fully_deterministic_target():
     # every sample one-hot and T a function of S: H_res = 0 and I(T:S) = H(T)
     bins, _, _ = make_inputs(2, 3, 30, 2, 2, seed=47)

@@ -72,15 +72,17 @@ def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -
         )
 
 
-# The lattice's constants are built in NumPy once per n. torch.compile must take them as
-# constants rather than trace their construction: it gets them as nested tuples of integers
-# (``assume_constant_result``) and makes the tensors inside the graph; eager code reuses cached
-# tensors. n = 2 and 3 (all the paper's neurons) are built at import, so that even a graph
-# resumed after a break with a symbolic n finds them in the dict.
-_CONSTANTS: dict[int, dict[str, tuple]] = {}  # a plain dict: torch.compile traces lru_caches
+# The lattice's constants are built in NumPy once per n and kept as nested tuples of integers
+# in a plain dict, so that torch.compile reads them as constants (it would trace the NumPy
+# construction, and past an lru_cache) and makes the tensors inside the graph; eager code reuses
+# cached tensors. n = 2 and 3 (every neuron of the paper) are built at import (a few ms); n = 4
+# on its first eager call, which must come before compiling an n = 4 estimator.
+_CONSTANTS: dict[int, dict[str, tuple]] = {}
 
 
 def _lattice_constants(n: int) -> dict[str, tuple]:
+    """``coefficients`` (inclusion-exclusion, antichains x subsets), ``mobius_t``, and
+    ``shape``: the number of antichains, the non-empty source subsets, the top's index."""
     if n not in _CONSTANTS:
         lat = lattice(n)
 
@@ -99,27 +101,16 @@ for _n in (2, 3):
     _lattice_constants(_n)
 
 
-@torch.compiler.assume_constant_result
-def _matrix_values(name: str, n: int) -> tuple[tuple[int, ...], ...]:
-    return _lattice_constants(n)[name]
-
-
 @cache
 def _cached_matrix(name: str, n: int, dtype: torch.dtype, device: str) -> torch.Tensor:
-    return torch.tensor(_matrix_values(name, n), dtype=dtype, device=device)
+    return torch.tensor(_lattice_constants(n)[name], dtype=dtype, device=device)
 
 
 def _matrix(name: str, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``coefficients`` (inclusion-exclusion, antichains x subsets) or ``mobius_t``."""
+    """``coefficients`` or ``mobius_t`` of ``_lattice_constants`` as a tensor."""
     if torch.compiler.is_compiling():
-        return torch.tensor(_matrix_values(name, n), dtype=dtype, device=device)
+        return torch.tensor(_lattice_constants(n)[name], dtype=dtype, device=device)
     return _cached_matrix(name, n, dtype, str(device))
-
-
-@torch.compiler.assume_constant_result
-def _shape_of(n: int) -> tuple[int, tuple[tuple[int, ...], ...], int]:
-    """Number of antichains, the non-empty source subsets, and the top antichain's index."""
-    return _lattice_constants(n)["shape"]
 
 
 @dataclass(frozen=True)
@@ -153,7 +144,7 @@ def group_structure(
     """
     n, batch, neurons = bins.shape
     n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
-    _, subsets, _ = _shape_of(n)
+    _, subsets, _ = _lattice_constants(n)["shape"]
     space = n_bins**n
     # int32 keys where they fit: sorting them is a quarter faster than sorting int64 ones
     key_dtype = torch.int32 if neurons * space < 2**31 else torch.int64
@@ -242,7 +233,7 @@ def isx_pid_batched(
     n, batch, neurons = bins.shape
     n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
     k = probs.shape[-1]
-    n_antichains, _, top = _shape_of(n)
+    n_antichains, _, top = _lattice_constants(n)["shape"]
     dtype, device = probs.dtype, probs.device
     with torch.no_grad():
         groups = group_structure(bins, n_bins, dtype, fixed_shapes)
