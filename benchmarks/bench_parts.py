@@ -13,7 +13,6 @@ of the training shapes), median of 9 after two warm-ups, 2 threads unless --thre
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -25,15 +24,8 @@ BATCH = 1024
 SIZES = {100: "setup1", 1000: "setup2", 2000: "setup2"}
 
 
-def median_ms(fn, repeats: int = 9) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+def median_ms(fn) -> float:
+    return harness.repeat_ms(fn, repeats=9, warmups=2)
 
 
 def real_batch():

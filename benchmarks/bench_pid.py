@@ -23,7 +23,6 @@ import gc
 import json
 import os
 import tempfile
-import time
 
 import harness
 
@@ -152,14 +151,8 @@ def profile_batched(neurons: int, threads: int) -> None:
     theta = torch.sigmoid(logits0)
     probs0 = torch.stack([theta, 1 - theta], dim=-1)
 
-    def best_of(fn, repeats=3):
-        fn()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return 1e3 * min(times)
+    def best_of(fn):
+        return harness.repeat_ms(fn, repeats=3, reduce=min)
 
     def group_keys():
         with torch.no_grad():

@@ -79,6 +79,24 @@ def measure(step: Callable[[], object], repeats: int, device) -> tuple[dict, obj
     return stats, result
 
 
+def repeat_ms(
+    fn: Callable[[], object],
+    repeats: int,
+    warmups: int = 1,
+    reduce: Callable[[list[float]], float] = statistics.median,
+) -> float:
+    """``reduce`` (median, or min) of ``repeats`` timed calls after ``warmups`` untimed ones, in
+    ms, for CPU work inside one process (``measure`` also syncs CUDA and reads memory)."""
+    for _ in range(warmups):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * reduce(times)
+
+
 def run_in_subprocess(script: str, arguments: list[str], threads: int) -> dict:
     """Run ``script --worker ARGS`` in a new interpreter; it prints one JSON line at the end."""
     env = dict(os.environ)
