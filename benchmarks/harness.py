@@ -100,7 +100,9 @@ def repeat_ms(
 def run_in_subprocess(script: str, arguments: list[str], threads: int) -> dict:
     """Run ``script --worker ARGS`` in a new interpreter; it prints one JSON line at the end."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    # The caller's PYTHONPATH comes first, so that PYTHONPATH=OTHER/src times another version
+    # of the package (an A/B comparison); this checkout's src only fills in when it is unset.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), SRC) if p)
     env["OMP_NUM_THREADS"] = str(threads)
     done = subprocess.run(
         [sys.executable, script, "--worker", *arguments], capture_output=True, text=True, env=env
