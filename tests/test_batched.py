@@ -343,7 +343,7 @@ def test_check_inputs_false_skips_validation():
     assert torch.isnan(atoms[0]).any()  # garbage in, garbage out: no exception
 
 
-# --- the binary-target fast path (hand-written backward) ----------------------------------------
+# --- the binary-target fast path (one scatter of theta) ----------------------------------------
 
 
 def binary_inputs(n, n_bins, batch, neurons, seed, zeros=False):
@@ -355,9 +355,10 @@ def binary_inputs(n, n_bins, batch, neurons, seed, zeros=False):
     ("n", "n_bins", "batch", "neurons"),
     [(2, 3, 40, 3), (2, 20, 48, 2), (3, 4, 60, 3), (3, 20, 64, 3), (4, 3, 50, 2)],
 )
-def test_binary_equals_dense(n, n_bins, batch, neurons):
+@pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
+def test_binary_equals_dense(n, n_bins, batch, neurons, fixed_shapes):
     bins, theta = binary_inputs(n, n_bins, batch, neurons, seed=61 + n + n_bins)
-    atoms, h_res = isx_pid_binary(bins, theta, n_bins)
+    atoms, h_res = isx_pid_binary(bins, theta, n_bins, fixed_shapes=fixed_shapes)
     probs = torch.stack([theta, 1 - theta], dim=-1)
     ref_atoms, ref_h = dense_reference(bins, probs, n_bins)
     torch.testing.assert_close(atoms, ref_atoms, rtol=0, atol=1e-10)
@@ -367,13 +368,14 @@ def test_binary_equals_dense(n, n_bins, batch, neurons):
 @pytest.mark.parametrize(
     ("n", "n_bins", "batch", "neurons"), [(2, 3, 40, 3), (3, 20, 64, 2), (4, 3, 40, 2)]
 )
-def test_binary_gradient_equals_dense_gradient(n, n_bins, batch, neurons):
+@pytest.mark.parametrize("fixed_shapes", [False, True], ids=["groups", "fixed"])
+def test_binary_gradient_equals_dense_gradient(n, n_bins, batch, neurons, fixed_shapes):
     # theta is a free coordinate of the binary simplex, so these gradients must agree exactly
     bins, theta0 = binary_inputs(n, n_bins, batch, neurons, seed=71 + n)
     goal = random_goal(n, neurons, seed=9)
 
     theta_b = theta0.clone().requires_grad_(True)
-    goal(*isx_pid_binary(bins, theta_b, n_bins)).backward()
+    goal(*isx_pid_binary(bins, theta_b, n_bins, fixed_shapes=fixed_shapes)).backward()
     theta_d = theta0.clone().requires_grad_(True)
     probs = torch.stack([theta_d, 1 - theta_d], dim=-1)
     goal(*dense_reference(bins, probs, n_bins)).backward()
@@ -420,3 +422,7 @@ def test_binary_validates_inputs():
         isx_pid_binary(bins, theta, 3)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         isx_pid_binary(bins, theta + 1.5, 4)
+    with pytest.raises(ValueError, match=r"theta must be a tensor of shape \(B, N\)"):
+        isx_pid_binary(bins, theta[..., None], 4)
+    with pytest.raises(ValueError, match=r"theta must be a tensor of shape \(B, N\)"):
+        isx_pid_binary(bins, theta.tolist(), 4)

@@ -121,6 +121,7 @@ class GroupStructure:
     ``slots`` (S * G,): for every non-empty source subset (``lattice.subsets`` order) and group,
     its slot in one flat buffer of ``n_slots`` entries shared by all subsets, so that groups
     agreeing on that subset share a slot. ``group_neuron`` (G,): each group's neuron.
+    ``count`` (G,): samples in each group (0 for the padding of ``fixed_shapes``).
     ``union_count`` (n_antichains, G): samples in each group's union event of each antichain.
     """
 
@@ -128,6 +129,7 @@ class GroupStructure:
     slots: torch.Tensor
     n_slots: int
     group_neuron: torch.Tensor
+    count: torch.Tensor
     union_count: torch.Tensor
 
 
@@ -176,11 +178,12 @@ def group_structure(
         parts.append(slot + offset)
         offset += size
     slots = torch.cat(parts).long()  # n_slots can exceed the int32 key range
-    subset_counts = _gather_sums(slots, offset, counts.to(dtype))  # (S, G)
+    count = counts.to(dtype)
+    subset_counts = _gather_sums(slots, offset, count)  # (S, G)
     union_count = _matrix("coefficients", n, dtype, bins.device) @ subset_counts
     if fixed_shapes:  # padding groups hold no samples; a count of 1 keeps their logs finite
         union_count = union_count.clamp_min(1)
-    return GroupStructure(inverse, slots, offset, group_neuron, union_count)
+    return GroupStructure(inverse, slots, offset, group_neuron, count, union_count)
 
 
 def _compact_unique(keys: torch.Tensor, counts: bool):
@@ -230,17 +233,54 @@ def isx_pid_batched(
     """
     if check_inputs:
         check_batched_inputs(bins, probs, n_bins)
-    n, batch, neurons = bins.shape
-    n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
-    k = probs.shape[-1]
-    n_antichains, _, top = _lattice_constants(n)["shape"]
-    dtype, device = probs.dtype, probs.device
     with torch.no_grad():
-        groups = group_structure(bins, n_bins, dtype, fixed_shapes)
-    n_groups = groups.group_neuron.numel()
-    theta = probs.new_zeros(n_groups, k).index_add(
-        0, groups.inverse, probs.reshape(batch * neurons, k)
-    )  # (G, K): summed probability of each target value per group
+        groups = group_structure(bins, n_bins, probs.dtype, fixed_shapes)
+    flat = probs.reshape(-1, probs.shape[-1])
+    # One 1-D scatter per target value: index_add of (B * N, K) rows, and above all its
+    # backward, is several times slower on the CPU than K scatters of columns.
+    theta = torch.stack([_group_sum(groups, flat[:, t]) for t in range(flat.shape[1])], dim=-1)
+    return _atoms_from_groups(groups, theta, probs.mean(dim=0), bins.shape)
+
+
+def isx_pid_binary(
+    bins: torch.Tensor,
+    theta: torch.Tensor,
+    n_bins: int,
+    check_inputs: bool = True,
+    fixed_shapes: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``isx_pid_batched`` for binary targets: ``theta`` (B, N) is each sample's probability of
+    the first target value (a neuron firing), i.e. probs = (theta, 1 - theta)."""
+    if check_inputs:
+        if not isinstance(theta, torch.Tensor) or theta.ndim != 2:
+            shape = tuple(theta.shape) if isinstance(theta, torch.Tensor) else type(theta).__name__
+            raise ValueError(f"theta must be a tensor of shape (B, N), got {shape}")
+        check_batched_inputs(bins, torch.stack([theta, 1 - theta], dim=-1), n_bins)
+    with torch.no_grad():
+        groups = group_structure(bins, n_bins, theta.dtype, fixed_shapes)
+    # Only the firing probability is scattered; a group's mass of not firing is its sample
+    # count minus that (half the B * N work of scattering both columns).
+    fired = _group_sum(groups, theta.reshape(-1))
+    group_theta = torch.stack([fired, groups.count - fired], dim=-1)
+    rate = theta.mean(dim=0)
+    return _atoms_from_groups(groups, group_theta, torch.stack([rate, 1 - rate], -1), bins.shape)
+
+
+def _group_sum(groups: GroupStructure, values: torch.Tensor) -> torch.Tensor:
+    """Sum of per-sample ``values`` (B * N,) over each group: (G,)."""
+    return values.new_zeros(groups.count.shape).scatter_add(0, groups.inverse, values)
+
+
+def _atoms_from_groups(
+    groups: GroupStructure, theta: torch.Tensor, p_target: torch.Tensor, bins_shape: torch.Size
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The atoms and H(T | sources) from each group's summed target probabilities ``theta``
+    (G, K) and the batch's target distribution ``p_target`` (N, K)."""
+    n, batch, neurons = bins_shape
+    n = int(n)  # a constant for torch.compile even with dynamic shapes: it picks the lattice
+    n_groups, k = theta.shape
+    n_antichains, _, top = _lattice_constants(n)["shape"]
+    dtype, device = theta.dtype, theta.device
     masses = _gather_sums(groups.slots, groups.n_slots, theta)  # (S, G, K)
     coeff = _matrix("coefficients", n, dtype, device)
     log_count = torch.log2(groups.union_count)
@@ -255,7 +295,6 @@ def isx_pid_batched(
     expected = per_group.new_zeros(n_antichains, neurons)
     expected = expected.index_add(1, groups.group_neuron, per_group)
 
-    p_target = probs.mean(dim=0)  # (N, K)
     tiny = torch.finfo(dtype).tiny
     target_entropy = -(p_target * torch.log2(p_target.clamp_min(tiny))).sum(dim=-1)
     redundancies = target_entropy[None, :] + expected / batch  # (n_antichains, N)
@@ -272,19 +311,6 @@ def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
     union = union + (theta - union).clamp_min(0).detach()
     log_ratio = torch.log2(union.clamp_min(torch.finfo(union.dtype).tiny)) - log_count[..., None]
     return (log_ratio * theta).sum(dim=-1)
-
-
-def isx_pid_binary(
-    bins: torch.Tensor,
-    theta: torch.Tensor,
-    n_bins: int,
-    check_inputs: bool = True,
-    fixed_shapes: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``isx_pid_batched`` for binary targets: ``theta`` (B, N) is each sample's probability of
-    the first target value (a neuron firing), i.e. probs = (theta, 1 - theta)."""
-    probs = torch.stack([theta, 1 - theta], dim=-1)
-    return isx_pid_batched(bins, probs, n_bins, check_inputs, fixed_shapes)
 
 
 __all__ = [
