@@ -259,9 +259,11 @@ def isx_pid_binary(
     with torch.no_grad():
         groups = group_structure(bins, n_bins, theta.dtype, fixed_shapes)
     # Only the firing probability is scattered; a group's mass of not firing is its sample
-    # count minus that (half the B * N work of scattering both columns).
-    fired = _group_sum(groups, theta.reshape(-1))
-    group_theta = torch.stack([fired, groups.count - fired], dim=-1)
+    # count minus that (half the B * N work of scattering both columns). The sums and the
+    # difference are taken in float64: in float32 the difference loses the digits of a nearly
+    # saturated group's small mass, and with them the gradient's accuracy.
+    fired = _group_sum(groups, theta.reshape(-1).double())
+    group_theta = torch.stack([fired, groups.count.double() - fired], dim=-1).to(theta.dtype)
     rate = theta.mean(dim=0)
     return _atoms_from_groups(groups, group_theta, torch.stack([rate, 1 - rate], -1), bins.shape)
 
