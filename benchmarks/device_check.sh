@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The prepared GPU check for a session that is lent a device machine: one call, at most
-# about 9.5 minutes (the CPU dry run below took 343 s).
+# about 9.5 minutes (the CPU dry run below took 343 s, and 334 s on 2026-11-30).
 #   here:   mkdir -p .devdata && cp -r ../shared/data/mnist-10k .devdata/ &&
 #           cp -r /usr/share/datasets/fashion-mnist .devdata/   # apt-get install dataset-fashion-mnist
 #   device: run(command="bash benchmarks/device_check.sh", carry=[".devdata"], timeout_s=560)
@@ -14,7 +14,7 @@
 #      --compile (cut off after 150 s; history.csv then holds the epochs done and their seconds);
 #   4. bench_pid on CUDA.
 # A dry run of the script's plumbing on a machine without a GPU (small sizes, CPU for "cuda"):
-#   DEVICE=cpu N_BIG=200 EPOCHS=2 OUT=/tmp/dry bash benchmarks/device_check.sh
+#   PATH="$PWD/.venv/bin:$PATH" DEVICE=cpu N_BIG=200 EPOCHS=2 OUT=/tmp/dry bash benchmarks/device_check.sh
 set -uo pipefail
 DEVICE="${DEVICE:-cuda}" N_BIG="${N_BIG:-2000}" EPOCHS="${EPOCHS:-100}"
 export DEVICE N_BIG
