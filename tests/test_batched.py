@@ -241,6 +241,26 @@ def test_fixed_shapes_compile_to_one_graph(n, n_bins):
     torch.testing.assert_close(h_res, eager_h, rtol=0, atol=1e-12)
 
 
+def test_compiling_before_the_first_n4_call_says_what_to_do(monkeypatch):
+    """n = 4 constants are built on the first eager call (0.15 s, too slow for import); a
+    compile before it must name the fix, not fail inside dynamo's tracing of NumPy."""
+    import infomorphic.pid.batched as batched
+
+    monkeypatch.setattr(
+        batched, "_CONSTANTS", {k: v for k, v in batched._CONSTANTS.items() if k < 4}
+    )
+    torch._dynamo.reset()
+    bins, probs, _ = make_inputs(4, 3, 32, 2, 2, seed=11)
+
+    def estimate(b, q):
+        return isx_pid_batched(b, q, 3, check_inputs=False, fixed_shapes=True)
+
+    compiled = torch.compile(estimate, backend="aot_eager", fullgraph=True, dynamic=False)
+    with pytest.raises(Exception, match="run isx_pid_batched once on 4 sources without"):
+        compiled(bins, probs)
+    torch._dynamo.reset()
+
+
 def test_import_does_not_load_the_compiler():
     """Importing the estimator stays cheap: no torch._dynamo (about 1 s and 70 MB)."""
     import subprocess

@@ -84,6 +84,11 @@ def _lattice_constants(n: int) -> dict[str, tuple]:
     """``coefficients`` (inclusion-exclusion, antichains x subsets), ``mobius_t``, and
     ``shape``: the number of antichains, the non-empty source subsets, the top's index."""
     if n not in _CONSTANTS:
+        if torch.compiler.is_compiling():  # dynamo cannot trace the lattice's construction
+            raise RuntimeError(
+                f"the {n}-source lattice constants are built on the first eager call: run "
+                f"isx_pid_batched once on {n} sources without torch.compile before compiling it"
+            )
         lat = lattice(n)
 
         def rows(matrix) -> tuple[tuple[int, ...], ...]:
