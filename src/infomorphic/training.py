@@ -465,6 +465,8 @@ class Trainer:
         atomic_write_text(  # also creates the run folder
             self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
         )
+        if self.history:  # resumed: drop rows of epochs after the checkpoint (an interrupted
+            self._write_outputs(checkpoint=False)  # run's; they are trained again below)
         last_save = time.monotonic()
         while self.epoch < total:
             start = time.perf_counter()
