@@ -465,8 +465,10 @@ class Trainer:
         atomic_write_text(  # also creates the run folder
             self.out_dir / "config.json", json.dumps(self.resolved_config(), indent=2)
         )
-        if self.history:  # resumed: drop rows of epochs after the checkpoint (an interrupted
-            self._write_outputs(checkpoint=False)  # run's; they are trained again below)
+        if self.history:
+            # Resumed: history.csv may still hold an interrupted run's epochs after the
+            # checkpoint; they are trained again below, so it restarts from the checkpoint's.
+            self._write_outputs(checkpoint=False)
         last_save = time.monotonic()
         while self.epoch < total:
             start = time.perf_counter()
