@@ -1,11 +1,14 @@
-"""Tests for infomorphic.data: loaders, error messages, splits and batching."""
+"""Tests for infomorphic.data: loaders, search path, error messages, splits and batching."""
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
 import pickle
 import struct
+import subprocess
+import sys
 import tarfile
 import urllib.error
 import urllib.request
@@ -14,18 +17,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import MNIST_10K, needs_mnist_10k
 
 from infomorphic import data
 from infomorphic.data import (
     CorruptDataError,
     DataUnavailableError,
     RawDataset,
+    data_search_path,
     iterate_batches,
     load_dataset,
+    locate,
     prepare_splits,
 )
 
-MNIST_10K = Path("/work/shared/data/mnist-10k")
+BUILTIN_SYSTEM_DIRS = locate.SYSTEM_DATA_DIRS  # read before any fixture replaces it
 TRAIN_COUNTS = [788, 906, 813, 800, 807, 711, 747, 825, 777, 826]
 TEST_COUNTS = [192, 229, 219, 210, 175, 181, 211, 203, 197, 183]
 IDX_NAMES = [
@@ -34,7 +40,6 @@ IDX_NAMES = [
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 ]
-needs_mnist_10k = pytest.mark.skipif(not MNIST_10K.is_dir(), reason="shared MNIST data missing")
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -66,13 +71,15 @@ def write_fake_idx(directory: Path, gz: bool = True, **kwargs: int) -> Path:
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test may reach the network or the user's real cache."""
+    """No test may reach the network, the user's real cache or the machine's data folders."""
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise urllib.error.URLError("network disabled in tests")
 
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
     monkeypatch.setenv("INFOMORPHIC_DATA", str(tmp_path / "default-cache"))
+    monkeypatch.delenv("INFOMORPHIC_DATA_PATH", raising=False)
+    monkeypatch.setattr(locate, "SYSTEM_DATA_DIRS", (tmp_path / "system",))
 
 
 # --------------------------------------------------------------------------- MNIST / IDX
@@ -118,18 +125,93 @@ def test_idx_subdirectory_cache_and_env(tmp_path: Path, monkeypatch: pytest.Monk
     assert load_dataset("mnist", download=False).source == raw.source
 
 
-def test_fashion_mnist_from_dir_and_system_location(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fashion_mnist_from_dir_and_system_folder(tmp_path: Path) -> None:
     write_fake_idx(tmp_path / "fm", seed=1)
     raw = load_dataset("fashion_mnist", data_dir=tmp_path / "fm", download=False)
     assert raw.name == "fashion-mnist" and "Fashion-MNIST" in raw.source
 
-    system = write_fake_idx(tmp_path / "usr-share" / "data" / "fashion", seed=1)
-    monkeypatch.setattr(data, "_fashion_system_dirs", lambda: [system])
+    # laid out like Debian's dataset-fashion-mnist: <system folder>/fashion-mnist/*.gz
+    system = write_fake_idx(tmp_path / "system" / "fashion-mnist", seed=1)
     raw2 = load_dataset("fashion-mnist", cache_dir=tmp_path / "empty", download=False)
     assert str(system) in raw2.source
     np.testing.assert_array_equal(raw.x_train, raw2.x_train)
+
+
+def test_builtin_system_folder_is_debians() -> None:
+    assert BUILTIN_SYSTEM_DIRS == (Path("/usr/share/datasets"),)
+
+
+def test_data_search_path_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    system = tmp_path / "system"
+    default_cache = tmp_path / "default-cache"
+    assert data_search_path() == [default_cache, system]
+    assert data_search_path(tmp_path / "c") == [tmp_path / "c", system]
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", os.pathsep.join([str(b), "", str(a), str(b)]))
+    assert data_search_path() == [b, a, default_cache, system]  # empty entry and repeat dropped
+
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", str(system))  # a built-in folder listed first
+    assert data_search_path() == [system, default_cache]
+
+
+def test_data_path_searched_in_order_before_builtins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = write_fake_idx(tmp_path / "default-cache" / "mnist", seed=0)
+    first = write_fake_idx(tmp_path / "first" / "mnist", seed=1)  # in the subfolder
+    second = write_fake_idx(tmp_path / "second", seed=2)  # directly in the folder
+    path = [tmp_path / "absent", tmp_path / "first", tmp_path / "second"]
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", os.pathsep.join(map(str, path)))
+    assert str(first) in load_dataset("mnist", download=False).source
+
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", os.pathsep.join(map(str, reversed(path))))
+    raw = load_dataset("mnist", download=False)
+    assert f"in {second}:" in raw.source
+    assert not np.array_equal(raw.x_train, load_dataset("mnist", data_dir=cache).x_train)
+
+    monkeypatch.delenv("INFOMORPHIC_DATA_PATH")
+    assert str(cache) in load_dataset("mnist", download=False).source
+
+
+def test_data_path_folder_of_other_dataset_is_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fashion = write_fake_idx(tmp_path / "fashion-mnist")
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", str(fashion))
+    assert str(fashion) in load_dataset("fashion-mnist", download=False).source
+    with pytest.raises(DataUnavailableError, match="skipped: named after another data set"):
+        load_dataset("mnist", download=False)
+
+
+def test_cifar10_found_on_data_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = tmp_path / "datasets" / "cifar-10-batches-py"
+    batches.mkdir(parents=True)
+    for name, content in fake_cifar_batches().items():
+        (batches / name).write_bytes(content)
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", str(tmp_path / "datasets"))
+    raw = load_dataset("cifar10", download=False)
+    assert raw.x_train.shape == (15, 3072) and str(batches) in raw.source
+
+
+def test_not_found_lists_every_folder_and_the_env_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partial = write_fake_idx(tmp_path / "extra" / "mnist")
+    (partial / "train-images-idx3-ubyte.gz").unlink()
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", str(tmp_path / "extra"))
+    for name in ("mnist", "cifar10"):
+        with pytest.raises(DataUnavailableError) as info:
+            load_dataset(name, download=False)
+        msg = str(info.value)
+        assert "INFOMORPHIC_DATA_PATH" in msg and "--data-dir" in msg
+        for folder in (tmp_path / "extra", tmp_path / "default-cache", tmp_path / "system"):
+            assert f"{folder}:" in msg or f"{folder}{os.sep}" in msg
+    with pytest.raises(DataUnavailableError) as info:
+        load_dataset("mnist", download=False)
+    assert f"{partial}: missing train-images-idx3-ubyte" in str(info.value)
+    with pytest.raises(DataUnavailableError, match="INFOMORPHIC_DATA_PATH"):
+        load_dataset("mnist", data_dir=tmp_path / "nowhere")
 
 
 def test_missing_files_error_names_files_and_flag(tmp_path: Path) -> None:
@@ -202,7 +284,7 @@ def test_unreachable_download_gives_clear_error(
     msg = str(info.value)
     assert "--data-dir" in msg and "t10k-images-idx3-ubyte" in msg and str(exc) in msg
     assert timeouts and all(0 < t <= 30 for t in timeouts)
-    assert not list(tmp_path.rglob("*.part"))  # no half-written files left behind
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half-written
 
 
 def test_download_into_cache_is_atomic_and_loads(
@@ -222,6 +304,51 @@ def test_download_into_cache_is_atomic_and_loads(
     # second call reads the cache without downloading
     monkeypatch.setattr(urllib.request, "urlopen", None)
     assert load_dataset("mnist", cache_dir=tmp_path).source == raw.source
+
+
+class _BrokenStream(io.RawIOBase):
+    """A response that delivers some bytes and then loses the connection."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.sent:
+            raise ConnectionResetError("connection reset mid-download")
+        self.sent = True
+        buffer[:4] = b"\x1f\x8b\x08\x00"
+        return 4
+
+
+def test_interrupted_download_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[Path] = []
+    real_writer = locate.atomic_write_stream
+
+    def spy(path: Path, stream: io.RawIOBase) -> None:
+        written.append(Path(path))
+        real_writer(path, stream)
+
+    monkeypatch.setattr(locate, "atomic_write_stream", spy)
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _BrokenStream())
+    with pytest.raises(DataUnavailableError, match="connection reset mid-download"):
+        load_dataset("mnist", cache_dir=tmp_path)
+    assert written == [tmp_path / "mnist" / "train-images-idx3-ubyte.gz"] * 2  # both mirrors
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_readers_do_not_import_torch() -> None:
+    code = (
+        "import sys, infomorphic.data as d; "
+        "d.load_dataset('digits'); "
+        "assert 'torch' not in sys.modules, 'torch imported'; "
+        "d.Splits; assert 'torch' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 # --------------------------------------------------------------------------- CIFAR-10

