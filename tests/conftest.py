@@ -6,10 +6,13 @@ checkout) or by ``INFOMORPHIC_MNIST_DIR``; tests that need it skip when it is ab
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_10K = Path(
@@ -28,3 +31,81 @@ def mnist_10k_dir() -> Path:
     if not MNIST_10K.is_dir():
         pytest.skip(f"real MNIST subset not found at {MNIST_10K} (set INFOMORPHIC_MNIST_DIR)")
     return MNIST_10K
+
+
+# --- oracles shared by the PID tests --------------------------------------------------------------
+#
+# Plain functions, written from the definitions and independent of ``infomorphic``: nothing below
+# imports or calls the package, so a test that compares the package with them compares it with
+# something it did not compute itself. Sources are numbered from 1; the target is the last axis.
+
+
+def entropy(q) -> float:
+    """Shannon entropy in bits of the probabilities ``q`` (any shape; zeros are skipped)."""
+    q = np.asarray(q, dtype=np.float64).ravel()
+    q = q[q > 0]
+    return float(-(q * np.log2(q)).sum())
+
+
+def mutual_information(p: np.ndarray, subset) -> float:
+    """I(T : S_subset) in bits from marginals of the joint ``p`` (sources..., target)."""
+    n = p.ndim - 1
+    drop = tuple(axis for axis in range(n) if axis + 1 not in subset)
+    joint = p.sum(axis=drop)  # (S_subset..., T)
+    return entropy(joint.sum(axis=-1)) + entropy(p.sum(axis=tuple(range(n)))) - entropy(joint)
+
+
+def precedes(beta, alpha) -> bool:
+    """beta <= alpha in the Williams-Beer order: every set of alpha contains a set of beta."""
+    return all(any(set(b) <= set(a) for b in beta) for a in alpha)
+
+
+def parse(label: str) -> tuple[tuple[int, ...], ...]:
+    """An antichain from its label: '{1}{23}' -> ((1,), (2, 3))."""
+    return tuple(tuple(int(c) for c in part) for part in label.strip("{}").split("}{"))
+
+
+def invert(redundancies: dict[str, float]) -> dict[str, float]:
+    """Atoms from redundancies (keyed by label) by the recursion Pi(a) = I(a) - sum_{b < a} Pi(b),
+    with the order of ``precedes``: a Moebius inversion that builds no matrix."""
+    nodes = {label: parse(label) for label in redundancies}
+    strictly_below = {
+        a: [b for b in nodes if b != a and precedes(nodes[b], nodes[a])] for a in nodes
+    }
+    atoms: dict[str, float] = {}
+    for a in sorted(nodes, key=lambda a: len(strictly_below[a])):
+        atoms[a] = redundancies[a] - sum(atoms[b] for b in strictly_below[a])
+    return atoms
+
+
+def random_pmf(shape, seed: int, zero_fraction: float = 0.0) -> np.ndarray:
+    """A seeded random PMF of ``shape``; about ``zero_fraction`` of its entries exactly zero."""
+    rng = np.random.default_rng(seed)
+    p = rng.random(shape) ** 2
+    if zero_fraction:
+        p[rng.random(shape) < zero_fraction] = 0.0
+    return p / p.sum()
+
+
+def gate(function, n_inputs: int = 2, n_target: int = 2) -> np.ndarray:
+    """Joint PMF of uniform independent binary inputs and the deterministic target
+    t = function(*s), shape (2,) * n_inputs + (n_target,)."""
+    p = np.zeros((2,) * n_inputs + (n_target,))
+    for s in itertools.product((0, 1), repeat=n_inputs):
+        p[(*s, function(*s))] = 1 / 2**n_inputs
+    return p
+
+
+def dense_pmf(bins: torch.Tensor, probs: torch.Tensor, j: int, n_bins: int) -> torch.Tensor:
+    """Neuron j's plug-in joint p(s, t) = (1/B) sum_i [s_i = s] probs_i(t) as a dense
+    n_bins^n x K tensor, differentiable in ``probs``.
+
+    ``bins`` (n_sources, B, N) holds integer bin indices and ``probs`` (B, N, K) each sample's
+    distribution over the K target values, the inputs of the batched estimators.
+    """
+    n, batch, _ = bins.shape
+    k = probs.shape[-1]
+    p = torch.zeros((n_bins,) * n + (k,), dtype=probs.dtype)
+    index = tuple(bins[i, :, j].long()[:, None].expand(batch, k) for i in range(n))
+    index += (torch.arange(k)[None, :].expand(batch, k),)
+    return p.index_put_(index, probs[:, j, :] / batch, accumulate=True)

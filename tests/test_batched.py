@@ -1,13 +1,14 @@
 """Tests for infomorphic.pid.batched: the many-neuron plug-in estimator against dense I_sx.
 
 The reference is each neuron's plug-in histogram p(s, t) = (1/B) sum_i [s_i = s] probs_i(t),
-built here with ``index_put_(accumulate=True)`` and decomposed by the exact dense ``isx_pid``.
+built densely by ``dense_pmf`` of ``conftest.py`` and decomposed by the exact dense ``isx_pid``.
 """
 
 from __future__ import annotations
 
 import pytest
 import torch
+from conftest import dense_pmf
 
 from infomorphic.pid import isx_pid, isx_pid_batched, isx_pid_binary, lattice
 
@@ -29,16 +30,6 @@ def make_inputs(n, n_bins, batch, neurons, k, seed, dtype=torch.float64, zeros=F
         pick = torch.rand(batch, neurons, 1, generator=gen) < 0.5
         probs = torch.where(pick, hot, probs)
     return bins, probs.to(dtype), logits
-
-
-def dense_pmf(bins, probs, j, n_bins):
-    """p(s, t) of neuron j as an n_bins^n x K array, differentiable in probs."""
-    n, batch, _ = bins.shape
-    k = probs.shape[-1]
-    p = torch.zeros((n_bins,) * n + (k,), dtype=probs.dtype)
-    index = tuple(bins[i, :, j].long()[:, None].expand(batch, k) for i in range(n))
-    index += (torch.arange(k)[None, :].expand(batch, k),)
-    return p.index_put_(index, probs[:, j, :] / batch, accumulate=True)
 
 
 def random_goal(n, neurons, seed):
@@ -157,7 +148,8 @@ def test_gradient_equals_dense_gradient(n, n_bins, batch, neurons, k, fixed_shap
     bins, _, logits0 = make_inputs(n, n_bins, batch, neurons, k, seed=31 + n + n_bins)
     goal = random_goal(n, neurons, seed=5)
 
-    # Through logits (probs = softmax): SPEC differentiates w.r.t. p(t|s) with p(s) constant.
+    # Through logits (probs = softmax): the goals are differentiated with respect to p(t|s) with
+    # p(s) a constant (the paper's appendix A.1).
     # The batched estimator holds the source counts fixed, the dense one re-derives p(s) from
     # p(s, t); they agree on the simplex, so their gradients agree along it, and the softmax
     # Jacobian removes the off-simplex component.

@@ -1,8 +1,9 @@
-"""Tests for infomorphic.pid.isx: exact I_sx of gates, consistency, dit, validation, gradients.
+"""Tests for infomorphic.pid.isx: exact I_sx of gates, consistency, validation, gradients.
 
-Expected values are derived by hand in the comments below (exact fractions inside log2), computed
-with plain NumPy from marginals, or taken from dit's independent PID_SX implementation; none is
-produced by the module under test.
+Expected values are derived by hand in the comments below (exact fractions inside log2) or
+computed with plain NumPy from marginals by the oracles of ``conftest.py``; none is produced by
+the module under test. The comparisons with dit's independent PID_SX are in test_isx_dit.py, so
+that everything here runs without dit installed.
 """
 
 from __future__ import annotations
@@ -14,67 +15,16 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
+from conftest import entropy, gate, invert, mutual_information, parse, precedes, random_pmf
 
 from infomorphic.pid import PIDResult, isx_pid
 
+# --- helpers specific to this file ----------------------------------------------------------
+
 
 def log2(x) -> float:
+    """log2 of an exact fraction (the hand-derived values below are ratios of small integers)."""
     return math.log2(Fraction(x))
-
-
-# --- independent helpers ------------------------------------------------------------------------
-
-
-def entropy(q: np.ndarray) -> float:
-    q = np.asarray(q, dtype=np.float64).ravel()
-    q = q[q > 0]
-    return float(-(q * np.log2(q)).sum())
-
-
-def mutual_information(p: np.ndarray, subset) -> float:
-    """I(T : S_subset) from marginals; sources numbered from 1, target is the last axis."""
-    n = p.ndim - 1
-    drop = tuple(axis for axis in range(n) if axis + 1 not in subset)
-    joint = p.sum(axis=drop)  # (S_subset..., T)
-    return entropy(joint.sum(axis=-1)) + entropy(p.sum(axis=tuple(range(n)))) - entropy(joint)
-
-
-def precedes(beta, alpha) -> bool:
-    """Williams-Beer order, written here again: every set of alpha contains a set of beta."""
-    return all(any(set(b) <= set(a) for b in beta) for a in alpha)
-
-
-def parse(label: str) -> tuple[tuple[int, ...], ...]:
-    """'{1}{23}' -> ((1,), (2, 3))."""
-    return tuple(tuple(int(c) for c in part) for part in label.strip("{}").split("}{"))
-
-
-def invert(redundancies: dict[str, float]) -> dict[str, float]:
-    """Atoms from redundancies by the recursion Pi(a) = I(a) - sum_{b < a} Pi(b)."""
-    nodes = {label: parse(label) for label in redundancies}
-    strictly_below = {
-        a: [b for b in nodes if b != a and precedes(nodes[b], nodes[a])] for a in nodes
-    }
-    atoms: dict[str, float] = {}
-    for a in sorted(nodes, key=lambda a: len(strictly_below[a])):
-        atoms[a] = redundancies[a] - sum(atoms[b] for b in strictly_below[a])
-    return atoms
-
-
-def random_pmf(shape, seed: int, zero_fraction: float = 0.0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    p = rng.random(shape) ** 2
-    if zero_fraction:
-        p[rng.random(shape) < zero_fraction] = 0.0
-    return p / p.sum()
-
-
-def gate(function, n_inputs: int = 2, n_target: int = 2) -> np.ndarray:
-    """Uniform independent binary inputs, deterministic target t = function(*s)."""
-    p = np.zeros((2,) * n_inputs + (n_target,))
-    for s in itertools.product((0, 1), repeat=n_inputs):
-        p[(*s, function(*s))] = 1 / 2**n_inputs
-    return p
 
 
 def assert_values(got: dict[str, float], expected: dict[str, float], tol: float = 1e-12):
@@ -366,7 +316,7 @@ def test_consistency_equations(shape, seed, zeros):
     total = 0
     for r in range(1, n + 1):
         for subset in itertools.combinations(range(1, n + 1), r):
-            # atoms below {subset}, selected with the order written in this file
+            # atoms below {subset}, selected with the order written in conftest.py
             summed = sum(
                 value for label, value in atoms.items() if precedes(parse(label), (subset,))
             )
@@ -388,106 +338,6 @@ def test_consistency_equations(shape, seed, zeros):
     assert goal.shape == (len(atoms) + 1,)
     np.testing.assert_allclose(goal[:-1].numpy(), list(atoms.values()))
     assert float(goal[-1]) == pytest.approx(h_t_given_s, abs=1e-10)
-
-
-# --- agreement with dit ---------------------------------------------------------------------------
-
-dit = pytest.importorskip("dit")
-from dit.pid import PID_SX  # noqa: E402
-
-
-def to_dit(p: np.ndarray):
-    outcomes, pmf = [], []
-    for index in np.ndindex(*p.shape):
-        if p[index] > 0:
-            outcomes.append(tuple(int(i) for i in index))
-            pmf.append(float(p[index]))
-    return dit.Distribution(outcomes, pmf)
-
-
-def dit_node(antichain) -> tuple[tuple[int, ...], ...]:
-    return tuple(tuple(i - 1 for i in s) for s in antichain)
-
-
-def dit_pid(p: np.ndarray, **kwargs):
-    n = p.ndim - 1
-    return PID_SX(to_dit(p), [[i] for i in range(n)], [n], **kwargs)
-
-
-def matching_node(pid, antichain):
-    """The node of dit's lattice that is the same family of (0-based) source sets."""
-    family = frozenset(frozenset(i - 1 for i in s) for s in antichain)
-    for node in pid._lattice:
-        if frozenset(frozenset(s) for s in node) == family:
-            return node
-    raise AssertionError(f"dit has no node for {antichain}")
-
-
-@pytest.mark.parametrize(
-    ("shape", "seed", "zeros"),
-    [
-        ((2, 2, 2), 10, 0.0),
-        ((3, 2, 2), 11, 0.2),
-        ((3, 3, 3), 12, 0.0),
-        ((2, 4, 3), 13, 0.3),
-        ((2, 2, 2, 2), 14, 0.0),
-        ((2, 3, 2, 2), 15, 0.25),
-    ],
-)
-def test_agrees_with_dit(shape, seed, zeros):
-    p = random_pmf(shape, seed, zeros)
-    res = isx_pid(p)
-    pid = dit_pid(p)
-    for label in res.labels:
-        node = matching_node(pid, parse(label))
-        assert res.redundancies[label] == pytest.approx(pid.get_red(node), abs=1e-9), label
-        assert res.atoms[label] == pytest.approx(pid.get_pi(node), abs=1e-9), label
-
-
-# dit needs about a second per antichain for n = 4, so only a spread of antichains is compared.
-FOUR_SOURCE_ANTICHAINS = [
-    "{1}{2}{3}{4}",
-    "{1}{234}",
-    "{12}{34}",
-    "{12}{13}{24}{34}",
-    "{2}{13}{14}",
-    "{123}{124}{134}{234}",
-    "{1234}",
-]
-
-
-def test_agrees_with_dit_four_sources():
-    p = random_pmf((2, 2, 2, 2, 2), 16, zero_fraction=0.5)
-    res = isx_pid(p)
-    dist = to_dit(p)
-    for label in FOUR_SOURCE_ANTICHAINS:
-        expected = PID_SX._measure(dist, dit_node(parse(label)), (4,))
-        assert res.redundancies[label] == pytest.approx(expected, abs=1e-9), label
-
-
-def test_pointwise_agrees_with_dit():
-    p = random_pmf((3, 2, 2), 17, zero_fraction=0.15)
-    res = isx_pid(p, pointwise=True)
-    pid = dit_pid(p, pointwise=True)
-    pw = res.pointwise
-    checks = [
-        (pid.get_pw_red, pw.redundancies),
-        (pid.get_pw_red_plus, pw.redundancies_plus),
-        (pid.get_pw_red_minus, pw.redundancies_minus),
-        (pid.get_pw_pi, pw.atoms),
-        (pid.get_pw_pi_plus, pw.atoms_plus),
-        (pid.get_pw_pi_minus, pw.atoms_minus),
-    ]
-    compared = 0
-    for k, label in enumerate(res.labels):
-        node = matching_node(pid, parse(label))
-        for getter, ours in checks:
-            theirs = getter(node)
-            assert len(theirs) == len(pw.realisations)
-            for r, realisation in enumerate(pw.realisations):
-                assert ours[r, k] == pytest.approx(theirs[realisation], abs=1e-9)
-                compared += 1
-    assert compared == 6 * 4 * len(pw.realisations)
 
 
 # --- input validation ---------------------------------------------------------------------------
@@ -555,7 +405,8 @@ def test_gradients_flow_to_a_tensor_pmf():
 
 @pytest.mark.parametrize("shape", [(2, 3, 2), (2, 2, 2, 3)])
 def test_gradcheck_goal_vector_wrt_conditional(shape):
-    # SPEC: goals are differentiated w.r.t. p(t | s); p(s) is a constant.
+    # The paper's appendix A.1: goals are differentiated with respect to p(t | s) only;
+    # the source distribution p(s) is a constant.
     rng = np.random.default_rng(21)
     p_s = torch.tensor(random_pmf(shape[:-1], 22))
     logits = torch.tensor(rng.normal(size=shape), requires_grad=True)

@@ -1,8 +1,8 @@
 """Tests for infomorphic.pid.lattice: antichains, order, Moebius inversion, union coefficients.
 
 Every expected value here comes from an oracle written in this file (brute-force enumeration of
-antichains, the order's definition, a recursive Moebius function, direct event enumeration),
-never from the module under test.
+antichains, a recursive Moebius function, direct event enumeration) or in ``conftest.py`` (the
+order's definition, random PMFs), never from the module under test.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from functools import cache
 
 import numpy as np
 import pytest
+from conftest import precedes, random_pmf
 
 from infomorphic.pid import format_antichain, lattice
 
-# SPEC.md section 5: the 18 antichains of the trivariate goal vector, in order.
-SPEC_TRIVARIATE_ORDER = (
+# The 18 trivariate atoms in the order of the paper's Table 2 (appendix A.8), 1 = F, 2 = C, 3 = L:
+# the order of the 19-entry goal vector, whose last entry is H_res (docs/protocol.md).
+TABLE_2_ORDER = (
     "{1}{2}{3}",
     "{1}{2}",
     "{1}{3}",
@@ -58,15 +60,10 @@ def brute_force_antichains(n: int) -> set[frozenset[frozenset[int]]]:
     return found
 
 
-def below(beta, alpha) -> bool:
-    """beta <= alpha in the Williams-Beer order: each set of alpha contains a set of beta."""
-    return all(any(set(b).issubset(a) for b in beta) for a in alpha)
-
-
 def recursive_mobius(antichains):
     """mu(b, a) from the definition: mu(a, a) = 1 and mu(b, a) = -sum_{b <= c < a} mu(b, c)."""
     m = len(antichains)
-    leq = [[below(antichains[b], antichains[a]) for a in range(m)] for b in range(m)]
+    leq = [[precedes(antichains[b], antichains[a]) for a in range(m)] for b in range(m)]
 
     @cache
     def mu(b: int, a: int) -> int:
@@ -110,8 +107,8 @@ def test_bivariate_order_is_exact():
     assert lattice(2).labels == ("{1}", "{2}", "{1}{2}", "{12}")
 
 
-def test_trivariate_order_is_spec_order():
-    assert lattice(3).labels == SPEC_TRIVARIATE_ORDER
+def test_trivariate_order_is_table_2_order():
+    assert lattice(3).labels == TABLE_2_ORDER
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
@@ -130,10 +127,10 @@ def test_zeta_is_the_order_and_a_partial_order(n):
     m = len(lat)
     assert z.shape == (m, m)
     assert set(np.unique(z)) <= {0, 1}
-    # zeta[a, b] = 1 iff b <= a, checked against the definition written above.
+    # zeta[a, b] = 1 iff b <= a, checked against the definition in conftest.py.
     for a, alpha in enumerate(lat.antichains):
         for b, beta in enumerate(lat.antichains):
-            assert z[a, b] == int(below(beta, alpha)), (lat.labels[a], lat.labels[b])
+            assert z[a, b] == int(precedes(beta, alpha)), (lat.labels[a], lat.labels[b])
     assert np.all(np.diag(z) == 1)  # reflexive
     off = z * z.T
     np.fill_diagonal(off, 0)
@@ -183,10 +180,7 @@ def test_mobius_bivariate_by_hand():
 def test_union_coefficients_against_direct_enumeration(shape, seed):
     n = len(shape)
     lat = lattice(n)
-    rng = np.random.default_rng(seed)
-    p = rng.random(shape)
-    p[rng.random(shape) < 0.2] = 0.0
-    p /= p.sum()
+    p = random_pmf(shape, seed, zero_fraction=0.2)
     coeff = np.asarray(lat.union_coefficients)
     assert coeff.shape == (len(lat), 2**n - 1)
     assert len(lat.subsets) == 2**n - 1
@@ -235,9 +229,10 @@ def test_subset_atoms_follow_the_order(n):
     assert sorted(lat.subset_atoms(tuple(range(1, n + 1)))) == list(range(len(lat)))
 
 
-def test_subset_atoms_match_spec_consistency_equation():
-    # SPEC section 1: I(T:F,C) is every atom except {L}, {FL}, {CL}, {FL}{CL}, {FCL}
-    # (1 = F, 2 = C, 3 = L).
+def test_subset_atoms_match_the_papers_consistency_equations():
+    # The paper's eq. (6) (appendix A.7): I(T:F,C) is every atom except {L}, {FL}, {CL},
+    # {FL}{CL}, {FCL} (1 = F, 2 = C, 3 = L). Only its I(T:F,C) and I(T:F) lines are used here:
+    # its last line lists {FL} twice where the second should be {CL} (docs/protocol.md).
     lat = lattice(3)
     names = lat.labels_for(("F", "C", "L"))
     got = {names[j] for j in lat.subset_atoms((1, 2))}

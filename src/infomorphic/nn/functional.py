@@ -10,6 +10,9 @@ import torch
 
 from infomorphic.pid.batched import isx_pid_binary
 
+# 20 bins per source, on (-20, 20) for hidden layers: the paper's Table 1 (appendix A.4) and
+# section 4; how values outside the range and the output layer's "adaptive" bins are handled is
+# the authors' published configuration (docs/protocol.md).
 HIDDEN_RANGE = (-20.0, 20.0)
 N_BINS = 20
 
@@ -28,7 +31,9 @@ def bin_fixed(x: torch.Tensor, low: float, high: float, n_bins: int) -> torch.Te
 def bin_adaptive(x: torch.Tensor, n_bins: int) -> torch.Tensor:
     """Per column (neuron): divide by the batch's largest |value|, then equal bins on [-1, 1].
 
-    A column that is all zeros lands in one bin (the one holding 0).
+    The "adaptive" binning of the paper's Table 1 for the output layer, as the authors' published
+    configuration does it (docs/protocol.md). A column that is all zeros lands in one bin (the
+    one holding 0).
     """
     scale = x.abs().amax(dim=0, keepdim=True)
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
@@ -44,7 +49,8 @@ def modulated_activation(
 ) -> torch.Tensor:
     """The paper's trivariate activation: F drives, C and L only modulate its gain.
 
-    A = F [(1 - a1 - a2) + a1 sigma(b1 F C) + a2 sigma(b2 F L)].
+    A = F [(1 - a1 - a2) + a1 sigma(b1 F C) + a2 sigma(b2 F L)], with a1 = a2 = 0.1 and
+    b1 = b2 = 2 (the paper's section 4, "Neuron structure and activation function").
     """
     a1, a2 = alpha
     b1, b2 = beta
@@ -55,19 +61,22 @@ def modulated_activation(
 def linear_activation(
     f: torch.Tensor, c: torch.Tensor, lat: torch.Tensor, weight: float = 0.1
 ) -> torch.Tensor:
-    """The paper's linear alternative: A = F + 0.1 L + 0.1 C."""
+    """The paper's linear alternative: A = F + 0.1 L + 0.1 C (section 4)."""
     return f + weight * lat + weight * c
 
 
 def bivariate_activation(
     f: torch.Tensor, x: torch.Tensor, alpha: float = 0.1, beta: float = 2.0
 ) -> torch.Tensor:
-    """Bivariate hidden neurons (SPEC 2): A = F [(1 - a) + a 2 sigma(b F X)]."""
+    """Bivariate hidden neurons: A = F [(1 - a) + a 2 sigma(b F X)], X the second source.
+
+    The paper does not state it; this is the authors' published configuration (docs/protocol.md).
+    """
     return f * ((1.0 - alpha) + alpha * 2.0 * torch.sigmoid(beta * f * x))
 
 
 def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Fire (+1) with probability theta, else -1."""
+    """Fire (+1) with probability theta, else -1 (the paper's section 4)."""
     noise = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
     return (noise < theta).to(theta.dtype) * 2 - 1  # a third of torch.where's time with scalars
 
@@ -81,7 +90,9 @@ def local_goals(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each neuron's goal gamma . (atoms, H_res) from its binned sources and firing probability.
 
-    Returns (goals (N,), decomposition (N, n_atoms + 1)); gradients reach theta only.
+    ``bins`` (n_sources, B, N), ``theta`` (B, N), ``weights`` (n_atoms + 1,): the goal G of the
+    paper's eq. (2) and (3). Returns the tuple (goals (N,), decomposition (N, n_atoms + 1));
+    gradients reach theta only, i.e. p(t | s), never the source histogram (appendix A.1).
     ``fixed_shapes``: see ``isx_pid_batched`` (for compiled steps).
     """
     atoms, residual = isx_pid_binary(
@@ -92,7 +103,8 @@ def local_goals(
 
 
 def self_cosine_distance(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-    """Paper eq. 4 per neuron (rows): 1 - cos(w_prev, w_now)."""
+    """Self-cosine distance per neuron (rows): 1 - cos(w_prev, w_now), the paper's eq. (4)
+    (appendix A.5). ``previous`` and ``current`` (N, D); returns (N,)."""
     return 1.0 - torch.nn.functional.cosine_similarity(previous, current, dim=1)
 
 

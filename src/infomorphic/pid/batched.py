@@ -1,6 +1,8 @@
 """The plug-in I_sx estimator used in training: many neurons, one batch, no dense histogram.
 
-For neuron j the plug-in joint is p(s, t) = (1/B) sum_i [s_i = s] probs_i(t). Every term of
+For neuron j the plug-in joint is p(s, t) = (1/B) sum_i [s_i = s] probs_i(t): the batch's
+histogram of binned sources times the neuron's own p(t | s) per sample (the paper's section 4,
+"Discretization and local gradients", and Functions 2 and 3 of its appendix A.1). Every term of
 I_sx is an expectation under it, and everything inside the expectation depends on a sample only
 through its joint bin key s_i, so the estimator works on the distinct keys ("groups") of each
 neuron instead of on the samples:
@@ -13,7 +15,8 @@ inclusion-exclusion U_alpha is an integer combination of the masses of the group
 with g on each non-empty source subset; those come from one scatter-add and one gather over
 subset keys. Only the first scatter (samples to groups) and its gradient touch all B * N
 samples; the rest costs O(G * 2^n) for G groups (in training G is a few percent of B * N, and
-at most B * N). No n_bins^n grid is ever built. The source counts are constants (no gradient).
+at most B * N). No n_bins^n grid is ever built. The source counts are constants (no gradient):
+goals are differentiated with respect to p(t | s) only (the paper's appendix A.1).
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ CPU_BLOCK_ELEMENTS = 1 << 20  # (antichain, group, target) entries per block on 
 
 
 def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -> None:
-    """Raise a ValueError that says what is wrong with the estimator's inputs."""
+    """Raise a ValueError that says what is wrong with the estimator's inputs.
+
+    ``bins`` (n_sources, B, N) integer, values in [0, n_bins); ``probs`` (B, N, K) floating,
+    each row in [0, 1] and summing to 1. Returns None when they are valid.
+    """
     if not isinstance(bins, torch.Tensor) or not isinstance(probs, torch.Tensor):
         raise ValueError("bins and probs must be torch tensors")
     if bins.dtype.is_floating_point or bins.dtype == torch.bool or bins.is_complex():
@@ -144,6 +151,9 @@ def group_structure(
     """Group each neuron's samples by joint bin key (one sort of B * N keys), then the groups by
     each subset key (direct slots where the subset's key space is small, else sorts of G keys).
 
+    ``bins`` (n_sources, B, N) as for ``isx_pid_batched``; ``dtype`` is that of the counts.
+    Returns a ``GroupStructure`` (computed without gradient).
+
     ``fixed_shapes``: every tensor's shape depends only on the input shapes, never on the data
     (G is padded to B * N with empty groups, and no ``torch.unique``), which is what
     ``torch.compile(fullgraph=True)`` and CUDA graphs need. The padding groups hold no samples
@@ -229,10 +239,11 @@ def isx_pid_batched(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Plug-in I_sx atoms of N neurons from one batch.
 
-    ``bins`` (n_sources, B, N): integer bin indices in [0, n_bins). ``probs`` (B, N, K): each
-    sample's distribution over the K target values. Returns ``atoms`` (N, n_atoms) in
-    ``lattice(n).labels`` order and the residual entropy H(T | sources) (N,), in bits,
-    differentiable with respect to ``probs``. ``check_inputs=False`` skips validation (hot loops).
+    ``bins`` (n_sources, B, N): integer bin indices in [0, n_bins), 2 to 4 sources. ``probs``
+    (B, N, K): each sample's distribution over the K target values. Returns the tuple
+    ``(atoms, h_res)``: ``atoms`` (N, n_atoms) in ``lattice(n).labels`` order and the residual
+    entropy H(T | sources) (N,), in bits, in the dtype of ``probs`` and differentiable with
+    respect to it. ``check_inputs=False`` skips validation (hot loops).
     ``fixed_shapes=True`` pads the groups to B * N so that no shape depends on the data (for
     ``torch.compile`` and CUDA graphs); same result, more work.
     """
@@ -255,7 +266,11 @@ def isx_pid_binary(
     fixed_shapes: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``isx_pid_batched`` for binary targets: ``theta`` (B, N) is each sample's probability of
-    the first target value (a neuron firing), i.e. probs = (theta, 1 - theta)."""
+    the first target value (a neuron firing), i.e. probs = (theta, 1 - theta).
+
+    Returns the same tuple ``(atoms (N, n_atoms), h_res (N,))`` in the dtype of ``theta``,
+    differentiable with respect to ``theta``.
+    """
     if check_inputs:
         if not isinstance(theta, torch.Tensor) or theta.ndim != 2:
             shape = tuple(theta.shape) if isinstance(theta, torch.Tensor) else type(theta).__name__

@@ -1,13 +1,15 @@
 """Exact shared-exclusion PID (I_sx, Makkeh, Gutknecht & Wibral 2021) of a joint PMF.
 
-Redundancy of antichain alpha about target T:
+Redundancy of antichain alpha about target T (the paper's appendix A.2, and Function 4 of its
+appendix A.1):
 
     I_sx(T : alpha) = sum_{s,t} p(s,t) log2 [ P(t, U_alpha(s)) / (P(U_alpha(s)) P(t)) ]
 
 where U_alpha(s) is the event that for at least one set a in alpha all sources in a take their
 values in s. The probability of that union is an integer combination of the marginal masses of
 source subsets (inclusion-exclusion, ``Lattice.union_coefficients``), so one pass over the
-2^n - 1 subset marginals gives every antichain at once. Atoms follow by Moebius inversion.
+2^n - 1 subset marginals gives every antichain at once. Atoms follow by Moebius inversion
+(Function 5 of the paper's appendix A.1, with the order of ``infomorphic.pid.lattice``).
 
 All arithmetic is in float64 torch, so a distribution given as a tensor that requires grad gives
 differentiable atoms (``PIDResult.atoms_tensor``).
@@ -31,8 +33,9 @@ PMF_TOLERANCE = 1e-6
 class PointwisePID:
     """Local (pointwise) I_sx quantities of every realisation with non-zero probability.
 
-    ``realisations[r]`` is ``(s_1, ..., s_n, t)`` (indices along the PMF's axes); the arrays have
-    one row per realisation and one column per antichain, in ``PIDResult.labels`` order. The
+    ``realisations[r]`` is ``(s_1, ..., s_n, t)`` (indices along the PMF's axes) and
+    ``probabilities`` (R,) their masses; the other arrays are float64 (R, m): one row per
+    realisation and one column per antichain, in ``PIDResult.labels`` order. The
     informative (``_plus``) and misinformative (``_minus``) parts follow Makkeh et al. (2021):
     i+ = log2 1 / P(U_alpha) and i- = log2 P(t) / P(t, U_alpha), so that i = i+ - i-.
     """
@@ -47,12 +50,19 @@ class PointwisePID:
     atoms_minus: np.ndarray
 
     def atoms_of(self, realisation: tuple[int, ...]) -> np.ndarray:
+        """The (m,) local atoms of one realisation ``(s_1, ..., s_n, t)``."""
         return self.atoms[self.realisations.index(tuple(realisation))]
 
 
 @dataclass(frozen=True)
 class PIDResult:
-    """The I_sx decomposition of one distribution, in bits."""
+    """The I_sx decomposition of one distribution, in bits.
+
+    ``labels`` names the m antichains in ``lattice.labels`` order; ``atoms_tensor`` and
+    ``redundancies_tensor`` are float64 (m,) in that order and ``target_entropy_tensor`` a
+    0-d float64 tensor, all carrying the input's autograd graph. The properties give plain
+    floats and ``{label: value}`` dicts.
+    """
 
     lattice: Lattice = field(repr=False)
     labels: tuple[str, ...]
@@ -88,7 +98,8 @@ class PIDResult:
         return self.target_entropy_tensor - self.redundancies_tensor[self.lattice.top]
 
     def goal_vector(self) -> torch.Tensor:
-        """Atoms followed by H_res: the vector a goal's weights multiply (differentiable)."""
+        """(m + 1,) float64: the atoms followed by H_res, the vector a goal's weights multiply
+        (the paper's eq. (2) and (3)); differentiable."""
         return torch.cat([self.atoms_tensor, self.residual_entropy_tensor.reshape(1)])
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +145,10 @@ def _as_float64_tensor(p: Any) -> torch.Tensor:
 
 
 def check_pmf(p: torch.Tensor) -> int:
-    """Validate a joint PMF (sources..., target) and return the number of sources."""
+    """Validate a joint PMF tensor (sources..., target) and return the number of sources n.
+
+    Raises ``ValueError`` saying what is wrong (shape, NaN, infinities, negative entries, sum).
+    """
     n = p.ndim - 1
     if not MIN_SOURCES <= n <= MAX_SOURCES:
         raise ValueError(
@@ -175,8 +189,10 @@ def isx_pid(
 ) -> PIDResult:
     """Shared-exclusion PID of a joint PMF ``p`` with the TARGET AS THE LAST AXIS.
 
-    ``p`` may be a NumPy array or a torch tensor (grad flows to the atoms). ``source_names``
-    labels the atoms (``{F}{CL}``); ``pointwise=True`` adds each realisation's local atoms.
+    ``p`` (|S_1|, ..., |S_n|, |T|) with 2 to 4 sources may be a NumPy array, a nested list or
+    a torch tensor (grad flows to the atoms); it is computed in float64. ``source_names`` labels
+    the atoms (``{F}{CL}``); ``pointwise=True`` adds each realisation's local atoms. Returns a
+    ``PIDResult``; raises ``ValueError`` for anything that is not such a PMF.
     """
     p = _as_float64_tensor(p)
     n = check_pmf(p)

@@ -6,7 +6,10 @@ source numbers) none of which contains another. The Williams-Beer order used thr
     beta <= alpha  iff  every set in alpha contains some set of beta,
 
 so the bottom is {1}{2}...{n} (redundancy of all sources) and the top is {12...n} (the joint
-mutual information). Everything here is derived from first principles and cached in memory.
+mutual information). The paper's appendix A.1 (Function 5) writes this inclusion the other way
+round; the order here is the one under which its consistency equations, eq. (5) and (6) of
+appendix A.7, hold (docs/protocol.md). Everything here is derived from first principles and
+cached in memory.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ Antichain = tuple[Subset, ...]
 MIN_SOURCES = 2
 MAX_SOURCES = 4
 
-# SPEC.md section 5 orders the bivariate goal vector as {1}, {2}, {1}{2}, {12}; the general rule
-# below (bottom-up by set sizes) gives that order for n = 3 but not for n = 2, so n = 2 is explicit.
+# Goal vectors are read in this order (docs/protocol.md). For n = 3 the general rule below
+# (bottom-up by set sizes) gives the order of the paper's Table 2 (appendix A.8); the bivariate
+# order {1}, {2}, {1}{2}, {12} is the authors' published configuration's, the one in which the
+# paper's Table 1 output goal (-0.2, 0.1, 1.0, 0.1, 0.0) puts its 1.0 on the redundancy, so n = 2
+# is explicit.
 _BIVARIATE_ORDER: tuple[Antichain, ...] = (((1,),), ((2,),), ((1,), (2,)), ((1, 2),))
 
 
@@ -61,9 +67,12 @@ def format_antichain(antichain: Antichain, source_names: tuple[str, ...] | None 
 class Lattice:
     """The lattice of antichains for ``n`` sources, in the project's fixed order.
 
-    ``antichains[k]`` is the k-th antichain; ``labels[k]`` its canonical label; ``zeta[a, b] = 1``
-    iff antichain b <= antichain a (so redundancies = zeta @ atoms) and ``mobius`` is its exact
-    integer inverse (atoms = mobius @ redundancies).
+    With m antichains (4, 18 or 166) and 2^n - 1 non-empty source subsets:
+    ``antichains[k]`` is the k-th antichain and ``labels[k]`` its canonical label (length m);
+    ``zeta`` (m, m) int64 has ``zeta[a, b] = 1`` iff antichain b <= antichain a (so
+    redundancies = zeta @ atoms) and ``mobius`` (m, m) int64 is its exact inverse
+    (atoms = mobius @ redundancies); ``subsets`` lists the source subsets in the column order of
+    ``union_coefficients`` (m, 2^n - 1). The arrays are read-only.
     """
 
     n: int
@@ -72,9 +81,11 @@ class Lattice:
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
+        """Canonical labels such as ``{1}{23}``, one per antichain (length m)."""
         return tuple(format_antichain(a) for a in self.antichains)
 
     def labels_for(self, source_names: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+        """``labels`` with the sources named (``{F}{CL}``); ``labels`` itself for ``None``."""
         if source_names is None:
             return self.labels
         names = tuple(source_names)
@@ -84,10 +95,12 @@ class Lattice:
         return len(self.antichains)
 
     def index(self, label: str) -> int:
+        """Position of the antichain with the canonical ``label``; ValueError if there is none."""
         return self.labels.index(label)
 
     @cached_property
     def zeta(self) -> np.ndarray:
+        """(m, m) int64 0/1 matrix: ``zeta[a, b] = 1`` iff antichain b <= antichain a."""
         m = len(self.antichains)
         z = np.zeros((m, m), dtype=np.int64)
         for i, alpha in enumerate(self.antichains):
@@ -98,7 +111,7 @@ class Lattice:
 
     @cached_property
     def mobius(self) -> np.ndarray:
-        """Exact integer inverse of ``zeta`` (the Moebius function of the order)."""
+        """(m, m) int64: the exact inverse of ``zeta`` (the Moebius function of the order)."""
         z = self.zeta
         # zeta is unitriangular in any linear extension of the order, so its inverse is integral:
         # solve it by forward substitution in exact integer arithmetic.
@@ -121,7 +134,7 @@ class Lattice:
 
     @cached_property
     def union_coefficients(self) -> np.ndarray:
-        """Integer matrix C with P(U_alpha) = sum_b C[alpha, b] P(E_b) (inclusion-exclusion).
+        """(m, 2^n - 1) int64 C with P(U_alpha) = sum_b C[alpha, b] P(E_b) (inclusion-exclusion).
 
         E_b is the event that the sources in subset b all take the observed values; the columns
         follow ``subsets``. The intersection of E_a over a in J is the event of their union.
@@ -142,7 +155,8 @@ class Lattice:
         return self.antichains.index((tuple(range(1, self.n + 1)),))
 
     def subset_atoms(self, subset: Subset) -> list[int]:
-        """Atoms whose sum is I(T : S_subset) (consistency equation, from the order)."""
+        """Indices (into ``antichains``) of the atoms whose sum is I(T : S_subset): the atoms
+        below the single-set antichain of ``subset`` (the paper's eq. (5), appendix A.7)."""
         target = (tuple(sorted(subset)),)
         return [j for j, beta in enumerate(self.antichains) if _precedes(beta, target)]
 

@@ -126,7 +126,9 @@ def pmf_from_table(
     (probabilities, which must sum to 1 within 1e-6) or ``count`` (normalised), auto-detected,
     or the column named by ``weight_column`` (normalised unless it is named ``p``).
 
-    Returns ``(p, source_names, target_name, alphabets)``; ``alphabets[name][k]`` is the value
+    Returns the tuple ``(p, source_names, target_name, alphabets)``: ``p`` a float64 array of
+    shape (|S_1|, ..., |S_n|, |T|), the source names in axis order, the target's name, and
+    ``alphabets`` with ``alphabets[name][k]`` the value
     of that variable at index k along its axis (numeric values sorted numerically, others
     lexicographically). Raises ``ValueError`` (``FileNotFoundError`` for a missing file) with
     the file and line of the problem.
