@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
 import math
 import subprocess
@@ -11,8 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from infomorphic.cli import build_parser, main
+from infomorphic.cli import COMMANDS, build_parser, main
+from infomorphic.cli.train import config_from_args
+from infomorphic.networks.presets import MODELS
+from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.pid.table import pmf_from_table
+from infomorphic.training.config import (
+    CHECKPOINT_INTERVAL_S,
+    DATASETS,
+    DEFAULTS,
+    MODEL_NAMES,
+    TrainConfig,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +58,8 @@ def test_xor_table(tmp_path, capsys):
     assert main(["pid", write(tmp_path, XOR_CSV)]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("{F}{C} "))
-    assert row.split()[-1] == "-0.584963"
-    assert f"{math.log2(2 / 3):.6f}" == "-0.584963"
+    # The table rounds to 6 decimals.
+    assert float(row.split()[-1]) == pytest.approx(XOR_ATOMS["{F}{C}"], abs=5e-7)
     for label in XOR_ATOMS:
         assert label in out
 
@@ -270,19 +282,6 @@ def test_parser_lists_pid():
     assert "pid" in build_parser().format_help()
 
 
-def test_parser_twins_match_the_library():
-    """The parser keeps its own copies so that --help does not import torch; they must agree."""
-    from infomorphic.cli import DEFAULT_CHECKPOINT_EVERY, MODEL_CHOICES
-    from infomorphic.networks import MODELS
-    from infomorphic.training import CHECKPOINT_INTERVAL_S
-
-    assert MODEL_CHOICES == MODELS
-    assert DEFAULT_CHECKPOINT_EVERY == CHECKPOINT_INTERVAL_S
-    code = "import sys, infomorphic.cli as c; c.build_parser(); print('torch' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.stdout.strip() == "False"
-
-
 def test_python_m_infomorphic_on_example():
     completed = subprocess.run(
         [sys.executable, "-m", "infomorphic", "pid", "examples/xor.csv"],
@@ -302,3 +301,193 @@ def test_example_files():
     p, sources, target, _ = pmf_from_table(REPO_ROOT / "examples" / "and_counts.csv")
     assert sources == ["a", "b"] and target == "out"
     np.testing.assert_allclose(p[:, :, 1], [[0, 0], [0, 0.25]])
+
+
+def sx_redundancy(rows: list[dict[str, str]], sources: list[str], target: str) -> float:
+    """I_sx redundancy of ``sources`` about ``target``, straight from its definition.
+
+    i_sx(t: a_1; ...; a_n) = log2 P(t, a_1 or ... or a_n) / (P(a_1 or ... or a_n) P(t)), averaged
+    over the realisations; no infomorphic code involved.
+    """
+    weights = [float(r["p"]) for r in rows]
+    total = sum(weights)
+    redundancy = 0.0
+    for row, weight in zip(rows, weights, strict=True):
+        in_union = [any(r[s] == row[s] for s in sources) for r in rows]
+        same_t = [r[target] == row[target] for r in rows]
+        p_union = sum(w for w, u in zip(weights, in_union, strict=True) if u) / total
+        p_t = sum(w for w, t in zip(weights, same_t, strict=True) if t) / total
+        p_joint = sum(w for w, u, t in zip(weights, in_union, same_t, strict=True) if u and t)
+        redundancy += weight / total * math.log2(p_joint / total / (p_union * p_t))
+    return redundancy
+
+
+def test_example_xor_redundancy_is_log2_two_thirds(capsys):
+    path = REPO_ROOT / "examples" / "xor.csv"
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = sx_redundancy(rows, ["F", "C"], "T")
+    assert expected == pytest.approx(math.log2(2 / 3), abs=1e-15)  # the hand value, too
+    out = run_json(capsys, str(path))
+    assert out["redundancies"]["{F}{C}"] == pytest.approx(expected, abs=1e-12)
+    assert out["atoms"]["{F}{C}"] == pytest.approx(expected, abs=1e-12)
+
+
+# ------------------------------------------------------------------------------------- train
+
+
+def train_parser() -> argparse.ArgumentParser:
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return subparsers.choices["train"]
+
+
+def train_option(dest: str) -> argparse.Action:
+    return next(a for a in train_parser()._actions if a.dest == dest)
+
+
+def test_commands_in_help_order():
+    assert [command.__name__.rsplit(".", 1)[1] for command in COMMANDS] == ["train", "pid"]
+    help_text = build_parser().format_help()
+    assert help_text.index("train") < help_text.index("pid")
+
+
+def test_train_choices_and_defaults_come_from_the_library():
+    assert tuple(train_option("model").choices) == MODEL_NAMES
+    assert tuple(train_option("dataset").choices) == DATASETS
+    assert tuple(train_option("activation").choices) == HIDDEN_ACTIVATIONS
+    args = build_parser().parse_args(["train"])
+    assert args.checkpoint_every == CHECKPOINT_INTERVAL_S
+    assert config_from_args(args).to_dict() == DEFAULTS
+
+
+def test_parser_and_help_do_not_import_torch():
+    code = (
+        "import sys\n"
+        "from infomorphic.cli import build_parser, main\n"
+        "build_parser()\n"
+        "after_build = 'torch' in sys.modules\n"
+        "code = main(['train', '--help'])\n"
+        "print(after_build, 'torch' in sys.modules, code, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stderr.strip() == "False False 0"
+    assert "--eval-splits" in done.stdout
+
+
+def test_train_help_lists_models_and_defaults(capsys):
+    assert main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # undo argparse's line wrapping
+    for name, preset in MODELS.items():
+        assert f"{name} {preset.summary}" in text
+    for name in HIDDEN_ACTIVATIONS:
+        assert f"{name} {ACTIVATIONS[name].formula}" in text
+    for dataset in DATASETS:
+        assert dataset in text
+    assert f"default {DEFAULTS['dataset']}" in text
+    assert f"default {DEFAULTS['model']}" in text
+    assert f"(default {DEFAULTS['epochs']})" in text
+    assert f"(default {DEFAULTS['seed']})" in text
+    assert f"(default {DEFAULTS['batch_size']})" in text
+    assert f"(default {DEFAULTS['device']})" in text
+    assert f"(default {','.join(map(str, DEFAULTS['hidden']))})" in text
+    assert f"(default {','.join(DEFAULTS['eval_splits'])})" in text
+    assert f"default {CHECKPOINT_INTERVAL_S:g})" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["--seed", "-3"], "--seed"),
+        (["--device", "foo"], "--device"),
+        (["--epochs", "-1"], "--epochs"),
+        (["--batch-size", "1"], "--batch-size"),
+        (["--hidden", "0"], "--hidden"),
+        (["--eval-splits", "val,bogus"], "--eval-splits"),
+        (["--eval-splits", "val,val"], "--eval-splits"),
+        (["--model", "backprop", "--compile"], "--compile"),
+        (["--model", "context-only", "--activation", "modulated"], "--activation"),
+        (["--dataset", "bogus"], "--dataset"),
+        (["--model", "bogus"], "--model"),
+        (["--seed", "x"], "--seed"),
+    ],
+)
+def test_bad_train_values_exit_2_naming_the_option(tmp_path, capsys, argv, option):
+    out = tmp_path / "run"
+    assert main(["train", *argv, "--out", str(out), "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "infomorphic" in captured.err and "error: " in captured.err
+    assert option in captured.err.splitlines()[-1]
+    assert "Traceback" not in captured.err
+    assert not out.exists()
+
+
+def test_validation_messages_are_prefixed_with_the_option(tmp_path, capsys):
+    assert main(["train", "--seed", "-3", "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (
+        "infomorphic: error: --seed: seed must be an integer >= 0, got -3\n"
+    )
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    """Replace the library's ``train`` by one that records its call and returns a summary."""
+    import infomorphic.training.api as api
+
+    calls = []
+
+    def train(config, out_dir=None, **kwargs):
+        calls.append((config, out_dir, kwargs))
+        summary = {"model": config.model, "dataset": config.dataset, "epochs": config.epochs}
+        return summary | {"test_accuracy": 0.5, "val_accuracy": 0.25, "train_accuracy": 0.75,
+                          "seconds": 1.0}  # fmt: skip
+
+    monkeypatch.setattr(api, "train", train)
+    return calls
+
+
+def test_train_builds_the_config_and_calls_the_library(tmp_path, monkeypatch, capsys, fake_train):
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--dataset", "digits", "--model", "setup2", "--hidden", "30,20", "--seed",
+            "4", "--epochs", "3", "--eval-splits", "val", "--checkpoint-every", "0",
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    (config, out_dir, kwargs) = fake_train[0]
+    assert config == TrainConfig(
+        dataset="digits", model="setup2", hidden=[30, 20], seed=4, epochs=3, eval_splits=("val",)
+    )
+    assert out_dir == Path("runs/setup2-digits-30-20-seed4")
+    assert kwargs == {"resume": False, "progress": False, "checkpoint_interval_s": 0.0}
+    captured = capsys.readouterr()
+    assert captured.err == f"run folder: {out_dir}\n"
+    assert captured.out == (
+        "setup2 on digits: test accuracy 0.5000 (val 0.2500, train 0.7500) after 3 epochs in "
+        f"1.0 s; results in {out_dir}\n"
+    )
+
+
+def test_train_refuses_a_folder_with_a_checkpoint(tmp_path, capsys, fake_train):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"")
+    assert main(["train", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"infomorphic: error: {out} already holds a run") and "--resume" in err
+    assert fake_train == []
+    assert main(["train", "--out", str(out), "--resume"]) == 0
+    assert fake_train[0][2]["resume"] is True
+
+
+def test_train_reports_unavailable_data(tmp_path, capsys, monkeypatch):
+    import infomorphic.training.api as api
+    from infomorphic.data import DataUnavailableError
+
+    def train(*args, **kwargs):
+        raise DataUnavailableError("no mnist here")
+
+    monkeypatch.setattr(api, "train", train)
+    assert main(["train", "--dataset", "mnist", "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "infomorphic: error: no mnist here"

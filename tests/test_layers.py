@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from infomorphic.nn import functional as fn
+from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, activation
 from infomorphic.nn.goals import Goal
-from infomorphic.nn.layers import InfomorphicLayer, lateral_mask
+from infomorphic.nn.layers import DRIVES, InfomorphicLayer, lateral_mask
 
 # ----------------------------------------------------------------------------- lateral mask
 
@@ -279,3 +280,16 @@ def test_inputs_are_detached_in_pass_one_and_without_context():
 def test_bad_constructor_arguments(kwargs):
     with pytest.raises(ValueError):
         InfomorphicLayer(IN, N, **kwargs)
+
+
+def test_activation_table_and_its_implementations_agree():
+    assert set(DRIVES) == set(ACTIVATIONS)
+    assert HIDDEN_ACTIVATIONS == ("modulated", "linear", "bivariate")
+    with pytest.raises(ValueError, match="needs sources FCL"):
+        activation("modulated", "FC")
+    with pytest.raises(ValueError, match="choose from modulated"):
+        activation("tanh")
+    # every hidden activation builds a layer with each source set it accepts
+    for name in HIDDEN_ACTIVATIONS:
+        for sources in ACTIVATIONS[name].sources or ("FCL", "FC", "FL"):
+            InfomorphicLayer(6, 3, sources=sources, context_features=2, activation=name)

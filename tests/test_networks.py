@@ -1,5 +1,6 @@
-"""The paper's networks: every model builds and runs, the setups differ as SPEC.md says, the
-two-pass protocol, polarity, and the absence of gradients between layers."""
+"""The paper's networks: every model builds and runs, the setups differ as the paper's section 5
+and docs/protocol.md say, the two-pass protocol, the readout (polarity), the registry, and the
+absence of gradients between layers."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import torch
 from infomorphic.networks import (
     MODELS,
     BackpropNetwork,
+    Classifier,
+    Context,
     InfomorphicNetwork,
+    ModelPreset,
     build_model,
     model_config,
+    model_preset,
+    register_model,
 )
 from infomorphic.nn.functional import sample_spikes
 from infomorphic.nn.goals import Goal
@@ -38,7 +44,7 @@ def make(model: str, hidden=(20,), seed: int = 0, **kwargs):
     )
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_builds_and_runs(name):
     model = make(name)
     x, y, onehot = batch()
@@ -60,11 +66,53 @@ def test_every_model_builds_and_runs(name):
         assert decomposition.shape == (layer.n_neurons, len(layer.goal.weights))
         assert bool(torch.isfinite(goals).all()) and bool(torch.isfinite(decomposition).all())
         assert torch.allclose(goals, decomposition @ layer.goal.tensor(goals.dtype), atol=1e-5)
-    # evaluation: no labels
-    probs = model.output_probabilities(x, torch.Generator().manual_seed(1))
+    # evaluation: no labels; model(x) is the same pass as outputs(x)
+    probs = model.outputs(x, torch.Generator().manual_seed(1))
     assert probs.shape == (BATCH, N_CLASSES)
     assert bool(((probs >= 0) & (probs <= 1)).all())
+    assert torch.equal(model(x, generator=torch.Generator().manual_seed(1)), probs)
     assert model.predict(x).shape == (BATCH,)
+
+
+def test_registry_presets_and_context_flags():
+    assert MODELS["setup1"].context == Context.LABEL and MODELS["setup1"].lateral is None
+    assert MODELS["setup3"].context == Context.FEEDBACK
+    assert MODELS["deep-feedback"].context == Context.LABEL | Context.FEEDBACK
+    for text in ("label", "feedback", "label+feedback"):
+        assert str(Context.parse(text)) == text
+    with pytest.raises(ValueError, match="label, feedback or label"):
+        Context.parse("labels")
+    with pytest.raises(ValueError, match="already registered"):
+        register_model(ModelPreset("setup1", "a second setup 1"))
+    with pytest.raises(ValueError, match="choose from setup1"):
+        model_preset("setup9")
+    # the saved network configuration round-trips its context as text
+    cfg = model_config("deep-feedback", N_IN, N_CLASSES)
+    assert cfg.to_dict()["context"] == "label+feedback"
+
+
+def test_a_registered_preset_builds_without_other_changes():
+    preset = ModelPreset("test-linear-sparse", "test preset", lateral=3, activation="linear")
+    register_model(preset)
+    try:
+        model = make("test-linear-sparse")
+        assert model.hidden[0].activation == "linear"
+        assert int(model.hidden[0].lateral_mask.sum(1).max()) == 3
+    finally:
+        del MODELS["test-linear-sparse"]
+
+
+def test_every_network_shares_the_readout_interface():
+    x, y, _ = batch(2)
+    for name in MODELS:
+        model = make(name)
+        assert isinstance(model, Classifier)
+        outputs = model.outputs(x, torch.Generator().manual_seed(0))
+        model.fit_readout(outputs, y)
+        scores = model.class_scores(x, torch.Generator().manual_seed(0))
+        assert scores.shape == (BATCH, N_CLASSES)
+        assert torch.equal(scores, model.to_scores(outputs))
+        assert torch.equal(model.predict(x, torch.Generator().manual_seed(0)), scores.argmax(1))
 
 
 def test_backprop_network_layout():
@@ -182,7 +230,7 @@ def test_evaluation_has_zero_context():
     assert not torch.equal(training.hidden[0].sources["C"], torch.zeros(BATCH, 20))
 
 
-def test_fit_polarity_and_scores():
+def test_fit_readout_fits_polarity_and_to_scores_applies_it():
     model = build_model("setup1", 4, 3, [5])
     labels = torch.tensor([0, 0, 1, 1, 2, 2])
     theta = torch.tensor(
@@ -196,9 +244,9 @@ def test_fit_polarity_and_scores():
             [0.2, 0.9, 0.5],
         ]
     )
-    model.fit_polarity(theta, labels)
+    model.fit_readout(theta, labels)
     assert model.polarity.tolist() == [1.0, -1.0, 1.0]
-    scores = model.scores(theta)
+    scores = model.to_scores(theta)
     assert torch.allclose(scores[:, 0], theta[:, 0])
     assert torch.allclose(scores[:, 1], 1 - theta[:, 1])
     assert torch.allclose(scores[:, 2], theta[:, 2])
@@ -211,7 +259,7 @@ def test_predict_applies_polarity():
     model = make("context-only")
     x, _, _ = batch(6)
     gen_seed = 3
-    theta = model.output_probabilities(x, torch.Generator().manual_seed(gen_seed))
+    theta = model.outputs(x, torch.Generator().manual_seed(gen_seed))
     model.polarity.copy_(torch.tensor([-1.0] * N_CLASSES))
     pred = model.predict(x, torch.Generator().manual_seed(gen_seed))
     assert torch.equal(pred, (1 - theta).argmax(dim=1))

@@ -1,34 +1,26 @@
-"""The paper's networks: infomorphic hidden layers under a bivariate output layer, and baselines.
+"""The paper's infomorphic networks: infomorphic hidden layers under a bivariate output layer.
 
 One class covers setups 1-3, the bivariate hidden layers, the fixed random hidden layer and the
-deeper stacks of SPEC.md; ``build_model`` turns a model name into the right configuration.
-Training is local: ``layer_goals`` returns each layer's own goals, which depend only on that
-layer's parameters (inputs are detached), so each layer is stepped by its own optimizer.
+deeper stacks (paper sections 3 and 5, appendix A.10). Training is local: ``layer_goals``
+returns each layer's own goals, which depend only on that layer's parameters (inputs are
+detached), so each layer is stepped by its own optimiser.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
+from infomorphic.networks.base import Classifier
+from infomorphic.networks.presets import Context
+from infomorphic.nn.activations import activation as activation_entry
 from infomorphic.nn.functional import sample_spikes
-from infomorphic.nn.goals import Goal
 from infomorphic.nn.layers import InfomorphicLayer, LayerState
 
-MODELS = (
-    "setup1",
-    "setup2",
-    "setup3",
-    "context-only",
-    "lateral-only",
-    "random-hidden",
-    "backprop",
-    "deep-feedback",
-)
-SPARSE_LATERAL = 100
+__all__ = ["GoalLoss", "InfomorphicNetwork", "LayerGoals", "NetworkConfig", "NetworkStates"]
 
 
 @dataclass
@@ -39,69 +31,58 @@ class NetworkConfig:
     n_classes: int
     hidden: list[int] = field(default_factory=lambda: [100])
     sources: str = "FCL"  # hidden layers: "FCL", "FC" (context only), "FL" (lateral only)
-    context: str = "label"  # "label", "feedback" or "label+feedback"
+    context: Context = Context.LABEL
     lateral: int | None = None  # None: all-to-all; int: at most this many random inputs
-    activation: str = "modulated"  # "modulated", "linear", "bivariate", "step" (fixed random)
-    hidden_goal: str | list[float] | dict = "optimized"
-    output_goal: str | list[float] | dict = "output"
+    activation: str = "modulated"  # an entry of infomorphic.nn.activations.ACTIVATIONS
+    hidden_goal: str | list[float] | dict[str, float] | None = "optimized"
+    output_goal: str | list[float] | dict[str, float] = "output"
+
+    def __post_init__(self) -> None:
+        self.context = Context.parse(self.context)
 
     @property
     def fixed_hidden(self) -> bool:
-        """Step-activation hidden layers keep their random weights and have no goal."""
-        return self.activation == "step"
+        """Hidden layers with the fixed-step activation keep their random weights, no goal."""
+        return activation_entry(self.activation).role == "fixed"
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def model_config(
-    model: str,
-    n_inputs: int,
-    n_classes: int,
-    hidden: Sequence[int] = (100,),
-    goal: str | list[float] | dict | None = None,
-    activation: str | None = None,
-) -> NetworkConfig:
-    """The configuration of one of ``MODELS`` (SPEC.md sections 2 and 6)."""
-    hidden = list(hidden)
-    base = {"n_inputs": n_inputs, "n_classes": n_classes, "hidden": hidden}
-    if model == "setup1":
-        cfg = NetworkConfig(**base)
-    elif model == "setup2":
-        cfg = NetworkConfig(**base, lateral=SPARSE_LATERAL)
-    elif model == "setup3":
-        cfg = NetworkConfig(**base, lateral=SPARSE_LATERAL, context="feedback")
-    elif model == "deep-feedback":
-        cfg = NetworkConfig(**base, lateral=SPARSE_LATERAL, context="label+feedback")
-    elif model == "context-only":
-        cfg = NetworkConfig(**base, sources="FC", activation="bivariate",
-                            hidden_goal="context-heuristic")  # fmt: skip
-    elif model == "lateral-only":
-        cfg = NetworkConfig(**base, sources="FL", activation="bivariate",
-                            hidden_goal="lateral-heuristic")  # fmt: skip
-    elif model == "random-hidden":
-        cfg = NetworkConfig(**base, sources="FC", activation="step")
-    else:
-        raise ValueError(f"unknown infomorphic model {model!r}; choose from {', '.join(MODELS)}")
-    if goal is not None and not cfg.fixed_hidden:
-        cfg.hidden_goal = list(goal.weights) if isinstance(goal, Goal) else goal
-    if activation is not None and not cfg.fixed_hidden:
-        if activation not in ("modulated", "linear", "bivariate"):
-            raise ValueError(f"unknown activation {activation!r}")
-        cfg.activation = activation
-    return cfg
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["context"] = str(self.context)
+        return out
 
 
 @dataclass
 class NetworkStates:
-    """The states of one training forward pass (the pass the goals are computed on)."""
+    """The states of one forward pass: each hidden layer's (the pass the goals see), the output."""
 
     hidden: list[LayerState]
     output: LayerState
 
 
-class InfomorphicNetwork(nn.Module):
-    """Stacked infomorphic hidden layers and a bivariate output layer (one neuron per class)."""
+class LayerGoals(NamedTuple):
+    """One trainable layer's goal per neuron (N,) and decomposition (N, n_atoms + 1)."""
+
+    goals: torch.Tensor
+    decomposition: torch.Tensor
+
+
+class GoalLoss(NamedTuple):
+    """A training batch's loss (minus every neuron's goal, summed) and each trainable layer's
+    decomposition (N, n_atoms + 1), detached, bottom-up."""
+
+    loss: torch.Tensor
+    decompositions: list[torch.Tensor]
+
+
+class InfomorphicNetwork(Classifier):
+    """Stacked infomorphic hidden layers and a bivariate output layer (one neuron per class).
+
+    ``model(x)`` gives the output layer's firing probabilities (B, n_classes) of the two-pass
+    protocol without context (evaluation); ``class_scores`` applies each output neuron's fitted
+    polarity to them.
+    """
+
+    needs_readout_fit = True
 
     def __init__(self, config: NetworkConfig, generator: torch.Generator | None = None) -> None:
         super().__init__()
@@ -110,9 +91,9 @@ class InfomorphicNetwork(nn.Module):
             raise ValueError("an infomorphic network needs at least one hidden layer")
         if any(int(n) < 1 for n in config.hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {config.hidden}")
-        if config.context not in ("label", "feedback", "label+feedback"):
-            raise ValueError(f"context must be label, feedback or label+feedback: {config.context}")
-        context_features = config.n_classes * (2 if config.context == "label+feedback" else 1)
+        context_features = config.n_classes * (
+            2 if config.context == Context.LABEL | Context.FEEDBACK else 1
+        )
         fixed = config.fixed_hidden
         layers = []
         width = config.n_inputs
@@ -147,21 +128,29 @@ class InfomorphicNetwork(nn.Module):
                 p.requires_grad_(False)
         self.register_buffer("polarity", torch.ones(config.n_classes))
 
+    # -- structure --------------------------------------------------------------------------
     @property
     def uses_feedback(self) -> bool:
-        return "feedback" in self.config.context
+        return Context.FEEDBACK in self.config.context
 
     @property
     def recurrent(self) -> bool:
         return self.hidden[0].has_lateral or self.uses_feedback
 
     def trainable_layers(self) -> list[InfomorphicLayer]:
+        """The layers with a goal, bottom-up (the output layer last)."""
         layers = [layer for layer in self.hidden if layer.goal is not None]
         return [*layers, self.output]
 
+    def layer_names(self) -> list[str]:
+        """Names of ``trainable_layers()``, as the run folder's files use them."""
+        names = [f"hidden{k + 1}" for k, layer in enumerate(self.hidden) if layer.goal is not None]
+        return [*names, "output"]
+
+    # -- passes -----------------------------------------------------------------------------
     def _context(self, labels: torch.Tensor | None, feedback: torch.Tensor | None, batch: int):
         parts = []
-        if "label" in self.config.context:
+        if Context.LABEL in self.config.context:
             parts.append(labels)
         if self.uses_feedback:
             parts.append(feedback)
@@ -176,9 +165,9 @@ class InfomorphicNetwork(nn.Module):
         labels_onehot: torch.Tensor | None,
         generator: torch.Generator | None = None,
     ) -> NetworkStates:
-        """Two passes as in the reference: pass 1 with an all-zero lateral (and feedback) state,
-        pass 2 with the pass-1 outputs as lateral input (and the pass-1 output layer, sampled,
-        as feedback). ``labels_onehot=None`` is evaluation: no label context."""
+        """The two-pass protocol on x (B, n_inputs). Pass 1 with an all-zero lateral (and
+        feedback) state, pass 2 with the pass-1 outputs as lateral input (and the pass-1 output
+        layer, sampled, as feedback). ``labels_onehot=None`` is evaluation: no label context."""
         batch = x.shape[0]
         first: list[LayerState] = []
         feedback = None
@@ -206,13 +195,25 @@ class InfomorphicNetwork(nn.Module):
         output = self.output(below, labels_onehot)
         return NetworkStates(states, output)
 
-    def layer_goals(
-        self, states: NetworkStates, fixed_shapes: bool = False
-    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(goals (N,), decomposition (N, n_atoms+1)) of each trainable layer, bottom-up."""
+    def forward(
+        self,
+        x: torch.Tensor,
+        labels_onehot: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Output firing probabilities theta (B, n_classes); without labels, as evaluated."""
+        return self.run(x, labels_onehot, generator).output.theta
+
+    # -- local goals ------------------------------------------------------------------------
+    def layer_goals(self, states: NetworkStates, fixed_shapes: bool = False) -> list[LayerGoals]:
+        """Each trainable layer's goals and decomposition, bottom-up."""
         pairs = [(layer, s) for layer, s in zip(self.hidden, states.hidden, strict=True)]
         pairs.append((self.output, states.output))
-        return [layer.local_goals(s, fixed_shapes) for layer, s in pairs if layer.goal is not None]
+        return [
+            LayerGoals(*layer.local_goals(s, fixed_shapes))
+            for layer, s in pairs
+            if layer.goal is not None
+        ]
 
     def goal_loss(
         self,
@@ -220,9 +221,8 @@ class InfomorphicNetwork(nn.Module):
         labels_onehot: torch.Tensor,
         generator: torch.Generator | None = None,
         fixed_shapes: bool = False,
-    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One training batch's loss (minus the sum of every neuron's goal) and each trainable
-        layer's decomposition (N, n_atoms + 1), detached.
+    ) -> GoalLoss:
+        """One training batch's loss and decompositions.
 
         Each neuron's goal depends only on its own parameters, so one backward pass of this sum
         gives every neuron its local gradient. With ``generator=None`` and ``fixed_shapes=True``
@@ -230,76 +230,24 @@ class InfomorphicNetwork(nn.Module):
         """
         states = self.run(x, labels_onehot, generator)
         results = self.layer_goals(states, fixed_shapes)
-        loss = -torch.stack([goals.sum() for goals, _ in results]).sum()
-        return loss, [decomposition.detach() for _, decomposition in results]
+        loss = -torch.stack([r.goals.sum() for r in results]).sum()
+        return GoalLoss(loss, [r.decomposition.detach() for r in results])
 
+    # -- readout ----------------------------------------------------------------------------
     @torch.no_grad()
-    def output_probabilities(
-        self, x: torch.Tensor, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Evaluation: theta of the output layer with the context set to zero."""
+    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Evaluation outputs before the readout: theta (B, n_classes), context zero."""
         return self.run(x, None, generator).output.theta
 
-    @torch.no_grad()
-    def predict(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.scores(self.output_probabilities(x, generator)).argmax(dim=1)
-
-    def scores(self, theta: torch.Tensor) -> torch.Tensor:
+    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
         """Apply each output neuron's polarity: a neuron may code its class by not firing."""
-        return torch.where(self.polarity > 0, theta, 1.0 - theta)
+        return torch.where(self.polarity > 0, outputs, 1.0 - outputs)
 
     @torch.no_grad()
-    def fit_polarity(self, theta: torch.Tensor, labels: torch.Tensor) -> None:
-        """Fix each output neuron's polarity from data: it fires more for its class, or less."""
-        onehot = nn.functional.one_hot(labels, self.config.n_classes).to(theta.dtype)
-        mean_in = (theta * onehot).sum(0) / onehot.sum(0).clamp_min(1)
-        mean_out = (theta * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
+    def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fix each output neuron's polarity from training outputs (B, n_classes) and labels
+        (B,): it fires more for its own class, or less."""
+        onehot = nn.functional.one_hot(labels, self.config.n_classes).to(outputs.dtype)
+        mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
+        mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
         self.polarity.copy_(torch.where(mean_in >= mean_out, 1.0, -1.0))
-
-
-class BackpropNetwork(nn.Module):
-    """The baseline: the same layer sizes trained end-to-end with cross-entropy."""
-
-    def __init__(self, n_inputs: int, hidden: Sequence[int], n_classes: int) -> None:
-        super().__init__()
-        widths = [n_inputs, *hidden]
-        blocks: list[nn.Module] = []
-        for a, b in zip(widths[:-1], widths[1:], strict=True):
-            blocks += [nn.Linear(a, b), nn.Sigmoid()]
-        blocks.append(nn.Linear(widths[-1], n_classes))
-        self.body = nn.Sequential(*blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
-
-    @torch.no_grad()
-    def predict(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.body(x).argmax(dim=1)
-
-
-def build_model(
-    model: str,
-    n_inputs: int,
-    n_classes: int,
-    hidden: Sequence[int] = (100,),
-    goal: str | list[float] | dict | Goal | None = None,
-    activation: str | None = None,
-    generator: torch.Generator | None = None,
-) -> nn.Module:
-    """An untrained network for one of ``MODELS``."""
-    if model == "backprop":
-        return BackpropNetwork(n_inputs, hidden, n_classes)
-    return InfomorphicNetwork(
-        model_config(model, n_inputs, n_classes, hidden, goal, activation), generator
-    )
-
-
-__all__ = [
-    "MODELS",
-    "BackpropNetwork",
-    "InfomorphicNetwork",
-    "NetworkConfig",
-    "NetworkStates",
-    "build_model",
-    "model_config",
-]

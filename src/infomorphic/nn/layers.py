@@ -15,9 +15,38 @@ import torch
 from torch import nn
 
 from infomorphic.nn import functional as F_
+from infomorphic.nn.activations import ACTIVATIONS
+from infomorphic.nn.activations import activation as activation_entry
 from infomorphic.nn.goals import Goal
 
-ACTIVATIONS = ("modulated", "linear", "bivariate", "output", "step")
+
+def _modulated(agg: dict[str, torch.Tensor], sources: str) -> torch.Tensor:
+    return F_.modulated_activation(agg["F"], agg["C"], agg["L"])
+
+
+def _linear(agg: dict[str, torch.Tensor], sources: str) -> torch.Tensor:
+    f = agg["F"]
+    zero = torch.zeros_like(f)
+    return F_.linear_activation(f, agg.get("C", zero), agg.get("L", zero))
+
+
+def _bivariate(agg: dict[str, torch.Tensor], sources: str) -> torch.Tensor:
+    return F_.bivariate_activation(agg["F"], agg[sources[1]])
+
+
+def _feedforward(agg: dict[str, torch.Tensor], sources: str) -> torch.Tensor:
+    return agg["F"]  # the output layer's and the fixed step's drive
+
+
+#: The implementation of every entry of ``infomorphic.nn.activations.ACTIVATIONS``: the drive A
+#: of each neuron from its aggregated sources (a test keeps the two tables in step).
+DRIVES = {
+    "modulated": _modulated,
+    "linear": _linear,
+    "bivariate": _bivariate,
+    "output": _feedforward,
+    "step": _feedforward,
+}
 
 
 @dataclass
@@ -74,20 +103,17 @@ class InfomorphicLayer(nn.Module):
         sources = sources.upper()
         if sources not in ("FCL", "FC", "FL"):
             raise ValueError(f"sources must be 'FCL', 'FC' or 'FL', got {sources!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        activation_entry(activation, sources)  # the one check of names and sources
         if binning not in ("fixed", "adaptive"):
             raise ValueError(f"binning must be 'fixed' or 'adaptive', got {binning!r}")
         if context not in ("dense", "one-to-one"):
             raise ValueError(f"context must be 'dense' or 'one-to-one', got {context!r}")
-        if activation == "modulated" and sources != "FCL":
-            raise ValueError("the modulated activation needs sources 'FCL'")
-        if activation == "bivariate" and len(sources) != 2:
-            raise ValueError("the bivariate activation needs two sources")
         self.sources = sources
         self.n_neurons = n_neurons
         self.in_features = in_features
         self.activation = activation
+        self._drive = DRIVES[activation]
+        self._fixed = ACTIVATIONS[activation].role == "fixed"  # a deterministic 0/1 step
         self.binning = binning
         self.bin_range = bin_range
         self.n_bins = n_bins
@@ -147,15 +173,8 @@ class InfomorphicLayer(nn.Module):
         return out
 
     def activate(self, agg: dict[str, torch.Tensor]) -> torch.Tensor:
-        f = agg["F"]
-        if self.activation == "modulated":
-            return F_.modulated_activation(f, agg["C"], agg["L"])
-        if self.activation == "linear":
-            zero = torch.zeros_like(f)
-            return F_.linear_activation(f, agg.get("C", zero), agg.get("L", zero))
-        if self.activation == "bivariate":
-            return F_.bivariate_activation(f, agg[self.sources[1]])
-        return f  # "output" and "step": the feedforward drive alone
+        """The drive A (B, N) of each neuron from its aggregated sources."""
+        return self._drive(agg, self.sources)
 
     def forward(
         self,
@@ -167,7 +186,7 @@ class InfomorphicLayer(nn.Module):
     ) -> LayerState:
         agg = self.aggregate(x, context, lateral, reuse)
         drive = self.activate(agg)
-        if self.activation == "step":
+        if self._fixed:
             out = (drive > 0).to(drive.dtype)
             return LayerState(agg, out, out)
         theta = torch.sigmoid(drive)
@@ -201,4 +220,4 @@ class InfomorphicLayer(nn.Module):
         )
 
 
-__all__ = ["ACTIVATIONS", "InfomorphicLayer", "LayerState", "lateral_mask"]
+__all__ = ["DRIVES", "InfomorphicLayer", "LayerState", "lateral_mask"]

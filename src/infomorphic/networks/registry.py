@@ -1,0 +1,104 @@
+"""From a model name to a network: each preset's configuration and the builder of its kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+
+from infomorphic.networks.backprop import BackpropNetwork
+from infomorphic.networks.base import Classifier
+from infomorphic.networks.infomorphic import InfomorphicNetwork, NetworkConfig
+from infomorphic.networks.presets import ModelPreset, model_preset
+from infomorphic.nn.activations import activation as activation_entry
+from infomorphic.nn.goals import Goal
+
+__all__ = ["BUILDERS", "GoalSpec", "build_model", "model_config"]
+
+GoalSpec = str | Sequence[float] | dict[str, float] | Goal
+
+
+def model_config(
+    model: str,
+    n_inputs: int,
+    n_classes: int,
+    hidden: Sequence[int] = (100,),
+    goal: GoalSpec | None = None,
+    activation: str | None = None,
+) -> NetworkConfig:
+    """The configuration of an infomorphic preset; ``goal`` and ``activation`` replace the
+    preset's own for trained hidden layers (a fixed random hidden layer ignores both)."""
+    preset = model_preset(model)
+    if preset.kind != "infomorphic":
+        raise ValueError(f"{model!r} is not an infomorphic model")
+    cfg = NetworkConfig(
+        n_inputs=n_inputs,
+        n_classes=n_classes,
+        hidden=list(hidden),
+        sources=preset.sources,
+        context=preset.context,
+        lateral=preset.lateral,
+        activation=preset.activation,
+        hidden_goal=preset.hidden_goal,
+    )
+    if cfg.fixed_hidden:
+        return cfg
+    if goal is not None:
+        cfg.hidden_goal = list(goal.weights) if isinstance(goal, Goal) else goal
+    if activation is not None:
+        entry = activation_entry(activation, preset.sources)
+        if entry.role != "hidden":
+            raise ValueError(f"{activation!r} is not an activation for trained hidden layers")
+        cfg.activation = activation
+    return cfg
+
+
+def _build_infomorphic(
+    preset: ModelPreset,
+    n_inputs: int,
+    n_classes: int,
+    hidden: Sequence[int],
+    goal: GoalSpec | None,
+    activation: str | None,
+    generator: torch.Generator | None,
+) -> Classifier:
+    config = model_config(preset.name, n_inputs, n_classes, hidden, goal, activation)
+    return InfomorphicNetwork(config, generator)
+
+
+def _build_backprop(
+    preset: ModelPreset,
+    n_inputs: int,
+    n_classes: int,
+    hidden: Sequence[int],
+    goal: GoalSpec | None,
+    activation: str | None,
+    generator: torch.Generator | None,
+) -> Classifier:
+    return BackpropNetwork(n_inputs, hidden, n_classes)
+
+
+#: One builder per ``ModelPreset.kind``.
+BUILDERS: dict[str, Callable[..., Classifier]] = {
+    "infomorphic": _build_infomorphic,
+    "backprop": _build_backprop,
+}
+
+
+def build_model(
+    model: str,
+    n_inputs: int,
+    n_classes: int,
+    hidden: Sequence[int] = (100,),
+    goal: GoalSpec | None = None,
+    activation: str | None = None,
+    generator: torch.Generator | None = None,
+) -> Classifier:
+    """An untrained network of the registered model ``model``.
+
+    ``generator`` draws what the network draws itself (sparse lateral masks); the linear maps
+    are initialised from torch's global generator, as ``torch.nn.Linear`` does.
+    """
+    preset = model_preset(model)
+    builder = BUILDERS[preset.kind]
+    return builder(preset, n_inputs, n_classes, list(hidden), goal, activation, generator)

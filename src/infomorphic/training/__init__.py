@@ -1,0 +1,68 @@
+"""Training and evaluation of the paper's networks, with run folders.
+
+``config`` (torch-free) holds the options and the paper's optimisers; ``steps`` the step
+strategies; ``loop`` the ``Trainer`` that calls ``hooks``; ``evaluation`` the pure accuracy
+functions; ``recording`` the per-epoch neuron statistics; ``run_folder`` the folder's layout and
+readers; ``api.train`` wires them together. Names load lazily, so ``config`` is torch-free.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from infomorphic._lazy import lazy_getattr
+from infomorphic.training.config import (
+    CHECKPOINT_INTERVAL_S,
+    EVAL_SPLITS,
+    OPTIMIZERS,
+    AdamSettings,
+    TrainConfig,
+)
+
+if TYPE_CHECKING:
+    from infomorphic.training.api import train
+    from infomorphic.training.evaluation import accuracy, evaluate, fit_readout
+    from infomorphic.training.hooks import Hook, ProgressBar
+    from infomorphic.training.loop import Trainer, TrainingDiverged, load_splits
+    from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder, RunFolderWriter
+    from infomorphic.training.steps import make_step
+
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "train": "api",
+        "accuracy": "evaluation",
+        "evaluate": "evaluation",
+        "fit_readout": "evaluation",
+        "Hook": "hooks",
+        "ProgressBar": "hooks",
+        "Trainer": "loop",
+        "TrainingDiverged": "loop",
+        "load_splits": "loop",
+        "FORMAT_VERSION": "run_folder",
+        "RunFolder": "run_folder",
+        "RunFolderWriter": "run_folder",
+        "make_step": "steps",
+    },
+)
+
+__all__ = [
+    "CHECKPOINT_INTERVAL_S",
+    "EVAL_SPLITS",
+    "FORMAT_VERSION",
+    "OPTIMIZERS",
+    "AdamSettings",
+    "Hook",
+    "ProgressBar",
+    "RunFolder",
+    "RunFolderWriter",
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "accuracy",
+    "evaluate",
+    "fit_readout",
+    "load_splits",
+    "make_step",
+    "train",
+]

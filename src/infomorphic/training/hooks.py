@@ -1,0 +1,55 @@
+"""Hooks: what the training loop calls around the epochs.
+
+A hook records (a run folder), reports (a progress bar, a search trial) or stops the run: an
+``on_epoch_end`` that returns True asks the loop to stop cleanly after that epoch; an exception
+raised by a hook (a pruned search trial, say) leaves the loop at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from infomorphic.training.loop import Trainer
+
+__all__ = ["Hook", "ProgressBar"]
+
+
+class Hook:
+    """Base class with do-nothing methods; override the ones you need."""
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Before the first epoch of this ``fit`` (after any resume)."""
+
+    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> bool | None:
+        """After each epoch, with its history row; return True to stop after it."""
+        return None
+
+    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
+        """After the last epoch and the final evaluation, with the run's summary."""
+
+
+class ProgressBar(Hook):
+    """A tqdm bar over epochs with the latest accuracies."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(
+            total=trainer.config.epochs, initial=trainer.epoch, unit="epoch",
+            desc=trainer.config.model,
+        )  # fmt: skip
+
+    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            shown = {k[: -len("_accuracy")]: f"{v:.3f}" for k, v in row.items() if "accuracy" in k}
+            self.bar.set_postfix(shown)
+
+    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

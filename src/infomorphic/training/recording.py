@@ -1,0 +1,94 @@
+"""What a run records of its neurons each epoch: mean atoms and weight drift.
+
+For every trainable layer: each neuron's decomposition (atoms and H_res) averaged over the
+epoch's batches, the layer's mean atoms and goal as history columns, and for hidden layers the
+self-cosine distance of each neuron's feedforward weights since the previous epoch (paper
+eq. 4). Knows nothing of files: the run folder stores ``arrays()`` and ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from infomorphic.networks.base import Classifier
+from infomorphic.networks.infomorphic import InfomorphicNetwork
+from infomorphic.nn.functional import self_cosine_distance
+
+__all__ = ["NeuronRecorder"]
+
+
+class NeuronRecorder:
+    """Per-epoch neuron statistics of an infomorphic network (nothing for other networks)."""
+
+    def __init__(self, model: Classifier) -> None:
+        self.model = model if isinstance(model, InfomorphicNetwork) else None
+        self.atoms: dict[str, list[np.ndarray]] = {}
+        self.cosine: dict[str, list[np.ndarray]] = {}
+        self.previous_weights = self._feedforward_weights()
+
+    def _feedforward_weights(self) -> dict[str, torch.Tensor]:
+        if self.model is None:
+            return {}
+        return {
+            f"hidden{k + 1}": layer.feedforward.weight.detach().clone()
+            for k, layer in enumerate(self.model.hidden)
+        }
+
+    def record(self, means: dict[str, np.ndarray]) -> dict[str, float]:
+        """Store one epoch's mean decompositions {layer: (N, A+1)}; return history columns."""
+        row: dict[str, float] = {}
+        if self.model is None or not means:  # no means: zero epochs, the untrained model
+            return row
+        layers = zip(self.model.layer_names(), self.model.trainable_layers(), strict=True)
+        for name, layer in layers:
+            decomposition = means[name]
+            self.atoms.setdefault(name, []).append(decomposition.astype(np.float32))
+            layer_mean = decomposition.mean(0)
+            row[f"{name}_goal"] = float(layer_mean @ np.array(layer.goal.weights))
+            for label, value in zip(layer.goal.labels, layer_mean, strict=True):
+                row[f"{name}_{label}"] = float(value)
+        current = self._feedforward_weights()
+        for name, weights in current.items():
+            distance = self_cosine_distance(self.previous_weights[name], weights)
+            self.cosine.setdefault(name, []).append(distance.cpu().numpy())
+            row[f"{name}_self_cosine_median"] = float(distance.median())
+        self.previous_weights = current
+        return row
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """``<layer>_atoms`` (epochs, N, A+1), ``<layer>_self_cosine`` (epochs, N) and
+        ``<layer>_labels`` (A+1,) of every recorded layer; empty before the first epoch."""
+        if self.model is None or not self.atoms:
+            return {}
+        arrays = {f"{k}_atoms": np.stack(v) for k, v in self.atoms.items()}
+        arrays.update({f"{k}_self_cosine": np.stack(v) for k, v in self.cosine.items()})
+        for name, layer in zip(
+            self.model.layer_names(), self.model.trainable_layers(), strict=True
+        ):
+            arrays[f"{name}_labels"] = np.array(layer.goal.labels)
+        return arrays
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint needs beside ``arrays()``: epochs recorded and the last weights."""
+        return {
+            "atoms_epochs": {k: len(v) for k, v in self.atoms.items()},
+            "cosine_epochs": {k: len(v) for k, v in self.cosine.items()},
+            "previous_weights": self.previous_weights,
+        }
+
+    def load_state_dict(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Restore from a checkpoint's state and the saved ``arrays()``, which may hold later
+        epochs of an interrupted run: only the checkpoint's own epochs are kept."""
+        atoms, cosine = {}, {}
+        for name, n in state["atoms_epochs"].items():
+            kept = arrays[f"{name}_atoms"][:n]
+            if len(kept) < n:
+                raise ValueError(f"the atoms file holds {len(kept)} epochs of {name}, not {n}")
+            atoms[name] = list(kept)
+        for name, n in state["cosine_epochs"].items():
+            cosine[name] = list(arrays[f"{name}_self_cosine"][:n])
+        self.atoms, self.cosine = atoms, cosine
+        self.previous_weights = state["previous_weights"]

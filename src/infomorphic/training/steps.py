@@ -1,0 +1,172 @@
+"""Training-step strategies: local goals (eager or compiled) and backprop.
+
+A step takes one batch, updates the parameters and returns each trainable layer's
+decomposition (N, n_atoms + 1) of the batch (none for backprop). The loop never branches on the
+kind of network; it asks ``make_step`` for the right strategy. Optimiser settings are the
+paper's (Table 1), from ``infomorphic.training.config.OPTIMIZERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from infomorphic.networks.base import Classifier
+from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
+from infomorphic.training.config import OPTIMIZERS, TrainConfig
+
+__all__ = [
+    "COMPILE_BACKEND",
+    "BackpropStep",
+    "CompiledLocalGoalStep",
+    "LocalGoalStep",
+    "TrainStep",
+    "local_optimizers",
+    "make_step",
+]
+
+#: The torch.compile backend of compiled steps (tests use "aot_eager": no C compiler needed).
+COMPILE_BACKEND = "inductor"
+
+
+class TrainStep(Protocol):
+    """One training step on a batch x (B, n_inputs), y (B,) int64."""
+
+    optimizers: list[torch.optim.Optimizer]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def local_optimizers(model: InfomorphicNetwork, device: torch.device) -> list[torch.optim.Adam]:
+    """One Adam per trainable layer: the hidden layers' settings, the output layer's."""
+    fused = True if device.type == "cuda" else None  # one kernel per step on a GPU
+    optimizers = []
+    for layer in model.trainable_layers():
+        settings = OPTIMIZERS["output" if layer is model.output else "hidden"]
+        params = [p for p in layer.parameters() if p.requires_grad]
+        optimizers.append(
+            torch.optim.Adam(
+                params, lr=settings.lr, weight_decay=settings.weight_decay, fused=fused
+            )
+        )
+    return optimizers
+
+
+class LocalGoalStep:
+    """Every neuron ascends its own goal; hidden spikes come from the step's own generator."""
+
+    def __init__(
+        self,
+        model: InfomorphicNetwork,
+        device: torch.device,
+        seed: int,
+        goal_loss: Callable[[torch.Tensor, torch.Tensor], GoalLoss] | None = None,
+    ) -> None:
+        self.model = model
+        self.n_classes = model.config.n_classes
+        self.optimizers = local_optimizers(model, device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.goal_loss = goal_loss or (lambda x, onehot: model.goal_loss(x, onehot, self.generator))
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        onehot = nn.functional.one_hot(y, self.n_classes).to(x.dtype)
+        loss, decompositions = self.goal_loss(x, onehot)
+        loss.backward()
+        for opt in self.optimizers:
+            opt.step()
+        return decompositions
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            opt.load_state_dict(saved)
+        self.generator.set_state(state["generator"])
+
+
+class CompiledLocalGoalStep(LocalGoalStep):
+    """The same step compiled into one graph per batch size (CUDA graphs on a GPU).
+
+    A compiled graph cannot take a ``torch.Generator``, so its spikes come from torch's global
+    generator, which this step seeds and whose state it saves: the one global side effect of
+    the package, and only when compiling is asked for.
+    """
+
+    def __init__(self, model: InfomorphicNetwork, device: torch.device, seed: int) -> None:
+        self.device = device
+        cuda = device.type == "cuda"
+        compiled = torch.compile(
+            model.goal_loss,
+            fullgraph=True,
+            dynamic=False,
+            backend=COMPILE_BACKEND,
+            mode="reduce-overhead" if cuda and COMPILE_BACKEND == "inductor" else None,
+        )
+
+        def goal_loss(x: torch.Tensor, onehot: torch.Tensor) -> GoalLoss:
+            if cuda:  # the previous step's graph outputs may be overwritten from here on
+                torch.compiler.cudagraph_mark_step_begin()
+            return compiled(x, onehot, None, True)
+
+        super().__init__(model, device, seed, goal_loss)
+        torch.manual_seed(seed)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["global_rng"] = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["global_rng"]["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        torch.set_rng_state(state["global_rng"]["cpu"].cpu())
+        if self.device.type == "cuda" and "cuda" in state["global_rng"]:
+            torch.cuda.set_rng_state(state["global_rng"]["cuda"].cpu(), self.device)
+
+
+class BackpropStep:
+    """Cross-entropy on the network's logits, one Adam for all parameters."""
+
+    def __init__(self, model: Classifier) -> None:
+        self.model = model
+        settings = OPTIMIZERS["backprop"]
+        self.optimizers = [
+            torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+        ]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+        (opt,) = self.optimizers
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(self.model(x), y).backward()
+        opt.step()
+        return []
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"optimizers": [opt.state_dict() for opt in self.optimizers]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            opt.load_state_dict(saved)
+
+
+def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> TrainStep:
+    """The step strategy for ``model`` and ``config`` (spike streams seeded from config.seed)."""
+    if not isinstance(model, InfomorphicNetwork):
+        return BackpropStep(model)
+    if config.compile:
+        return CompiledLocalGoalStep(model, device, config.seed + 2)
+    return LocalGoalStep(model, device, config.seed + 2)
