@@ -1,10 +1,11 @@
 """Accuracy of the paper's MNIST models on real data: several models x seeds, as a table.
 
-Default workload (issue 3): ../shared/data/mnist-10k (8,000 training / 2,000 test real MNIST
+Default workload: ../shared/data/mnist-10k (8,000 training / 2,000 test real MNIST
 digits; 20% of the training part held out for validation), N = 100 hidden neurons, 100 epochs,
-seeds 0, 1, 2. Each run writes its own run folder under --out; a run that already finished is
-read back, and an interrupted one resumes from its checkpoint, so the script can be stopped and
-started again without losing anything.
+seeds 0, 1, 2. Each run writes its own run folder under --out through
+``infomorphic.experiments``: a run that already finished is read back, and an interrupted one
+resumes from its checkpoint, so the script can be stopped and started again without losing
+anything.
 
     python benchmarks/bench_accuracy.py                       # the full table
     python benchmarks/bench_accuracy.py --epochs 5 --seeds 0  # a quick look
@@ -14,15 +15,16 @@ started again without losing anything.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import harness
+
+from infomorphic.experiments import RunSpec, grid, run_grid, run_name
+from infomorphic.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,33 +39,6 @@ CONFIGS = [
     ("random fixed hidden layer", "random-hidden", "optimized"),
     ("backprop (cross-entropy)", "backprop", "optimized"),
 ]
-
-
-def run_one(job: dict) -> dict:
-    """One training run in its own process (one thread, so two runs share two cores)."""
-    import torch
-
-    torch.set_num_threads(job["threads"])
-    from infomorphic.training import TrainConfig, train
-
-    out = Path(job["out"])
-    summary_path = out / "summary.json"
-    if summary_path.is_file():
-        summary = json.loads(summary_path.read_text())
-        if summary.get("epochs") == job["epochs"]:
-            return summary
-    config = TrainConfig(
-        dataset=job["dataset"],
-        data_dir=job["data_dir"],
-        model=job["model"],
-        hidden=[job["hidden"]],
-        goal=job["goal"],
-        epochs=job["epochs"],
-        seed=job["seed"],
-        compile=job["compile"],
-    )
-    resume = (out / "checkpoint.pt").is_file()
-    return train(config, out, resume=resume, progress=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,25 +61,26 @@ def main(argv: list[str] | None = None) -> int:
     configs = [c for c in CONFIGS if args.models == "all" or c[1] in args.models.split(",")]
     if args.compile:
         configs = [c for c in configs if c[1] != "backprop"]  # backprop always runs eagerly
-    jobs = []
-    for name, model, goal in configs:
-        for seed in seeds:
-            tag = f"{model}-{goal}-{args.dataset}-N{args.hidden}-e{args.epochs}-seed{seed}"
-            tag += "-compiled" if args.compile else ""
-            jobs.append({
-                "name": name, "model": model, "goal": goal, "seed": seed,
-                "dataset": args.dataset, "data_dir": args.data_dir, "hidden": args.hidden,
-                "epochs": args.epochs, "threads": args.threads, "out": str(Path(args.out) / tag),
-                "compile": args.compile,
-            })  # fmt: skip
+    base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, hidden=[args.hidden],
+                       epochs=args.epochs, compile=args.compile)  # fmt: skip
+    specs = [
+        RunSpec(run, Path(args.out) / run_name(run), label=name)
+        for name, model, goal in configs
+        for run in grid(base, model=[model], goal=[goal], seed=seeds)
+    ]
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        summaries = list(pool.map(run_one, jobs))
+    results = run_grid(specs, args.workers, args.threads,
+                       on_progress=lambda p, r: print(p, file=sys.stderr, flush=True))  # fmt: skip
     wall = time.perf_counter() - start
-
-    rows = {}
-    for job, summary in zip(jobs, summaries, strict=True):
-        rows.setdefault(job["name"], []).append(summary)
+    failed = [r for r in results if r.error]
+    for r in failed:
+        print(f"{r.spec.out}: {r.error}", file=sys.stderr)
+    if failed:
+        return 1
+    rows: dict[str, list[dict]] = {}
+    for result in results:
+        rows.setdefault(result.spec.label, []).append(result.summary)
+    summaries = [r.summary for r in results]
     lines = [
         f"Data: {summaries[0]['data_source']}",
         f"N = {args.hidden}, {args.epochs} epochs, seeds {args.seeds}; accuracies in % "
@@ -123,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {statistics.median(val):.2f} | {statistics.median(train_acc):.2f} | {secs:.0f} |"
         )
     lines.append("")
-    lines.append(f"{len(jobs)} runs, {args.workers} workers x {args.threads} thread(s), "
+    lines.append(f"{len(results)} runs, {args.workers} workers x {args.threads} thread(s), "
                  f"wall time {wall:.0f} s, machine: {os.cpu_count()} CPUs")  # fmt: skip
     table = "\n".join(lines)
     print(table)
