@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import dense_pmf
 
-from infomorphic.pid import isx_pid, isx_pid_batched, isx_pid_binary, lattice
+from infomorphic.pid import BatchedPID, isx_pid, isx_pid_batched, isx_pid_binary, lattice
 
 N_ATOMS = {2: 4, 3: 18, 4: 166}
 
@@ -102,6 +102,15 @@ def test_labels_order_and_sum_rule():
         for label, value in res.atoms.items():
             assert named[label] == pytest.approx(value, abs=1e-10)
         assert float(atoms[j].sum() + h_res[j]) == pytest.approx(res.target_entropy, abs=1e-10)
+
+
+def test_results_are_named_tuples():
+    bins, probs, _ = make_inputs(3, 5, 40, 3, 2, seed=5)
+    for result in (isx_pid_batched(bins, probs, 5), isx_pid_binary(bins, probs[..., 0], 5)):
+        assert isinstance(result, BatchedPID)
+        atoms, h_res = result
+        assert result.atoms is atoms and result.h_res is h_res
+        assert result.atoms.shape == (3, N_ATOMS[3]) and result.h_res.shape == (3,)
 
 
 def test_int32_bins_and_neuron_permutation():
@@ -234,7 +243,9 @@ def test_fixed_shapes_compile_to_one_graph(n, n_bins):
         return isx_pid_batched(b, q, n_bins, check_inputs=False, fixed_shapes=True)
 
     compiled = torch.compile(estimate, backend="aot_eager", fullgraph=True, dynamic=False)
-    atoms, h_res = compiled(bins, probs)
+    result = compiled(bins, probs)
+    assert isinstance(result, BatchedPID)
+    atoms, h_res = result
     torch.testing.assert_close(atoms, eager, rtol=0, atol=1e-12)
     torch.testing.assert_close(h_res, eager_h, rtol=0, atol=1e-12)
 

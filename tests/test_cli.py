@@ -17,7 +17,7 @@ from infomorphic.cli import COMMANDS, build_parser, main
 from infomorphic.cli.train import config_from_args
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from infomorphic.pid.table import pmf_from_table
+from infomorphic.pid.table import Table, pmf_from_table
 from infomorphic.training.config import (
     CHECKPOINT_INTERVAL_S,
     DATASETS,
@@ -295,6 +295,17 @@ def test_python_m_infomorphic_on_example():
     assert "{F}{C}" in completed.stdout
     row = next(line for line in completed.stdout.splitlines() if line.startswith("{F}{C} "))
     assert row.split()[-1] == "-0.584963"
+
+
+def test_table_fields_by_name(tmp_path):
+    table = pmf_from_table(write(tmp_path, AND_COUNT_CSV))
+    assert isinstance(table, Table)
+    pmf, sources, target, alphabets = table
+    assert table.pmf is pmf and table.sources is sources
+    assert table.target is target and table.alphabets is alphabets
+    assert table.sources == ["a", "b"] and table.target == "out"
+    assert table.alphabets == {"a": ["0", "1"], "b": ["0", "1"], "out": ["0", "1"]}
+    assert table.pmf.shape == (2, 2, 2)
 
 
 def test_example_files():

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import dense_pmf
 
 from infomorphic.nn import functional as fn
 from infomorphic.pid.isx import isx_pid
@@ -92,12 +93,13 @@ def _sigmoid(z: float) -> float:
 GRID = [-3.0, -0.7, 0.0, 0.4, 2.5]
 
 
-def test_modulated_activation_matches_spec_formula():
+def test_modulated_activation_matches_paper_formula():
     values = [(f, c, lat) for f in GRID for c in GRID for lat in GRID]
     f, c, lat = (torch.tensor(col, dtype=torch.float64) for col in zip(*values, strict=True))
     got = fn.modulated_activation(f, c, lat)
     for k, (fv, cv, lv) in enumerate(values):
-        # SPEC 2: A = F [(1 - a1 - a2) + a1 sigma(b1 F C) + a2 sigma(b2 F L)], a = 0.1, b = 2
+        # the paper's section 4, "Neuron structure and activation function":
+        # A = F [(1 - a1 - a2) + a1 sigma(b1 F C) + a2 sigma(b2 F L)], a = 0.1, b = 2
         want = fv * (0.8 + 0.1 * _sigmoid(2 * fv * cv) + 0.1 * _sigmoid(2 * fv * lv))
         assert got[k].item() == pytest.approx(want, rel=1e-12, abs=1e-12)
 
@@ -173,21 +175,14 @@ def test_sample_spikes_is_reproducible_with_seed():
 
 
 def dense_goal_oracle(bins: torch.Tensor, theta: torch.Tensor, gamma: torch.Tensor, n_bins: int):
-    """Per neuron: build p(s, t) = (1/B) sum_i [s_i = s] probs_i(t) as a dense array, run the
-    exact isx_pid on it and dot gamma with (atoms, H_res). Differentiable in theta."""
-    n_sources, batch, neurons = bins.shape
+    """Per neuron: build p(s, t) = (1/B) sum_i [s_i = s] probs_i(t) with probs = (theta,
+    1 - theta) as a dense array (``conftest.dense_pmf``), run the exact isx_pid on it and dot
+    gamma with (atoms, H_res). Differentiable in theta."""
+    fire = theta.to(torch.float64)
+    probs = torch.stack([fire, 1.0 - fire], dim=-1)  # (B, N, 2): target value 0 is firing
     goals, decompositions = [], []
-    for j in range(neurons):
-        p = torch.zeros((n_bins,) * n_sources + (2,), dtype=torch.float64)
-        for i in range(batch):
-            cell = tuple(int(b) for b in bins[:, i, j])
-            fire = theta[i, j].to(torch.float64)
-            p = p.index_put(
-                (*(torch.tensor([c]) for c in cell), torch.tensor([0, 1])),
-                torch.stack([fire, 1.0 - fire]) / batch,
-                accumulate=True,
-            )
-        result = isx_pid(p)
+    for j in range(bins.shape[2]):
+        result = isx_pid(dense_pmf(bins, probs, j, n_bins))
         vector = torch.cat([result.atoms_tensor, result.residual_entropy_tensor.reshape(1)])
         decompositions.append(vector)
         goals.append(vector @ gamma.to(torch.float64))
@@ -223,6 +218,18 @@ def test_local_goals_match_dense_isx_oracle(n_sources, n_bins, batch, neurons):
     assert torch.allclose(theta.grad, theta_ref.grad, atol=1e-8, rtol=1e-7)
 
 
+def test_local_goals_is_a_named_tuple():
+    gen = torch.Generator().manual_seed(4)
+    bins = torch.randint(0, 4, (2, 50, 3), generator=gen)
+    theta = torch.rand(50, 3, generator=gen, dtype=torch.float64)
+    gamma = torch.rand(5, generator=gen, dtype=torch.float64)
+    result = fn.local_goals(bins, theta, gamma, 4)
+    assert isinstance(result, fn.LocalGoals)
+    goals, decomposition = result
+    assert result.goals is goals and result.decomposition is decomposition
+    assert result.goals.shape == (3,) and result.decomposition.shape == (3, 5)
+
+
 def test_local_goal_of_a_neuron_ignores_other_neurons():
     gen = torch.Generator().manual_seed(3)
     bins = torch.randint(0, 4, (3, 100, 4), generator=gen)
@@ -235,12 +242,13 @@ def test_local_goal_of_a_neuron_ignores_other_neurons():
 
 
 def test_local_goals_known_xor_decomposition():
-    """Binary sources, T = XOR: red log2(2/3), unq log2(3/2) each, syn 2 - log2(3) (SPEC 1)."""
+    """Binary sources, T = XOR: red log2(2/3), unq log2(3/2) each, syn 2 - log2(3), by hand from
+    the I_sx redundancy (the paper's appendix A.2) and the consistency equations (eq. (1))."""
     s1 = torch.tensor([0, 0, 1, 1] * 25)
     s2 = torch.tensor([0, 1, 0, 1] * 25)
     bins = torch.stack([s1, s2])[:, :, None]
     theta = (s1 ^ s2).double()[:, None]  # fires exactly when XOR is 1
-    # H_res weight 1 only
+    # all weights zero: only the decomposition is checked
     _, dec = fn.local_goals(bins, theta, torch.zeros(5, dtype=torch.float64), 2)
     unq, red, syn = math.log2(3 / 2), math.log2(2 / 3), 2 - math.log2(3)
     assert dec[0].tolist() == pytest.approx([unq, unq, red, syn, 0.0], abs=1e-12)

@@ -6,6 +6,8 @@ anyone who wants to build their own neurons on top of the PID estimator.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from infomorphic.pid.batched import isx_pid_binary
@@ -81,25 +83,37 @@ def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None)
     return (noise < theta).to(theta.dtype) * 2 - 1  # a third of torch.where's time with scalars
 
 
+class LocalGoals(NamedTuple):
+    """``local_goals``' result, one row per neuron; unpacks as ``goals, decomposition = ...``.
+
+    ``goals`` (N,): each neuron's goal gamma . (atoms, H_res). ``decomposition``
+    (N, n_atoms + 1): its atoms in ``lattice(n).labels`` order, then H_res, in bits.
+    """
+
+    goals: torch.Tensor
+    decomposition: torch.Tensor
+
+
 def local_goals(
     bins: torch.Tensor,
     theta: torch.Tensor,
     weights: torch.Tensor,
     n_bins: int = N_BINS,
     fixed_shapes: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> LocalGoals:
     """Each neuron's goal gamma . (atoms, H_res) from its binned sources and firing probability.
 
     ``bins`` (n_sources, B, N), ``theta`` (B, N), ``weights`` (n_atoms + 1,): the goal G of the
-    paper's eq. (2) and (3). Returns the tuple (goals (N,), decomposition (N, n_atoms + 1));
-    gradients reach theta only, i.e. p(t | s), never the source histogram (appendix A.1).
+    paper's eq. (2) and (3). Returns a ``LocalGoals`` (goals (N,), decomposition
+    (N, n_atoms + 1)) in the dtype of ``theta``; gradients reach theta only, i.e. p(t | s),
+    never the source histogram (appendix A.1).
     ``fixed_shapes``: see ``isx_pid_batched`` (for compiled steps).
     """
     atoms, residual = isx_pid_binary(
         bins, theta, n_bins, check_inputs=False, fixed_shapes=fixed_shapes
     )
     decomposition = torch.cat([atoms, residual[:, None]], dim=1)
-    return decomposition @ weights, decomposition
+    return LocalGoals(decomposition @ weights, decomposition)
 
 
 def self_cosine_distance(previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
@@ -110,6 +124,7 @@ def self_cosine_distance(previous: torch.Tensor, current: torch.Tensor) -> torch
 
 __all__ = [
     "HIDDEN_RANGE",
+    "LocalGoals",
     "N_BINS",
     "bin_adaptive",
     "bin_fixed",

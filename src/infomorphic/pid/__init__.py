@@ -5,11 +5,12 @@ PMF exactly (optionally pointwise), and ``isx_pid_batched`` is the many-neuron p
 that training uses. This package knows nothing of neurons.
 """
 
-from infomorphic.pid.batched import isx_pid_batched, isx_pid_binary
+from infomorphic.pid.batched import BatchedPID, isx_pid_batched, isx_pid_binary
 from infomorphic.pid.isx import PIDResult, PointwisePID, isx_pid
 from infomorphic.pid.lattice import Lattice, format_antichain, lattice
 
 __all__ = [
+    "BatchedPID",
     "Lattice",
     "PIDResult",
     "PointwisePID",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import torch
 
@@ -123,6 +124,18 @@ def _matrix(name: str, n: int, dtype: torch.dtype, device: torch.device) -> torc
     if torch.compiler.is_compiling():
         return torch.tensor(_lattice_constants(n)[name], dtype=dtype, device=device)
     return _cached_matrix(name, n, dtype, str(device))
+
+
+class BatchedPID(NamedTuple):
+    """The batched estimators' result, one row per neuron, in bits; unpacks as
+    ``atoms, h_res = ...``.
+
+    ``atoms`` (N, n_atoms): the I_sx atoms in ``lattice(n).labels`` order. ``h_res`` (N,): the
+    residual entropy H(T | sources).
+    """
+
+    atoms: torch.Tensor
+    h_res: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -236,11 +249,11 @@ def isx_pid_batched(
     n_bins: int,
     check_inputs: bool = True,
     fixed_shapes: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> BatchedPID:
     """Plug-in I_sx atoms of N neurons from one batch.
 
     ``bins`` (n_sources, B, N): integer bin indices in [0, n_bins), 2 to 4 sources. ``probs``
-    (B, N, K): each sample's distribution over the K target values. Returns the tuple
+    (B, N, K): each sample's distribution over the K target values. Returns a ``BatchedPID``
     ``(atoms, h_res)``: ``atoms`` (N, n_atoms) in ``lattice(n).labels`` order and the residual
     entropy H(T | sources) (N,), in bits, in the dtype of ``probs`` and differentiable with
     respect to it. ``check_inputs=False`` skips validation (hot loops).
@@ -264,12 +277,12 @@ def isx_pid_binary(
     n_bins: int,
     check_inputs: bool = True,
     fixed_shapes: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> BatchedPID:
     """``isx_pid_batched`` for binary targets: ``theta`` (B, N) is each sample's probability of
     the first target value (a neuron firing), i.e. probs = (theta, 1 - theta).
 
-    Returns the same tuple ``(atoms (N, n_atoms), h_res (N,))`` in the dtype of ``theta``,
-    differentiable with respect to ``theta``.
+    Returns a ``BatchedPID`` ``(atoms (N, n_atoms), h_res (N,))`` as ``isx_pid_batched`` does,
+    in the dtype of ``theta`` and differentiable with respect to ``theta``.
     """
     if check_inputs:
         if not isinstance(theta, torch.Tensor) or theta.ndim != 2:
@@ -295,7 +308,7 @@ def _group_sum(groups: GroupStructure, values: torch.Tensor) -> torch.Tensor:
 
 def _atoms_from_groups(
     groups: GroupStructure, theta: torch.Tensor, p_target: torch.Tensor, bins_shape: torch.Size
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> BatchedPID:
     """The atoms and H(T | sources) from each group's summed target probabilities ``theta``
     (G, K) and the batch's target distribution ``p_target`` (N, K)."""
     n, batch, neurons = bins_shape
@@ -321,7 +334,7 @@ def _atoms_from_groups(
     target_entropy = -(p_target * torch.log2(p_target.clamp_min(tiny))).sum(dim=-1)
     redundancies = target_entropy[None, :] + expected / batch  # (n_antichains, N)
     atoms = redundancies.T @ _matrix("mobius_t", n, dtype, device)
-    return atoms, target_entropy - redundancies[top]
+    return BatchedPID(atoms, target_entropy - redundancies[top])
 
 
 def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
@@ -336,6 +349,7 @@ def _expected_log_ratio(coeff, masses, theta, log_count) -> torch.Tensor:
 
 
 __all__ = [
+    "BatchedPID",
     "GroupStructure",
     "check_batched_inputs",
     "group_structure",

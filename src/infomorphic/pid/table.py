@@ -17,6 +17,7 @@ import csv
 import math
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -114,11 +115,26 @@ def _parse_weight(path: Path, line: int, column: str, text: str) -> float:
     return value
 
 
+class Table(NamedTuple):
+    """A CSV table's joint PMF and what its axes mean; unpacks as
+    ``pmf, sources, target, alphabets = ...``.
+
+    ``pmf``: float64 array of shape (|S_1|, ..., |S_n|, |T|), the target last. ``sources``: the
+    source names in axis order. ``target``: the target's name. ``alphabets``: for each variable,
+    its values in axis order (``alphabets[name][k]`` is the value at index k).
+    """
+
+    pmf: np.ndarray
+    sources: list[str]
+    target: str
+    alphabets: dict[str, list[str]]
+
+
 def pmf_from_table(
     path: str | os.PathLike,
     target: str | None = None,
     weight_column: str | None = None,
-) -> tuple[np.ndarray, list[str], str, dict[str, list[str]]]:
+) -> Table:
     """Joint PMF of a CSV table with the target as the last axis.
 
     ``target`` names the target column (default: the last column that is not the weight column);
@@ -126,12 +142,11 @@ def pmf_from_table(
     (probabilities, which must sum to 1 within 1e-6) or ``count`` (normalised), auto-detected,
     or the column named by ``weight_column`` (normalised unless it is named ``p``).
 
-    Returns the tuple ``(p, source_names, target_name, alphabets)``: ``p`` a float64 array of
-    shape (|S_1|, ..., |S_n|, |T|), the source names in axis order, the target's name, and
-    ``alphabets`` with ``alphabets[name][k]`` the value
-    of that variable at index k along its axis (numeric values sorted numerically, others
-    lexicographically). Raises ``ValueError`` (``FileNotFoundError`` for a missing file) with
-    the file and line of the problem.
+    Returns a ``Table`` ``(pmf, sources, target, alphabets)``: ``pmf`` a float64 array of shape
+    (|S_1|, ..., |S_n|, |T|), the source names in axis order, the target's name, and
+    ``alphabets`` with ``alphabets[name][k]`` the value of that variable at index k along its
+    axis (numeric values sorted numerically, others lexicographically). Raises ``ValueError``
+    (``FileNotFoundError`` for a missing file) with the file and line of the problem.
     """
     path = Path(path)
     if not path.exists():
@@ -201,7 +216,7 @@ def pmf_from_table(
     for values, w in records:
         p[tuple(index[name][value] for name, value in zip(variables, values, strict=True))] += w
     p /= total
-    return p, sources, target, alphabets
+    return Table(p, sources, target, alphabets)
 
 
-__all__ = ["pmf_from_table", "natural_sort"]
+__all__ = ["Table", "natural_sort", "pmf_from_table"]
