@@ -1,0 +1,71 @@
+"""The layers of docs/architecture.md: no module imports a layer above its own."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "infomorphic"
+
+#: Layer of each top-level part of the package (docs/architecture.md); data sits beside
+#: training but below it, files and _lazy under everything.
+LAYERS = {
+    "files": 0,
+    "_lazy": 0,
+    "pid": 1,
+    "nn": 2,
+    "networks": 3,
+    "data": 3,
+    "training": 4,
+    "experiments": 5,
+    "cli": 6,
+    "__init__": 0,
+    "__main__": 6,
+}
+
+
+def imported_parts(path: Path) -> set[str]:
+    """Top-level parts of infomorphic imported anywhere in a file (functions included)."""
+    parts = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            pieces = name.split(".")
+            if pieces[0] == "infomorphic" and len(pieces) > 1:
+                parts.add(pieces[1])
+    return parts
+
+
+MODULES = sorted(SRC.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_imports_a_layer_above_its_own(path):
+    relative = path.relative_to(SRC)
+    own = relative.parts[0].removesuffix(".py")
+    above = {p for p in imported_parts(path) if LAYERS[p] > LAYERS[own]}
+    assert not above, f"{relative} (layer {LAYERS[own]}) imports {sorted(above)}"
+
+
+def test_every_part_has_a_layer():
+    assert {p.relative_to(SRC).parts[0].removesuffix(".py") for p in MODULES} <= set(LAYERS)
+
+
+def test_data_and_the_networks_know_nothing_of_each_other():
+    for path in (SRC / "data").glob("*.py"):
+        assert imported_parts(path) <= {"data", "files", "_lazy"}, path.name
+    for path in (SRC / "networks").glob("*.py"):
+        assert "data" not in imported_parts(path), path.name
+
+
+def test_no_source_file_is_over_400_lines():
+    long = {
+        str(p.relative_to(SRC)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert not long, long
