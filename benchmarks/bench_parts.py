@@ -1,4 +1,4 @@
-"""Benchmark: the pieces of the training step and run, one at a time (profiling notes 6 and 7).
+"""Benchmark: the pieces of the training step and run, one at a time.
 
     python benchmarks/bench_parts.py estimator   # the estimator's share of the step, N = 100, 1000
     python benchmarks/bench_parts.py lateral     # masked dense vs sparse CSR lateral product
@@ -48,7 +48,7 @@ def _estimator_case(n, splits, x, onehot) -> None:
     import torch
 
     from infomorphic.networks import build_model
-    from infomorphic.pid.batched import isx_pid_binary
+    from infomorphic.pid import isx_pid_binary
 
     gen = torch.Generator().manual_seed(0)
     model = build_model(SIZES[n], splits.n_features, splits.n_classes, [n], generator=gen)
@@ -120,24 +120,37 @@ def sort_keys() -> None:
 
 
 def run_folder_save() -> None:
+    """One save of a run folder as the training run makes it, setup 2, N = 2000, after epoch 1
+    and epoch 100: ``history.csv`` (rewritten after every epoch), then what
+    ``RunFolderWriter.save`` writes, ``atoms.npz`` (every epoch's mean atoms and self-cosine
+    distances) and ``checkpoint.pt`` (the Trainer's state after a real training step: weights,
+    Adam moments, generators, history). The atoms are random float32 of the trained shapes."""
     import numpy as np
 
-    from infomorphic.training import TrainConfig, Trainer
+    from infomorphic.training import RunFolder, RunFolderWriter, TrainConfig, Trainer
 
     splits, _, _ = real_batch()
+    config = TrainConfig(dataset="mnist", data_dir=str(harness.MNIST_DIR), model="setup2",
+                         hidden=[2000], epochs=100)  # fmt: skip
+    trainer = Trainer(config, splits=splits)
+    x, y = trainer.splits.x_train[:BATCH], trainer.splits.y_train[:BATCH]
+    shapes = [d.shape for d in trainer.step(x, y)]  # one real step: Adam holds its moments
+    layers = list(zip(trainer.model.layer_names(), shapes, strict=True))
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(TrainConfig(model="setup2", hidden=[2000]), out, splits=splits,
-                          progress=False)  # fmt: skip
+        folder = RunFolder(out)
+        writer = RunFolderWriter(folder)
         for epochs in (1, 100):
-            trainer.neuron_atoms = {
-                "hidden1": [rng.random((2000, 19), dtype=np.float32) for _ in range(epochs)],
-                "output": [rng.random((10, 5), dtype=np.float32) for _ in range(epochs)],
-            }
-            trainer.cosine = {"hidden1": [rng.random(2000, dtype=np.float32)] * epochs}
-            trainer.history = [{"epoch": 1, "seconds": 0.0}]
+            while trainer.epoch < epochs:  # the records of an epoch, as Trainer.fit keeps them
+                trainer.epoch += 1
+                means = {name: rng.random(shape, dtype=np.float32) for name, shape in layers}
+                row = {"epoch": trainer.epoch, "train_accuracy": 0.9, "val_accuracy": 0.9,
+                       "test_accuracy": 0.9, "seconds": 10.0 * trainer.epoch}  # fmt: skip
+                row.update(trainer.recorder.record(means))
+                trainer.history.append(row)
             start = time.perf_counter()
-            trainer._write_outputs()
+            folder.write_history(trainer.history)
+            writer.save(trainer)
             seconds = time.perf_counter() - start
             sizes = {f.name: f"{f.stat().st_size / 2**20:.1f} MB" for f in Path(out).iterdir()}
             print(f"setup 2, N = 2000, after epoch {epochs}: one full save {seconds:.3f} s; "
@@ -167,15 +180,13 @@ def process_memory() -> None:
     model = build_model("setup1", splits.n_features, splits.n_classes, [100],
                         generator=torch.Generator().manual_seed(0))  # fmt: skip
     marks.append(("standardised splits and the model", _resident_mib()[0]))
-    optimizers = [torch.optim.Adam(layer.parameters()) for layer in model.trainable_layers()]
-    marks.append(("two torch.optim.Adam", _resident_mib()[0]))
+    from infomorphic.training.steps import LocalGoalStep
+
+    step = LocalGoalStep(model, torch.device("cpu"), seed=0)  # the paper's Adam per layer
+    marks.append(("the training step (two Adam)", _resident_mib()[0]))
     x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
-    onehot = torch.nn.functional.one_hot(y, splits.n_classes).float()
     for _ in range(3):
-        loss, _ = model.goal_loss(x, onehot, torch.Generator().manual_seed(0))
-        loss.backward()
-        for opt in optimizers:
-            opt.step()
+        step(x, y)
     marks.append(("three training steps (peak)", _resident_mib()[1]))
     for name, mib in marks:
         print(f"  {name:<36} {mib:6.0f} MiB")

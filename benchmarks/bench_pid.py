@@ -33,7 +33,7 @@ N_TARGET = 2
 
 
 WARM_N = 2  # neurons in the tiny warm-up run that precedes the memory baseline
-RANGE = 20.0  # hidden-layer binning range (-20, 20), SPEC section 3
+RANGE = 20.0  # hidden-layer binning range (-20, 20), the paper's Table 1 (docs/protocol.md)
 METHODS = {
     "batched": "isx_pid_batched",
     "dense": "dense grid (in this script)",

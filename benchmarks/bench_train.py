@@ -1,11 +1,12 @@
 """Benchmark: one full training step of an infomorphic network, against a dense-histogram step.
 
-Workload (issue 4): one batch of 1,024 real MNIST digits (from ../shared/data/mnist-10k,
-standardised), the optimised goal, both layers' goals, backward pass and Adam step of every
-layer; setup 1 (all-to-all lateral input) for N = 100 and 500, setup 2 (at most 100 lateral
-inputs) for N = 1000 and 2000. The baseline is the same step with the I_sx estimator swapped for
-a straightforward dense-grid formulation (each neuron's full 20 x 20 x 20 x 2 histogram and all
-its marginals, ``bench_pid.dense_grid_pid``), run on the same inputs.
+Workload: one batch of 1,024 real MNIST digits (from ../shared/data/mnist-10k, standardised),
+the optimised goal, both layers' goals, backward pass and Adam step of every layer, run as a step
+of ``infomorphic.training.steps`` with the paper's optimiser settings; setup 1 (all-to-all
+lateral input) for N = 100 and 500, setup 2 (at most 100 lateral inputs) for N = 1000 and 2000.
+The baseline is the same step with the I_sx estimator swapped for a straightforward dense-grid
+formulation (each neuron's full 20 x 20 x 20 x 2 histogram and all its marginals,
+``bench_pid.dense_grid_pid``) as the step's goal loss, run on the same inputs.
 
 Each case runs in its own process (see harness.py). "per epoch" is the measured time of a
 training epoch over 48,000 samples (47 batches) for the project's step; for the dense step it is
@@ -30,36 +31,41 @@ SIZES = {100: "setup1", 500: "setup1", 1000: "setup2", 2000: "setup2"}
 
 
 VARIANTS = {
-    "groups": "eager, groups of distinct keys (the default)",
-    "fixed": "eager, groups padded to B * N (fixed shapes)",
-    "compiled": "torch.compile(fullgraph=True) of the fixed-shape step",
-    "graphs": "torch.compile(mode='reduce-overhead'): the same, replayed as CUDA graphs",
-    "breaks": "torch.compile(dynamic=True) of the default step, split at its graph breaks",
+    "groups": "LocalGoalStep, the library's eager step: groups of distinct keys (the default)",
+    "fixed": "LocalGoalStep, eager, groups padded to B * N (fixed shapes)",
+    "compiled": "LocalGoalStep of torch.compile(fullgraph=True) of the fixed-shape goal loss",
+    "graphs": "CompiledLocalGoalStep, the library's compiled step (training --compile): the "
+    "same, with mode='reduce-overhead' on CUDA, replayed as CUDA graphs (CPU: as compiled)",
+    "breaks": "LocalGoalStep of torch.compile(dynamic=True) of the default goal loss, split at "
+    "its graph breaks",
 }
 
 
 def make_step(
     model_name: str, neurons: int, device: str, method: str, seed: int = 0, variant: str = "groups"
 ):
-    """A closure that performs one training step on a fixed batch, and the epoch data."""
+    """A closure that performs one training step on a fixed batch, the step, and the epoch data.
+
+    Every variant is a step of ``infomorphic.training.steps`` (one Adam per trainable layer with
+    the paper's settings); the variants differ only in the goal loss the step runs. The goal
+    losses written here draw their spikes from ``step.generator``, the step's own generator (the
+    closures read ``step`` when called, after it is built), as the library's default does.
+    """
     import torch
 
     from infomorphic.data import load_dataset, prepare_splits
-    from infomorphic.networks import build_model
+    from infomorphic.networks import GoalLoss, build_model
+    from infomorphic.training import steps
 
     raw = load_dataset("mnist", data_dir=harness.MNIST_DIR, download=False)
     splits = prepare_splits(raw, 0.2, seed).to(device)
     generator = torch.Generator().manual_seed(seed)
     model = build_model(model_name, splits.n_features, splits.n_classes, [neurons],
                         generator=generator).to(device)  # fmt: skip
-    layers = model.trainable_layers()
-    fused = torch.device(device).type == "cuda"
-    optimizers = [
-        torch.optim.Adam(layer.parameters(), lr=lr, weight_decay=wd, fused=fused or None)
-        for layer, (lr, wd) in zip(layers, [(0.002, 0.00035), (0.003, 0.00015)], strict=True)
-    ]
-    sampler = torch.Generator(device=device).manual_seed(seed)
-    n_classes = splits.n_classes
+    dev = torch.device(device)
+
+    def compile_goal_loss(**options):
+        return torch.compile(model.goal_loss, backend=steps.COMPILE_BACKEND, **options)
 
     if method == "dense":
         from bench_pid import dense_grid_pid
@@ -67,40 +73,35 @@ def make_step(
         def dense_goals(layer, state):
             probs = torch.stack([state.theta, 1 - state.theta], dim=-1)
             atoms, residual = dense_grid_pid(layer.bins(state), probs, layer.n_bins)
-            return torch.cat([atoms, residual[:, None]], 1) @ layer.goal_weights
+            decomposition = torch.cat([atoms, residual[:, None]], 1)
+            return decomposition @ layer.goal_weights, decomposition.detach()
 
         def goal_loss(x, onehot):
-            states = model.run(x, onehot, sampler)
-            return -(dense_goals(model.hidden[0], states.hidden[0]).sum()
-                     + dense_goals(model.output, states.output).sum())  # fmt: skip
-    elif variant in ("groups", "fixed"):
+            states = model.run(x, onehot, step.generator)
+            hidden, hidden_d = dense_goals(model.hidden[0], states.hidden[0])
+            output, output_d = dense_goals(model.output, states.output)
+            return GoalLoss(-(hidden.sum() + output.sum()), [hidden_d, output_d])
 
-        def goal_loss(x, onehot):
-            return model.goal_loss(x, onehot, sampler, variant == "fixed")[0]
+        step = steps.LocalGoalStep(model, dev, seed, goal_loss)
+    elif variant == "groups":
+        step = steps.LocalGoalStep(model, dev, seed)
+    elif variant == "fixed":
+        step = steps.LocalGoalStep(
+            model, dev, seed, lambda x, onehot: model.goal_loss(x, onehot, step.generator, True)
+        )
     elif variant == "breaks":
-        eager_compiled = torch.compile(model.goal_loss, dynamic=True)
-
-        def goal_loss(x, onehot):
-            return eager_compiled(x, onehot, sampler)[0]
-    else:  # compiled: no explicit generator inside the graph (it samples from the global RNG)
+        eager_compiled = compile_goal_loss(dynamic=True)
+        step = steps.LocalGoalStep(
+            model, dev, seed, lambda x, onehot: eager_compiled(x, onehot, step.generator)
+        )
+    elif variant == "graphs":
+        step = steps.CompiledLocalGoalStep(model, dev, seed)
+    else:  # compiled: one graph without CUDA graphs; spikes from the global RNG, as "graphs"
+        compiled = compile_goal_loss(fullgraph=True, dynamic=False)
+        step = steps.LocalGoalStep(
+            model, dev, seed, lambda x, onehot: compiled(x, onehot, None, True)
+        )
         torch.manual_seed(seed)
-        mode = "reduce-overhead" if variant == "graphs" else None
-        compiled = torch.compile(model.goal_loss, fullgraph=True, dynamic=False, mode=mode)
-
-        def goal_loss(x, onehot):
-            if variant == "graphs":  # the last step's graph outputs may be overwritten now
-                torch.compiler.cudagraph_mark_step_begin()
-            return compiled(x, onehot, None, True)[0]
-
-    def step(x, y):
-        onehot = torch.nn.functional.one_hot(y, n_classes).to(x.dtype)
-        loss = goal_loss(x, onehot)
-        for opt in optimizers:
-            opt.zero_grad(set_to_none=True)
-        loss.backward()
-        for opt in optimizers:
-            opt.step()
-        return loss.detach()
 
     x, y = splits.x_train[:BATCH], splits.y_train[:BATCH]
 

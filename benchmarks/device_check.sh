@@ -10,8 +10,9 @@
 #   1. correctness: CUDA against CPU (float64, both estimator variants); the compiled step on CUDA
 #      against the eager one (inductor with eager RNG, so the spikes are the same draws);
 #   2. bench_train at N = 2000 (setup 2) and 100 (setup 1) for the step variants;
-#   3. the issue-4 run: setup 2, N = 2000, 100 epochs on 48,000 Fashion-MNIST training images,
-#      --compile (cut off after 150 s; history.csv then holds the epochs done and their seconds);
+#   3. a full training run: setup 2, N = 2000, 100 epochs on 48,000 Fashion-MNIST training
+#      images, --compile (cut off after 150 s; history.csv then holds the epochs done and their
+#      seconds);
 #   4. bench_pid on CUDA.
 # A dry run of the script's plumbing on a machine without a GPU (small sizes, CPU for "cuda"):
 #   PATH="$PWD/.venv/bin:$PATH" DEVICE=cpu N_BIG=200 EPOCHS=2 OUT=/tmp/dry bash benchmarks/device_check.sh
@@ -79,7 +80,7 @@ timeout 90 python3 benchmarks/bench_train.py --device "$DEVICE" --neurons 100 --
 
 stamp "3. $EPOCHS-epoch setup-2 run, N = $N_BIG, Fashion-MNIST, --compile (cut at 150 s)"
 RUN="$OUT/run_setup2_$N_BIG"
-timeout 150 python3 -m infomorphic.cli train --dataset fashion-mnist \
+timeout 150 python3 -m infomorphic train --dataset fashion-mnist \
   --data-dir "$PWD/.devdata/fashion-mnist" --model setup2 --hidden "$N_BIG" --epochs "$EPOCHS" \
   --device "$DEVICE" --compile --out "$RUN" --no-progress 2>&1 | tail -5 | tee "$OUT/train.txt"
 python3 - "$RUN/history.csv" <<'PY' 2>&1 | tee -a "$OUT/train.txt"
