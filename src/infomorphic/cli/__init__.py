@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from infomorphic.cli import pid, train
+from infomorphic.cli import explain, pid, search, train
 from infomorphic.cli.common import ERROR_EXIT, PROG, print_error, version
 
 __all__ = ["COMMANDS", "ERROR_EXIT", "PROG", "build_parser", "main"]
@@ -24,7 +24,9 @@ __all__ = ["COMMANDS", "ERROR_EXIT", "PROG", "build_parser", "main"]
 #: The sub-command modules, in the order ``--help`` lists them.
 COMMANDS = [
     train,
+    search,
     pid,
+    explain,
 ]
 
 
@@ -50,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code if isinstance(code, int) else (0 if code is None else ERROR_EXIT)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:  # ImportError: a missing extra
         return print_error(exc)
 
 

@@ -75,35 +75,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=_escape(_epilog()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_training_options(parser)
     add = parser.add_argument
-    add(
-        "--dataset",
-        choices=DATASETS,
-        default=DEFAULTS["dataset"],
-        metavar="NAME",
-        help="data set: %(choices)s (default %(default)s; digits and mnist-sample work offline)",
-    )
-    add(
-        "--data-dir",
-        metavar="DIR",
-        default=DEFAULTS["data_dir"],
-        help="folder holding the data set's files (MNIST-style IDX files; CIFAR-10 python "
-        "batches); default: the data search path and cache, downloading if need be",
-    )
-    add(
-        "--model",
-        choices=MODEL_NAMES,
-        default=DEFAULTS["model"],
-        metavar="NAME",
-        help="network to train: %(choices)s (default %(default)s; see models below)",
-    )
-    add(
-        "--hidden",
-        type=hidden_sizes,
-        default=",".join(map(str, DEFAULTS["hidden"])),
-        metavar="N[,N...]",
-        help="hidden layer sizes (default %(default)s)",
-    )
     add(
         "--goal",
         metavar="NAME|FILE",
@@ -111,32 +84,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="hidden-layer goal: a named goal (heuristic, optimized, cifar, context-heuristic, "
         "lateral-optimized, ...) or a JSON/text file of weights; default: the model's own "
         "(see models below)",
-    )
-    add(
-        "--activation",
-        choices=HIDDEN_ACTIVATIONS,
-        default=DEFAULTS["activation"],
-        metavar="NAME",
-        help="hidden activation: %(choices)s (default: the model's own; see below)",
-    )
-    add(
-        "--epochs",
-        type=int,
-        default=DEFAULTS["epochs"],
-        help="training epochs; 0 evaluates the untrained network (default %(default)s)",
-    )
-    add("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
-    add(
-        "--batch-size",
-        type=int,
-        default=DEFAULTS["batch_size"],
-        metavar="N",
-        help="training batch size (default %(default)s)",
-    )
-    add(
-        "--device",
-        default=DEFAULTS["device"],
-        help="torch device, e.g. cpu, cuda or cuda:1 (default %(default)s)",
     )
     add(
         "--eval-splits",
@@ -175,6 +122,66 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a training run that ``train`` and ``search`` share (data, model, sizes,
+    activation, epochs, seed, batch size, device)."""
+    add = parser.add_argument
+    add(
+        "--dataset",
+        choices=DATASETS,
+        default=DEFAULTS["dataset"],
+        metavar="NAME",
+        help="data set: %(choices)s (default %(default)s; digits and mnist-sample work offline)",
+    )
+    add(
+        "--data-dir",
+        metavar="DIR",
+        default=DEFAULTS["data_dir"],
+        help="folder holding the data set's files (MNIST-style IDX files; CIFAR-10 python "
+        "batches); default: the data search path and cache, downloading if need be",
+    )
+    add(
+        "--model",
+        choices=MODEL_NAMES,
+        default=DEFAULTS["model"],
+        metavar="NAME",
+        help="network to train: %(choices)s (default %(default)s; see models below)",
+    )
+    add(
+        "--hidden",
+        type=hidden_sizes,
+        default=",".join(map(str, DEFAULTS["hidden"])),
+        metavar="N[,N...]",
+        help="hidden layer sizes (default %(default)s)",
+    )
+    add(
+        "--activation",
+        choices=HIDDEN_ACTIVATIONS,
+        default=DEFAULTS["activation"],
+        metavar="NAME",
+        help="hidden activation: %(choices)s (default: the model's own; see below)",
+    )
+    add(
+        "--epochs",
+        type=int,
+        default=DEFAULTS["epochs"],
+        help="training epochs; 0 evaluates the untrained network (default %(default)s)",
+    )
+    add("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
+    add(
+        "--batch-size",
+        type=int,
+        default=DEFAULTS["batch_size"],
+        metavar="N",
+        help="training batch size (default %(default)s)",
+    )
+    add(
+        "--device",
+        default=DEFAULTS["device"],
+        help="torch device, e.g. cpu, cuda or cuda:1 (default %(default)s)",
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The validated configuration; a ValueError names the option at fault."""
     config = TrainConfig(
@@ -182,14 +189,14 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data_dir=args.data_dir,
         model=args.model,
         hidden=list(args.hidden),
-        goal=args.goal,
+        goal=getattr(args, "goal", DEFAULTS["goal"]),
         activation=args.activation,
         epochs=args.epochs,
         seed=args.seed,
         device=args.device,
         batch_size=args.batch_size,
-        eval_splits=tuple(args.eval_splits),
-        compile=args.compile,
+        eval_splits=tuple(getattr(args, "eval_splits", DEFAULTS["eval_splits"])),
+        compile=getattr(args, "compile", False),
     )
     try:
         return config.validate()
