@@ -103,7 +103,8 @@ def local_goals(
 ) -> LocalGoals:
     """Each neuron's goal gamma . (atoms, H_res) from its binned sources and firing probability.
 
-    ``bins`` (n_sources, B, N), ``theta`` (B, N), ``weights`` (n_atoms + 1,): the goal G of the
+    ``bins`` (n_sources, B, N), ``theta`` (B, N), ``weights`` (n_atoms + 1,) or one row per
+    neuron (N, n_atoms + 1): the goal G of the
     paper's eq. (2) and (3). Returns a ``LocalGoals`` (goals (N,), decomposition
     (N, n_atoms + 1)) in the dtype of ``theta``; gradients reach theta only, i.e. p(t | s),
     never the source histogram (appendix A.1).
@@ -113,6 +114,8 @@ def local_goals(
         bins, theta, n_bins, check_inputs=False, fixed_shapes=fixed_shapes
     )
     decomposition = torch.cat([atoms, residual[:, None]], dim=1)
+    if weights.ndim == 2:  # one goal per neuron (a population of networks with their own goals)
+        return LocalGoals((decomposition * weights).sum(1), decomposition)
     return LocalGoals(decomposition @ weights, decomposition)
 
 

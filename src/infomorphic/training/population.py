@@ -1,0 +1,178 @@
+"""Population training: P configurations that differ only in their goal, trained as one model.
+
+Each member's batches, initial weights, spikes and evaluation draws are those of the same
+configuration trained alone (the batch order and the initial weights come from the shared
+seed; every member has its own spike and evaluation generators), so a member's result does not
+depend on P or on its neighbours, up to float rounding. One Adam per layer over the stacked
+weights updates every member exactly as its own Adam would: Adam works element by element.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from infomorphic.data import Splits, iterate_batches
+from infomorphic.networks.population import PopulationNetwork
+from infomorphic.networks.registry import build_model
+from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
+from infomorphic.training.evaluation import eval_generator
+from infomorphic.training.loop import _device, load_splits
+
+__all__ = ["PopulationTrainer"]
+
+EpochCallback = Callable[["PopulationTrainer", list[dict[str, float]]], bool | None]
+
+
+class PopulationTrainer:
+    """Trains P configurations (equal but for ``goal``) together; ``fit`` gives P summaries."""
+
+    def __init__(
+        self,
+        configs: Sequence[TrainConfig],
+        splits: Splits | None = None,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> None:
+        if not configs:
+            raise ValueError("a population needs at least one configuration")
+        self.configs = [c.validate() for c in configs]
+        base = {k: v for k, v in self.configs[0].to_dict().items() if k != "goal"}
+        for config in self.configs[1:]:
+            if {k: v for k, v in config.to_dict().items() if k != "goal"} != base:
+                raise ValueError("population members may differ only in their goal")
+        self.config = self.configs[0]
+        if self.config.compile:
+            raise ValueError("population training runs eagerly; drop compile")
+        self.device = _device(self.config.device)
+        self.splits = (splits if splits is not None else load_splits(self.config)).to(self.device)
+        members = []
+        for config in self.configs:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(config.seed)  # as a run alone: nn.Linear's initial weights
+                members.append(
+                    build_model(
+                        config.model, self.splits.n_features, self.splits.n_classes,
+                        config.hidden, config.goal, config.activation,
+                        generator=torch.Generator().manual_seed(config.seed),
+                    )
+                )  # fmt: skip
+        self.model = PopulationNetwork(members).to(self.device)
+        fused = True if self.device.type == "cuda" else None
+        self.optimizers = [
+            torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay, fused=fused)
+            for params, s in (
+                (self.model.hidden_parameters(), OPTIMIZERS["hidden"]),
+                (self.model.output_parameters(), OPTIMIZERS["output"]),
+            )
+        ]
+        self.spike_generators = [
+            torch.Generator(device=self.device).manual_seed(c.seed + 2) for c in self.configs
+        ]
+        self.batch_generator = torch.Generator().manual_seed(self.config.seed + 1)
+        self.on_epoch_end = on_epoch_end
+        self.epoch = 0
+        self.seconds = 0.0
+        self.histories: list[list[dict[str, float]]] = [[] for _ in self.configs]
+        self.diverged: list[int | None] = [None] * len(self.configs)
+
+    @property
+    def size(self) -> int:
+        return len(self.configs)
+
+    def train_epoch(self) -> list[torch.Tensor]:
+        """One pass over the training data; mean decompositions hidden (P, N, A+1), output."""
+        sums: list[torch.Tensor] = []
+        batches = 0
+        n_classes = self.splits.n_classes
+        for xb, yb in iterate_batches(
+            self.splits.x_train, self.splits.y_train, self.config.batch_size,
+            shuffle=True, generator=self.batch_generator,
+        ):  # fmt: skip
+            if len(yb) < 2:
+                continue
+            for opt in self.optimizers:
+                opt.zero_grad(set_to_none=True)
+            onehot = torch.nn.functional.one_hot(yb, n_classes).to(xb.dtype)
+            loss, decompositions = self.model.goal_loss(xb, onehot, self.spike_generators)
+            loss.backward()
+            for opt in self.optimizers:
+                opt.step()
+            sums = (
+                [s + d for s, d in zip(sums, decompositions, strict=True)]
+                if sums
+                else [d.clone() for d in decompositions]
+            )
+            batches += 1
+        return [s / max(batches, 1) for s in sums]
+
+    @torch.no_grad()
+    def _outputs(self, x: torch.Tensor, split: str, epoch: int) -> torch.Tensor:
+        """Evaluation outputs (n, P, K), each member drawing from its own generator."""
+        generators = [eval_generator(c.seed, epoch, split, x.device) for c in self.configs]
+        size = self.config.eval_batch_size
+        return torch.cat([self.model.outputs(x[i : i + size], generators)
+                          for i in range(0, len(x), size)])  # fmt: skip
+
+    def measure(self, splits: Sequence[str], epoch: int) -> list[dict[str, float]]:
+        """Fit every member's readout on the training data; each member's accuracies."""
+        results: list[dict[str, float]] = [{} for _ in self.configs]
+        outputs = self._outputs(self.splits.x_train, "train", epoch)
+        self.model.fit_readout(outputs, self.splits.y_train)
+        measured = {"train": outputs}
+        for split in splits:
+            if split not in measured:
+                measured[split] = self._outputs(getattr(self.splits, f"x_{split}"), split, epoch)
+        for split in splits:
+            labels = getattr(self.splits, f"y_{split}")
+            correct = self.model.to_scores(measured[split]).argmax(-1) == labels[:, None]
+            for member, value in enumerate(correct.float().mean(0).tolist()):
+                results[member][f"{split}_accuracy"] = value
+        return results
+
+    def fit(self) -> list[dict[str, Any]]:
+        """Train the remaining epochs; one summary per member (``error`` set if it diverged)."""
+        while self.epoch < self.config.epochs:
+            start = time.perf_counter()
+            hidden, output = self.train_epoch()
+            self.epoch += 1
+            for member in range(self.size):
+                finite = bool(torch.isfinite(hidden[member]).all())
+                finite &= bool(torch.isfinite(output[member]).all())
+                if not finite and self.diverged[member] is None:
+                    self.diverged[member] = self.epoch
+            metrics = self.measure(self.config.eval_splits, self.epoch)
+            self.seconds += time.perf_counter() - start
+            rows = []
+            for member, values in enumerate(metrics):
+                weights = self.model.hidden_goals[member].cpu().numpy()
+                goal = float(hidden[member].mean(0).cpu().numpy() @ weights)
+                row = {"epoch": self.epoch, **values, "seconds": self.seconds,
+                       "hidden1_goal": goal}  # fmt: skip
+                self.histories[member].append(row)
+                rows.append(row)
+            if self.on_epoch_end is not None and self.on_epoch_end(self, rows):
+                break
+        return self.summaries()
+
+    def summaries(self) -> list[dict[str, Any]]:
+        final = self.measure(EVAL_SPLITS, self.epoch)
+        out = []
+        for member, config in enumerate(self.configs):
+            summary = {
+                **final[member],
+                "epochs": self.epoch,
+                "seconds": self.seconds,
+                "population": self.size,
+                "model": config.model,
+                "goal": config.goal,
+                "seed": config.seed,
+            }
+            if self.diverged[member] is not None:
+                summary["error"] = f"diverged in epoch {self.diverged[member]}"
+                for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
+                    summary[key] = float("nan")
+            out.append(summary)
+        return out
