@@ -20,6 +20,8 @@ LAYERS = {
     "data": 3,
     "training": 4,
     "experiments": 5,
+    "search": 5,
+    "reports": 5,
     "cli": 6,
     "__init__": 0,
     "__main__": 6,

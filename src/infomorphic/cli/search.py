@@ -1,0 +1,209 @@
+"""``infomorphic search``: goal search with optuna (TPE, CMA-ES, random) on one machine or many.
+
+A thin shell over ``infomorphic.search``: the study lives in an optuna storage (a SQLite file in
+the search folder by default; PostgreSQL for workers on several machines), and rerunning the
+same command continues it until exactly ``--trials`` trials have finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from infomorphic.cli.common import print_error
+from infomorphic.cli.train import add_training_options, config_from_args
+
+SAMPLER_CHOICES = ("tpe", "cmaes", "random")
+
+DESCRIPTION = (
+    "Search the hidden layer's goal: every weight in [-1, 1], named by its atom ({F}{C}, ..., "
+    "H_res). The objective is the validation accuracy after the last epoch; each trial's test "
+    "accuracy is recorded as a trial attribute and never used to select or prune. Run the same "
+    "command on several machines with one --storage to share a study."
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="search goal space with optuna (TPE, CMA-ES, random), one worker or many",
+        description=textwrap.fill(DESCRIPTION, 78),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--sampler",
+        choices=SAMPLER_CHOICES,
+        default="tpe",
+        help="tpe (multivariate, 100 start-up trials), cmaes or random (default %(default)s)",
+    )
+    add(
+        "--trials",
+        type=int,
+        required=True,
+        metavar="T",
+        help="finished trials the study should hold; a rerun continues up to T",
+    )
+    add(
+        "--storage",
+        metavar="URL",
+        help="optuna storage URL, e.g. postgresql+psycopg://user@host/db (default: sqlite "
+        "file study.db in the search folder)",
+    )
+    add("--study", metavar="NAME", help="study name (default search-<model>-<sampler>)")
+    add("--out", metavar="DIR", help="search folder (default runs/<study>)")
+    add(
+        "--population",
+        type=int,
+        default=1,
+        metavar="P",
+        help="trials trained at once as one vectorised model; with cmaes, the sampler's "
+        "population (default %(default)s)",
+    )
+    add(
+        "--fixed",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable)",
+    )
+    add(
+        "--enqueue",
+        action="append",
+        default=[],
+        metavar="GOAL",
+        help="try a known goal first (a name such as heuristic or optimized, or a goal file); "
+        "once per study (repeatable)",
+    )
+    add(
+        "--prune",
+        action="store_true",
+        help="prune trials on per-epoch validation accuracy (median pruner; population 1)",
+    )
+    add(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="worker processes on this machine, each training one trial or population at a "
+        "time (default %(default)s)",
+    )
+    add(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch threads per worker (default: cores / workers)",
+    )
+    add(
+        "--heartbeat",
+        type=int,
+        default=30,
+        metavar="SECONDS",
+        help="heartbeat of running trials; a trial silent for 3x this long is failed and "
+        "retried (default %(default)s)",
+    )
+    add_training_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """Everything a worker process needs, as plain values."""
+    config = config_from_args(args)
+    if args.trials < 1:
+        raise ValueError(f"--trials: must be >= 1, got {args.trials}")
+    if args.population < 1 or args.workers < 1:
+        raise ValueError("--population and --workers must be >= 1")
+    if args.heartbeat < 1:
+        raise ValueError(f"--heartbeat: must be >= 1 second, got {args.heartbeat}")
+    study = args.study or f"search-{config.model}-{args.sampler}"
+    out = Path(args.out or f"runs/{study}")
+    storage = args.storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    return {
+        "config": config.to_dict(), "trials": args.trials, "storage": storage,
+        "study": study, "out": str(out), "population": args.population, "sampler": args.sampler,
+        "fixed": args.fixed, "enqueue": args.enqueue, "prune": args.prune,
+        "workers": args.workers, "threads": args.threads, "heartbeat": args.heartbeat,
+    }  # fmt: skip
+
+
+def _open(settings: dict, worker: int | None):
+    from infomorphic.search.space import GoalSpace, parse_fixed
+    from infomorphic.search.study import make_sampler, make_storage, open_study, worker_seed
+
+    space = GoalSpace.for_model(settings["config"]["model"], parse_fixed(settings["fixed"]))
+    storage = make_storage(settings["storage"], settings["heartbeat"], 3 * settings["heartbeat"])
+    seed = worker_seed(settings["config"]["seed"], worker)
+    sampler = make_sampler(settings["sampler"], seed, settings["population"])
+    study, created = open_study(settings["study"], storage, sampler)
+    return space, study, created
+
+
+def _work(settings: dict, worker: int | None) -> int:
+    """One worker; runs in this process or a child. Returns the exit status."""
+    import torch
+
+    from infomorphic.search.worker import run_worker
+    from infomorphic.training.config import TrainConfig
+
+    if settings["threads"]:
+        torch.set_num_threads(settings["threads"])
+    space, study, _ = _open(settings, worker)
+    base = TrainConfig.from_dict(settings["config"])
+    report = run_worker(
+        study, space, base, settings["trials"], population=settings["population"],
+        prune=settings["prune"], log=lambda text: print(text, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    print(f"worker {worker}: {report.completed} completed, {report.pruned} pruned, "
+          f"{report.failed} failed", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _child(settings: dict, worker: int) -> int:
+    try:
+        return _work(settings, worker)
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    out = Path(settings["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        space, study, created = _open(settings, None)
+    except ImportError as exc:
+        return print_error(exc)
+    from infomorphic.search.study import enqueue_goals
+
+    # The creator enqueues on a fresh study and then marks it set up; other workers enqueue
+    # only on a study that is set up (goals already there are skipped), never on a fresh one.
+    if created:
+        enqueue_goals(study, space, settings["enqueue"])
+        study.set_user_attr("infomorphic", {
+            "config": settings["config"], "sources": list(space.source_names),
+            "fixed": dict(space.fixed), "sampler": settings["sampler"],
+            "population": settings["population"],
+        })  # fmt: skip
+    elif settings["enqueue"] and "infomorphic" in study.user_attrs:
+        enqueue_goals(study, space, settings["enqueue"])
+    (out / "search.json").write_text(json.dumps(settings, indent=2))
+    print(f"study {settings['study']} in {settings['storage']}", file=sys.stderr)
+    try:
+        if settings["workers"] == 1:
+            return _work(settings, None)
+        import multiprocessing
+
+        cores = multiprocessing.cpu_count()
+        settings["threads"] = settings["threads"] or max(1, cores // settings["workers"])
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(settings["workers"]) as pool:
+            codes = pool.starmap(_child, [(settings, w) for w in range(settings["workers"])])
+        return max(codes)
+    except KeyboardInterrupt:
+        print(f"interrupted: the study keeps every finished trial; rerun the same command to "
+              f"continue to {settings['trials']} trials", file=sys.stderr)  # fmt: skip
+        return 130
