@@ -17,7 +17,8 @@ from infomorphic.cli import COMMANDS, build_parser, main
 from infomorphic.cli.train import config_from_args
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from infomorphic.pid.table import Table, pmf_from_table
+from infomorphic.pid.isx import isx_pid_rows
+from infomorphic.pid.table import Table, TableRows, pmf_from_table, rows_from_table
 from infomorphic.training.config import (
     CHECKPOINT_INTERVAL_S,
     DATASETS,
@@ -344,6 +345,146 @@ def test_example_xor_redundancy_is_log2_two_thirds(capsys):
     assert out["atoms"]["{F}{C}"] == pytest.approx(expected, abs=1e-12)
 
 
+# T independent of the sources: every atom is zero up to float rounding; the old table printed
+# some of them (and the local atoms) as -0.000000.
+INDEPENDENT_CSV = (
+    "a,b,out,count\n0,0,0,3\n0,0,1,3\n0,1,0,2\n0,1,1,2\n1,0,0,2\n1,0,1,2\n1,1,0,1\n1,1,1,1\n"
+)
+# The same, with 10 values per source of which 10 pairs are seen: 200 cells for 20 rows, so the
+# CLI computes on the rows (the support path) instead of the dense array.
+SPARSE_INDEPENDENT_CSV = "a,b,out,count\n" + "".join(
+    f"{i},{3 * i % 10},{t},{i + 1}\n" for i in range(10) for t in (0, 1)
+)
+
+
+@pytest.mark.parametrize("text", [INDEPENDENT_CSV, SPARSE_INDEPENDENT_CSV])
+def test_printed_tables_name_the_target_and_print_zero_without_a_sign(tmp_path, capsys, text):
+    path = write(tmp_path, text)
+    assert main(["pid", path]) == 0
+    out = capsys.readouterr().out
+    assert "I(out : a, b)" in out
+    assert "H(out)" in out and "H_res = H(out | a, b)" in out
+    assert "I(T" not in out and "all sources" not in out
+    assert "-0.000000" not in out
+    atom_rows = [line.split() for line in out.splitlines() if line.startswith("{")]
+    assert len(atom_rows) == 4
+    assert all(cells[1:] == ["0.000000", "0.000000"] for cells in atom_rows)
+
+    assert main(["pid", path, "--pointwise"]) == 0
+    out = capsys.readouterr().out
+    assert "-0.000000" not in out
+    lines = out.splitlines()
+    header = lines.index(next(line for line in lines if line.split()[:4] == ["a", "b", "out", "p"]))
+    local = [line.split() for line in lines[header + 2 : -1]]
+    assert len(local) == text.count("\n") - 1
+    assert all(cells[4:] == ["0.000000"] * 4 for cells in local)
+
+
+def write_large_table(path: Path, n_sources: int, n_values: int, n_target: int, rows: int):
+    """A count table of ``rows`` random rows; the target depends on the first two sources."""
+    rng = np.random.default_rng(n_sources)
+    values = rng.integers(0, n_values, size=(rows, n_sources))
+    target = (values[:, 0] + values[:, 1] + rng.integers(0, 2, rows)) % n_target
+    names = [f"X{i}" for i in range(1, n_sources + 1)]
+    lines = [",".join([*names, "Y", "count"])]
+    lines += [",".join(map(str, [*row, t, 1])) for row, t in zip(values, target, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+LARGE_TABLE_SCRIPT = """
+import contextlib, io, json, resource, sys, time
+# 4 GiB of data mappings at most: the old dense arrays (16 GiB and 74.5 GiB) fail at once
+# instead of swapping the machine; the rows need a few hundred MB.
+limit = 4 << 30
+resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+from infomorphic.cli import main
+report = []
+for path in sys.argv[1:]:
+    start = time.perf_counter()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["pid", path])
+    report.append({"status": status, "seconds": time.perf_counter() - start,
+                   "out": out.getvalue()})
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"runs": report, "peak_mib": peak_mib}))
+"""
+
+
+def test_large_alphabets_decompose_in_seconds_and_little_memory(tmp_path):
+    # Three sources of 1,000 values (dense: 2 x 10^9 cells, 16 GiB; the old CLI was killed at
+    # 23 GB) and four sources and a target of 100 values (dense: 10^10 cells, numpy's "Unable
+    # to allocate 74.5 GiB"), 20,000 rows each, in a fresh process with its data memory capped.
+    three = write_large_table(tmp_path / "three.csv", 3, 1000, 2, 20_000)
+    four = write_large_table(tmp_path / "four.csv", 4, 100, 100, 20_000)
+    completed = subprocess.run(
+        [sys.executable, "-c", LARGE_TABLE_SCRIPT, three, four],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    for run, n in zip(report["runs"], (3, 4), strict=True):
+        assert run["status"] == 0
+        assert f"I_sx PID of {n} sources" in run["out"]
+        assert f"I(Y : {', '.join(f'X{i}' for i in range(1, n + 1))})" in run["out"]
+        assert run["seconds"] < 60
+    assert report["peak_mib"] < 1024
+
+
+def test_pointwise_on_the_support_path(tmp_path, capsys):
+    # 30 x 30 x 30 x 2 = 54,000 cells for at most 600 distinct rows: the CLI takes the support
+    # path; its local atoms are those of the dense computation of the same table.
+    path = write_large_table(tmp_path / "t.csv", 3, 30, 2, 600)
+    out = run_json(capsys, path, "--pointwise")
+    table = rows_from_table(path)
+    dense = isx_pid_rows(table.values, table.probabilities, method="dense", pointwise=True)
+    records = out["pointwise"]
+    assert len(records) == len(dense.pointwise.realisations)
+    for record, realisation, atoms in zip(
+        records, dense.pointwise.realisations, dense.pointwise.atoms, strict=True
+    ):
+        names = [*table.sources, table.target]
+        assert record["values"] == {
+            name: table.alphabets[name][k] for name, k in zip(names, realisation, strict=True)
+        }
+        np.testing.assert_allclose(list(record["atoms"].values()), atoms, atol=1e-11)
+    np.testing.assert_allclose(list(out["atoms"].values()), dense.atoms_tensor.numpy(), atol=1e-12)
+
+
+def test_rows_from_table(tmp_path):
+    rows = rows_from_table(write(tmp_path, "x,y,t,count\n10,b,1,2\n2,a,0,1\n10,b,1,1\n"))
+    assert isinstance(rows, TableRows)
+    values, probabilities, sources, target, alphabets = rows
+    assert sources == ["x", "y"] and target == "t"
+    assert alphabets == {"x": ["2", "10"], "y": ["a", "b"], "t": ["0", "1"]}
+    assert values.tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]]  # repeated rows stay
+    np.testing.assert_allclose(probabilities, [0.5, 0.25, 0.25])
+
+
+def test_pmf_from_table_refuses_a_huge_dense_array(tmp_path):
+    path = write_large_table(tmp_path / "t.csv", 4, 100, 100, 2_000)
+    with pytest.raises(ValueError, match="rows_from_table"):
+        pmf_from_table(path)
+    small = pmf_from_table(write(tmp_path, AND_COUNT_CSV, "and.csv"), max_cells=8)
+    assert small.pmf.shape == (2, 2, 2)
+    with pytest.raises(ValueError, match="2 x 2 x 2 = 8 cells"):
+        pmf_from_table(write(tmp_path, AND_COUNT_CSV, "and.csv"), max_cells=7)
+
+
+@pytest.mark.parametrize("count", ["1e308", "1e-320"])
+def test_extreme_counts_are_normalised(tmp_path, capsys, count):
+    # counts whose sum overflows (math.fsum raised OverflowError) or that are subnormal
+    text = AND_COUNT_CSV.replace(",1\n", f",{count}\n")
+    out = run_json(capsys, write(tmp_path, text))
+    reference = run_json(capsys, write(tmp_path, AND_COUNT_CSV, "reference.csv"))
+    for label, value in reference["atoms"].items():
+        assert out["atoms"][label] == pytest.approx(value, abs=1e-12)
+
+
 # ------------------------------------------------------------------------------------- train
 
 
@@ -358,7 +499,13 @@ def train_option(dest: str) -> argparse.Action:
 
 
 def test_commands_in_help_order():
-    assert [command.__name__.rsplit(".", 1)[1] for command in COMMANDS] == ["train", "pid"]
+    assert [command.__name__.rsplit(".", 1)[1] for command in COMMANDS] == [
+        "train",
+        "search",
+        "search_report",
+        "pid",
+        "explain",
+    ]
     help_text = build_parser().format_help()
     assert help_text.index("train") < help_text.index("pid")
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
+from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from conftest import entropy, gate, invert, mutual_information, parse, precedes, random_pmf
 
-from infomorphic.pid import PIDResult, isx_pid
+from infomorphic.pid import PIDResult, format_bits, isx_pid, isx_pid_rows
 
 # --- helpers specific to this file ----------------------------------------------------------
 
@@ -464,3 +467,282 @@ def test_source_names_label_the_atoms():
     assert "{F}{C}{L}" in str(named)
     long = isx_pid(random_pmf((2, 2, 2), 26), source_names=("X1", "X2"))
     assert list(long.atoms) == ["{X1}", "{X2}", "{X1}{X2}", "{X1,X2}"]
+
+
+def test_printing_names_the_target_and_the_sources():
+    res = isx_pid(gate(lambda a, b: a & b), source_names=["F", "C"], target_name="Y")
+    text = str(res)
+    assert "I(Y : F, C)" in text
+    assert "H(Y)" in text
+    assert "H_res = H(Y | F, C)" in text
+    assert "all sources" not in text and "H(T" not in text
+    plain = str(isx_pid(gate(lambda a, b: a & b)))
+    assert "I(T : S1, S2)" in plain and "H_res = H(T | S1, S2)" in plain
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-0.0, "0.000000"),
+        (-1e-17, "0.000000"),
+        (-4.9e-7, "0.000000"),
+        (4.9e-7, "0.000000"),
+        (-5.1e-7, "-0.000001"),
+        (-0.584962500721156, "-0.584963"),
+        (1.0, "1.000000"),
+        (-12.0, "-12.000000"),
+    ],
+)
+def test_format_bits_prints_zero_without_a_sign(value, text):
+    assert format_bits(value) == text
+
+
+def test_printing_never_shows_negative_zero():
+    # T independent of the sources: every atom is 0 up to float rounding, and some come out as
+    # -1e-17 (which printed as -0.000000).
+    p = np.array([[3.0, 2.0], [2.0, 1.0]])[..., None] * np.array([1.0, 1.0])
+    res = isx_pid(p / p.sum())
+    assert any(value < 0 for value in res.atoms.values())  # the rounding this test is about
+    text = str(res)
+    assert "-0.000000" not in text
+    assert text.count("0.000000") >= 9
+
+
+# --- names and input types that are refused -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("names", "fragment"),
+    [
+        (["F", "F"], "distinct; repeated: 'F'"),
+        (["X", "Y", "X"], "distinct"),
+        (["", "C"], "must not be empty"),
+        ([" ", "C"], "must not be empty"),
+        (["a,b", "a", "b"], "same label"),
+        ("FC", "list of names"),
+    ],
+)
+def test_bad_source_names_are_refused(names, fragment):
+    shape = (2,) * (len(names) + 1)
+    with pytest.raises(ValueError, match=fragment):
+        isx_pid(uniform(shape), source_names=names)
+
+
+def test_bad_target_names_are_refused():
+    with pytest.raises(ValueError, match="target_name must not be empty"):
+        isx_pid(uniform((2, 2, 2)), source_names=["F", "C"], target_name="")
+    with pytest.raises(ValueError, match="also a source name"):
+        isx_pid(uniform((2, 2, 2)), source_names=["F", "C"], target_name="C")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: uniform((2, 2, 2)).astype(np.complex128),
+        lambda: uniform((2, 2, 2)) + 0j,
+        lambda: torch.tensor(uniform((2, 2, 2)), dtype=torch.complex128),
+        lambda: torch.tensor(uniform((2, 2, 2)), dtype=torch.complex64),
+        lambda: (uniform((2, 2, 2)) + 0j).tolist(),
+        lambda: [[[0.125, 0.125], [0.125, 0.125]], [[0.125, 0.125], [0.125, 0.125 + 0j]]],
+    ],
+)
+def test_complex_input_is_refused(make):
+    with pytest.raises(ValueError, match="complex"):
+        isx_pid(make())
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method must be one of auto, dense, support"):
+        isx_pid(uniform((2, 2, 2)), method="sparse")
+
+
+# --- the support path: a distribution given as rows -----------------------------------------------
+#
+# isx_pid_rows computes on the observed rows (grouping them on each source subset) instead of the
+# dense array; both computations must give the same numbers to float64 rounding.
+
+POINTWISE_FIELDS = (
+    "probabilities",
+    "redundancies",
+    "redundancies_plus",
+    "redundancies_minus",
+    "atoms",
+    "atoms_plus",
+    "atoms_minus",
+)
+
+
+def rows_of(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of ``p`` with positive mass as rows of indices, and their masses."""
+    return np.argwhere(p > 0), p[p > 0]
+
+
+def assert_same_pid(res: PIDResult, ref: PIDResult, tol: float = 1e-12):
+    assert res.labels == ref.labels
+    np.testing.assert_allclose(res.atoms_tensor.numpy(), ref.atoms_tensor.numpy(), atol=tol)
+    np.testing.assert_allclose(
+        res.redundancies_tensor.numpy(), ref.redundancies_tensor.numpy(), atol=tol
+    )
+    assert res.target_entropy == pytest.approx(ref.target_entropy, abs=tol)
+    if ref.pointwise is not None:
+        assert res.pointwise.realisations == ref.pointwise.realisations
+        for name in POINTWISE_FIELDS:
+            np.testing.assert_allclose(
+                getattr(res.pointwise, name), getattr(ref.pointwise, name), atol=10 * tol
+            )
+
+
+@pytest.mark.parametrize(
+    ("shape", "seed", "zeros"),
+    [
+        ((2, 2, 2), 30, 0.0),
+        ((3, 4, 2), 31, 0.4),
+        ((2, 3, 2, 3), 32, 0.5),
+        ((3, 2, 3, 2), 33, 0.0),
+        ((4, 3, 5, 2), 34, 0.8),
+        ((2, 2, 3, 2, 2), 35, 0.5),
+        ((2, 3, 2, 2, 3), 36, 0.7),
+    ],
+)
+def test_support_path_agrees_with_the_dense_path(shape, seed, zeros):
+    p = random_pmf(shape, seed, zeros)
+    dense = isx_pid(p, method="dense", pointwise=True)
+    values, masses = rows_of(p)
+    for res in (
+        isx_pid(p, method="support", pointwise=True),
+        isx_pid(p, method="auto", pointwise=True),
+        isx_pid_rows(values, masses, method="support", pointwise=True),
+        isx_pid_rows(values, masses, method="dense", pointwise=True),
+        isx_pid_rows(values, masses, pointwise=True),  # auto
+    ):
+        assert_same_pid(res, dense)
+
+
+def test_rows_may_repeat_come_in_any_order_and_use_any_integers():
+    p = random_pmf((3, 2, 4, 3), 37, zero_fraction=0.4)
+    ref = isx_pid(p, method="dense", pointwise=True)
+    values, masses = rows_of(p)
+    rng = np.random.default_rng(38)
+    # each row split in two, one row of mass 0 added, the rows shuffled, the values relabelled
+    # by an order-preserving map to large and negative integers
+    values = np.concatenate([values, values, [[0, 1, 0, 2]]])
+    share = rng.random(len(masses))
+    masses = np.concatenate([masses * share, masses * (1 - share), [0.0]])
+    order = rng.permutation(len(masses))
+    labelled = values[order] * 10**12 - 5
+    for method in ("support", "dense"):
+        res = isx_pid_rows(labelled, masses[order], method=method, pointwise=True)
+        assert_same_pid(res, replace(ref, pointwise=None))
+        pw = res.pointwise
+        assert pw.realisations == [
+            tuple(int(v) * 10**12 - 5 for v in r) for r in ref.pointwise.realisations
+        ]
+        for name in POINTWISE_FIELDS:
+            np.testing.assert_allclose(getattr(pw, name), getattr(ref.pointwise, name), atol=1e-11)
+
+
+def test_rows_accept_tensors_and_keep_the_graph():
+    # all cells positive, so that the gradient with respect to each row's mass is the dense
+    # gradient at that cell
+    shape = (2, 3, 2)
+    p = torch.tensor(random_pmf(shape, 39), requires_grad=True)
+    weights = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    (weights @ isx_pid(p, method="dense").goal_vector()).backward()
+    q = p.detach().reshape(-1).clone().requires_grad_(True)
+    values = torch.tensor(np.argwhere(np.ones(shape)))  # the cells in C order, as reshape(-1)
+    res = isx_pid_rows(values, q, method="support")
+    assert res.atoms_tensor.requires_grad
+    (weights @ res.goal_vector()).backward()
+    np.testing.assert_allclose(q.grad.numpy(), p.grad.reshape(-1).numpy(), atol=1e-10)
+
+
+def test_rows_name_the_atoms_and_the_target():
+    values, masses = rows_of(gate(lambda a, b: a ^ b))
+    res = isx_pid_rows(values, masses, ["F", "C"], target_name="out")
+    assert list(res.atoms) == ["{F}", "{C}", "{F}{C}", "{FC}"]
+    assert res.atoms["{F}{C}"] == pytest.approx(log2(Fraction(2, 3)), abs=1e-12)
+    assert "I(out : F, C)" in str(res)
+
+
+@pytest.mark.parametrize(
+    ("values", "probabilities", "fragment"),
+    [
+        ([[0.0, 0, 0]], [1.0], "values must be integers"),
+        ([[True, False, True]], [1.0], "values must be integers"),
+        ([0, 1, 0], [1.0], "shape \\(rows, n_sources \\+ 1\\)"),
+        ([[0, 1]], [1.0], "2 to 4 sources"),
+        ([[0] * 6], [1.0], "2 to 4 sources"),
+        ([[0, 0, 0], [1, 1, 1]], [1.0], "probabilities must have shape \\(rows,\\) = \\(2,\\)"),
+        (np.zeros((0, 3), dtype=int), np.zeros(0), "no rows"),
+        ([[0, 0, 0], [1, 1, 1]], [0.5, 0.6], "must sum to 1"),
+        ([[0, 0, 0], [1, 1, 1]], [1.5, -0.5], "negative"),
+        ([[0, 0, 0], [1, 1, 1]], [0.5, float("nan")], "NaN"),
+        ([[0, 0, 0], [1, 1, 1]], [0.5, float("inf")], "infinite"),
+        ([[0, 0, 0], [1, 1, 1]], [0.5, 0.5 + 0j], "complex"),
+        ([[0, 0, 0], [1, 1, 1]], torch.tensor([0.5, 0.5], dtype=torch.complex64), "complex"),
+    ],
+)
+def test_invalid_rows(values, probabilities, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        isx_pid_rows(values, probabilities)
+
+
+def test_rows_refuse_bad_names_and_methods():
+    values, masses = rows_of(gate(lambda a, b: a ^ b))
+    with pytest.raises(ValueError, match="distinct"):
+        isx_pid_rows(values, masses, ["F", "F"])
+    with pytest.raises(ValueError, match="method must be one of"):
+        isx_pid_rows(values, masses, method="sparse")
+
+
+def rows_mutual_information(values: np.ndarray, masses: np.ndarray, columns) -> float:
+    """I(T : S_columns) of a distribution given as rows, by grouping the rows (plain NumPy)."""
+
+    def joint_entropy(cols) -> float:
+        _, group = np.unique(values[:, cols], axis=0, return_inverse=True)
+        return entropy(np.bincount(group.ravel(), weights=masses))
+
+    columns = list(columns)
+    return joint_entropy(columns) + joint_entropy([-1]) - joint_entropy([*columns, -1])
+
+
+def peak_rss_mib_during(step) -> float | None:
+    """Resident memory (MiB) that ``step`` adds at its peak, or None where Linux's reset of the
+    peak (``/proc/self/clear_refs``) is not available."""
+    status = Path("/proc/self/status")
+
+    def field(name: str) -> float:
+        line = next(x for x in status.read_text().splitlines() if x.startswith(name + ":"))
+        return float(line.split()[1]) / 1024
+
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        step()
+        return None
+    before = field("VmRSS")
+    step()
+    return field("VmHWM") - before
+
+
+def test_large_alphabets_never_build_the_dense_array():
+    # Four sources and a target of 100 values each, 20,000 rows: the dense PMF would have 10^10
+    # cells (74.5 GiB). On the rows it takes well under a second and a few tens of MB.
+    rng = np.random.default_rng(41)
+    values = rng.integers(0, 100, size=(20_000, 5))
+    values[:, 4] = (values[:, 0] + values[:, 1] + rng.integers(0, 3, 20_000)) % 100
+    masses = rng.random(20_000)
+    masses /= masses.sum()
+    out = {}
+    start = time.perf_counter()
+    peak = peak_rss_mib_during(lambda: out.setdefault("res", isx_pid_rows(values, masses)))
+    assert time.perf_counter() - start < 20
+    if peak is not None:
+        assert peak < 500, f"{peak:.0f} MiB"
+    res = out["res"]
+    for i in range(1, 5):
+        below = sum(res.atoms[res.labels[j]] for j in res.lattice.subset_atoms((i,)))
+        assert below == pytest.approx(rows_mutual_information(values, masses, [i - 1]), abs=1e-9)
+    full = rows_mutual_information(values, masses, range(4))
+    assert sum(res.atoms.values()) == pytest.approx(full, abs=1e-9)
+    assert res.target_entropy == pytest.approx(entropy(np.bincount(values[:, 4], masses)))

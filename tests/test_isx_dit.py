@@ -1,7 +1,8 @@
 """infomorphic.pid.isx against dit's PID_SX, an independent implementation of I_sx.
 
 The whole module is skipped when dit is not installed; the hand-derived tests of test_isx.py do
-not need it. Distributions come from the seeded ``random_pmf`` of ``conftest.py``.
+not need it. Distributions come from the seeded ``random_pmf`` of ``conftest.py``; both the dense
+computation and the support computation (on the PMF's non-zero cells) are compared.
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ def matching_node(pid, antichain):
 )
 def test_agrees_with_dit(shape, seed, zeros):
     p = random_pmf(shape, seed, zeros)
-    res = isx_pid(p)
     pid = dit_pid(p)
-    for label in res.labels:
-        node = matching_node(pid, parse(label))
-        assert res.redundancies[label] == pytest.approx(pid.get_red(node), abs=1e-9), label
-        assert res.atoms[label] == pytest.approx(pid.get_pi(node), abs=1e-9), label
+    for method in ("dense", "support"):  # the PMF array, or its observed cells only
+        res = isx_pid(p, method=method)
+        for label in res.labels:
+            node = matching_node(pid, parse(label))
+            assert res.redundancies[label] == pytest.approx(pid.get_red(node), abs=1e-9), label
+            assert res.atoms[label] == pytest.approx(pid.get_pi(node), abs=1e-9), label
 
 
 # dit needs about a second per antichain for n = 4, so only a spread of antichains is compared.
@@ -81,16 +83,18 @@ FOUR_SOURCE_ANTICHAINS = [
 
 def test_agrees_with_dit_four_sources():
     p = random_pmf((2, 2, 2, 2, 2), 16, zero_fraction=0.5)
-    res = isx_pid(p)
+    dense, support = isx_pid(p, method="dense"), isx_pid(p, method="support")
     dist = to_dit(p)
     for label in FOUR_SOURCE_ANTICHAINS:
         expected = PID_SX._measure(dist, dit_node(parse(label)), (4,))
-        assert res.redundancies[label] == pytest.approx(expected, abs=1e-9), label
+        assert dense.redundancies[label] == pytest.approx(expected, abs=1e-9), label
+        assert support.redundancies[label] == pytest.approx(expected, abs=1e-9), label
 
 
-def test_pointwise_agrees_with_dit():
+@pytest.mark.parametrize("method", ["dense", "support"])
+def test_pointwise_agrees_with_dit(method):
     p = random_pmf((3, 2, 2), 17, zero_fraction=0.15)
-    res = isx_pid(p, pointwise=True)
+    res = isx_pid(p, pointwise=True, method=method)
     pid = dit_pid(p, pointwise=True)
     pw = res.pointwise
     checks = [

@@ -40,13 +40,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands (and --help, --version) do not pay for torch.
-    from infomorphic.pid.isx import isx_pid
-    from infomorphic.pid.table import pmf_from_table
+    # The table's rows, never its dense array: isx_pid_rows builds that only where it is small.
+    from infomorphic.pid.isx import isx_pid_rows
+    from infomorphic.pid.table import rows_from_table
 
-    p, sources, target, alphabets = pmf_from_table(
+    values, probabilities, sources, target, alphabets = rows_from_table(
         args.file, target=args.target, weight_column=args.weight_column
     )
-    result = isx_pid(p, source_names=sources, pointwise=args.pointwise)
+    result = isx_pid_rows(
+        values, probabilities, sources, pointwise=args.pointwise, target_name=target
+    )
     records = pointwise_records(result, sources, target, alphabets) if args.pointwise else None
 
     if args.json:
@@ -88,13 +91,16 @@ def pointwise_records(result, sources, target, alphabets) -> list[dict[str, Any]
 
 
 def pointwise_table(records: list[dict[str, Any]], names: list[str], labels) -> str:
-    """The records as a text table: value columns left-aligned, p and the atoms right-aligned."""
+    """The records as a text table: value columns left-aligned, p and the atoms right-aligned
+    (to six places, zero without a sign)."""
+    from infomorphic.pid.result import format_bits
+
     header = [*names, "p", *labels]
     rows = [
         [
             *(rec["values"][name] for name in names),
-            f"{rec['p']:.6f}",
-            *(f"{rec['atoms'][label]:.6f}" for label in labels),
+            format_bits(rec["p"]),
+            *(format_bits(rec["atoms"][label]) for label in labels),
         ]
         for rec in records
     ]
