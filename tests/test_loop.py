@@ -64,6 +64,11 @@ def test_validation_only_epochs_give_the_same_final_numbers(digits):
     assert [r["val_accuracy"] for r in search.history] == [r["val_accuracy"] for r in full.history]
     for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
         assert search_summary[key] == full_summary[key]
+    silent = Trainer(config(3, eval_splits=()), digits)  # nothing per epoch: the last one only
+    silent_summary = silent.fit()
+    assert all("val_accuracy" not in r for r in silent.history)
+    for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
+        assert silent_summary[key] == full_summary[key]
 
 
 def test_evaluate_does_not_change_the_model(digits):

@@ -73,7 +73,11 @@ class PopulationNetwork(nn.Module):
             self.register_buffer("lateral_mask", torch.stack([la.lateral_mask for la in layers]))
         self.out_weight = _stack([o.feedforward.weight for o in outputs])  # (P, K, N)
         self.out_bias = _stack([o.feedforward.bias for o in outputs])
-        self.register_buffer("hidden_goals", torch.stack([la.goal.tensor() for la in layers]))
+        goals = torch.stack([la.goal.tensor() for la in layers])  # (P, A+1)
+        self.register_buffer("hidden_goals", goals)
+        # one row per neuron of the folded neuron axis, for the estimator's goal (P*N, A+1)
+        neuron_goals = goals.repeat_interleave(self.n_neurons, dim=0)
+        self.register_buffer("neuron_goals", neuron_goals, persistent=False)
         self.register_buffer("output_goal", template.output.goal.tensor())
         self.register_buffer("polarity", torch.ones(self.members, self.n_classes))
         self.member_configs = [m.config for m in members]
@@ -162,8 +166,7 @@ class PopulationNetwork(nn.Module):
             else:
                 bins = torch.stack([F_.bin_adaptive(s, self.n_bins) for s in stacked])
             out_bins = torch.stack([F_.bin_adaptive(s, self.output_bins) for s in out_sources])
-        weights = self.hidden_goals.to(theta.dtype).repeat_interleave(self.n_neurons, dim=0)
-        hidden = F_.local_goals(bins, theta, weights, self.n_bins)
+        hidden = F_.local_goals(bins, theta, self.neuron_goals.to(theta.dtype), self.n_bins)
         output = F_.local_goals(out_bins, out_theta, self.output_goal.to(theta.dtype))
         loss = -(hidden.goals.sum() + output.goals.sum())
         return GoalLoss(

@@ -57,9 +57,10 @@ _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 class TrainConfig:
     """What a training run does; saved in the run folder's ``config.json``.
 
-    ``eval_splits``: the splits measured after every epoch. A search measures ``("val",)``
-    only; whatever is not measured per epoch (the test split above all) is measured once after
-    the last epoch, so it can never select or stop anything.
+    ``eval_splits``: the splits measured after every epoch; none at all for a search whose
+    objective is the last epoch alone, ``("val",)`` for one that prunes. Whatever is not
+    measured per epoch (the test split above all) is measured once after the last epoch, so it
+    can never select or stop anything.
     """
 
     dataset: str = "mnist-sample"
@@ -105,11 +106,7 @@ class TrainConfig:
         if not _DEVICE.match(self.device):
             raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {self.device!r}")
         splits = tuple(self.eval_splits)
-        if (
-            not splits
-            or any(s not in EVAL_SPLITS for s in splits)
-            or len(set(splits)) < len(splits)
-        ):
+        if any(s not in EVAL_SPLITS for s in splits) or len(set(splits)) < len(splits):
             raise ValueError(
                 f"eval_splits must be distinct names among {', '.join(EVAL_SPLITS)}, got {splits}"
             )

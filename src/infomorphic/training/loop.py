@@ -124,7 +124,8 @@ class Trainer:
             means = self.train_epoch()
             self._check_finite(means)
             self.epoch += 1
-            metrics = self.measure(self.config.eval_splits, self.epoch)
+            splits = self.config.eval_splits
+            metrics = self.measure(splits, self.epoch) if splits else {}
             self.seconds += time.perf_counter() - start
             row = {"epoch": self.epoch, **metrics, "seconds": self.seconds}
             row.update(self.recorder.record(means))

@@ -143,7 +143,8 @@ class PopulationTrainer:
                 finite &= bool(torch.isfinite(output[member]).all())
                 if not finite and self.diverged[member] is None:
                     self.diverged[member] = self.epoch
-            metrics = self.measure(self.config.eval_splits, self.epoch)
+            splits = self.config.eval_splits
+            metrics = self.measure(splits, self.epoch) if splits else [{} for _ in self.configs]
             self.seconds += time.perf_counter() - start
             rows = []
             for member, values in enumerate(metrics):
