@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from infomorphic.cli import explain, pid, search, train
+from infomorphic.cli import explain, pid, search, search_report, train
 from infomorphic.cli.common import ERROR_EXIT, PROG, print_error, version
 
 __all__ = ["COMMANDS", "ERROR_EXIT", "PROG", "build_parser", "main"]
@@ -25,6 +25,7 @@ __all__ = ["COMMANDS", "ERROR_EXIT", "PROG", "build_parser", "main"]
 COMMANDS = [
     train,
     search,
+    search_report,
     pid,
     explain,
 ]

@@ -1,0 +1,368 @@
+"""A finished (or running) goal search as a report: settings, best goals, importance, figures.
+
+``write_report(study, out)`` writes ``report.md``, ``report.json`` and three figures
+(``history.png``, ``importance.png``, ``best_goal.png``, drawn by ``search.figures``). The
+numbers come from pure functions of the study: ``study_settings``, ``top_goals`` and
+``importances``, the last by two methods on the searched weights: optuna's mean decrease in
+impurity (a random forest's impurity reduction, as the paper's section 5.3 does) and, as a
+cross-check, scikit-learn's permutation importance of a random forest on held-out trials
+(5-fold: each trial is held out once). Test accuracy is read from each trial's attributes and
+reported, never used to rank.
+
+``locate`` finds a study from the command line's STUDY: a search folder (its ``search.json``
+names the storage and study) or a study name with a storage URL.
+
+To watch a study live while it runs, point optuna-dashboard at its storage::
+
+    pip install optuna-dashboard
+    optuna-dashboard sqlite:///runs/<study>/study.db
+    optuna-dashboard postgresql+psycopg://user@host/db
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infomorphic.files import atomic_write_bytes, atomic_write_text
+from infomorphic.search.space import GoalSpace
+from infomorphic.search.study import make_storage, require_optuna
+
+__all__ = [
+    "MIN_IMPORTANCE_TRIALS",
+    "SearchTarget",
+    "importances",
+    "load_study",
+    "locate",
+    "study_settings",
+    "top_goals",
+    "write_report",
+]
+
+MIN_IMPORTANCE_TRIALS = 2
+FOLDS, REPEATS, TREES, MDI_TREES, SEED = 5, 10, 200, 64, 0
+FIGURES = ("history.png", "importance.png", "best_goal.png")
+TEST_NOTE = (
+    "Test accuracy is recorded with each trial for reference only: it is never used to select, "
+    "prune or rank goals; the ranking is by validation accuracy alone."
+)
+
+
+@dataclass(frozen=True)
+class SearchTarget:
+    """Where a study lives: storage URL, study name, and its search folder if known."""
+
+    storage: str
+    study: str
+    folder: Path | None = None
+
+
+def _sqlite_file(url: str) -> Path | None:
+    return Path(url[len("sqlite:///") :].split("?", 1)[0]) if url.startswith("sqlite:///") else None
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def locate(study: str, storage: str | None = None) -> SearchTarget:
+    """STUDY as the command line takes it: a search folder holding ``search.json`` (storage and
+    study from it; ``storage`` overrides the storage), or a study name with ``storage``, or a
+    study name whose folder is ``runs/<study>`` (the search command's default)."""
+    folder = Path(study)
+    if not folder.is_dir() and storage is None and (Path("runs") / study).is_dir():
+        folder = Path("runs") / study
+    if folder.is_dir():
+        meta = folder / "search.json"
+        if not meta.is_file():
+            raise ValueError(f"{folder} holds no search.json: give a search folder made by "
+                             "infomorphic search, or a study name with --storage URL")  # fmt: skip
+        data = json.loads(meta.read_text())
+        url = storage or data["storage"]
+        file, local = _sqlite_file(url), folder / "study.db"
+        if storage is None and file is not None and not file.is_file() and local.is_file():
+            url = f"sqlite:///{local.resolve()}"  # the folder was moved since the search
+        return SearchTarget(url, data["study"], folder)
+    if storage is None:
+        raise ValueError(f"{study!r} is no search folder: give the folder (holding search.json) "
+                         "or the study name with --storage URL")  # fmt: skip
+    return SearchTarget(storage, study)
+
+
+def load_study(target: SearchTarget) -> Any:
+    """The stored study; a ValueError naming the studies there when it does not exist."""
+    optuna = require_optuna()
+    file = _sqlite_file(target.storage)
+    if file is not None and not file.is_file():  # optuna would create an empty database
+        raise ValueError(f"no study database at {file}")
+    storage = make_storage(target.storage)
+    try:
+        return optuna.load_study(study_name=target.study, storage=storage)
+    except KeyError:
+        names = optuna.get_all_study_names(storage)
+        raise ValueError(
+            f"no study {target.study!r} in {redact(target.storage)}; it holds "
+            f"{', '.join(repr(n) for n in names) if names else 'no studies'}"
+        ) from None
+
+
+def _setup(study: Any) -> dict[str, Any]:
+    return dict(study.user_attrs.get("infomorphic") or {})
+
+
+def _space(study: Any) -> GoalSpace:
+    setup = _setup(study)
+    if not setup.get("sources"):
+        raise ValueError(f"study {study.study_name!r} was not set up by infomorphic search (no "
+                         "'infomorphic' study attribute naming its sources)")  # fmt: skip
+    return GoalSpace(tuple(setup["sources"]), dict(setup.get("fixed") or {}))
+
+
+def _complete(study: Any) -> list[Any]:
+    optuna = require_optuna()
+    trials = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return [t for t in trials if t.value is not None and math.isfinite(t.value)]
+
+
+def study_settings(study: Any) -> dict[str, Any]:
+    """The search's setup (model, data, epochs, sampler, ...) and its trials by state."""
+    setup = _setup(study)
+    config = dict(setup.get("config") or {})
+    counts = {"complete": 0, "pruned": 0, "failed": 0, "surplus": 0, "running": 0, "waiting": 0}
+    for trial in study.get_trials(deepcopy=False):
+        state = trial.state.name.lower()
+        if state == "fail":
+            state = "surplus" if trial.user_attrs.get("surplus") else "failed"
+        counts[state] = counts.get(state, 0) + 1
+    keys = ("model", "dataset", "hidden", "activation", "epochs", "batch_size", "val_fraction",
+            "seed", "device")  # fmt: skip
+    return {
+        "study": study.study_name,
+        **{key: config.get(key) for key in keys},
+        "sampler": setup.get("sampler"),
+        "population": setup.get("population"),
+        "sources": setup.get("sources"),
+        "fixed": setup.get("fixed") or {},
+        "objective": "validation accuracy after the last epoch (maximised)",
+        "trials": counts,
+        "train_seconds": sum(t.user_attrs.get("seconds") or 0.0 for t in _complete(study)),
+    }
+
+
+def top_goals(study: Any, top: int = 5) -> list[dict[str, Any]]:
+    """The ``top`` complete trials by validation accuracy (ties: earlier trial first), each
+    with every weight of the goal (fixed ones included) in lattice order."""
+    space = _space(study)
+    ranked = sorted(_complete(study), key=lambda t: (-t.value, t.number))[: max(top, 0)]
+    attrs = ("test_accuracy", "train_accuracy", "epochs", "seconds")
+    return [
+        {"rank": rank, "trial": t.number,
+         "weights": dict(zip(space.labels, space.weights(t.params), strict=True)),
+         "val_accuracy": t.value, **{key: t.user_attrs.get(key) for key in attrs}}
+        for rank, t in enumerate(ranked, 1)
+    ]  # fmt: skip
+
+
+def _permutation(x: Any, y: Any, seed: int) -> tuple[Any, Any, int]:
+    """Held-out permutation importance: per fold, a forest fit on the other folds, its
+    increase in squared error when one weight is shuffled on the held-out trials."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+    from sklearn.model_selection import KFold
+
+    folds = min(FOLDS, len(y))
+    scores = []
+    for k, (fit, held) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(x)):
+        forest = RandomForestRegressor(n_estimators=TREES, random_state=seed, n_jobs=1)
+        forest.fit(x[fit], y[fit])
+        result = permutation_importance(
+            forest, x[held], y[held], scoring="neg_mean_squared_error",
+            n_repeats=REPEATS, random_state=seed + k,
+        )  # fmt: skip
+        scores.append(result.importances)
+    scores = np.concatenate(scores, axis=1)
+    return scores.mean(axis=1), scores.std(axis=1), folds
+
+
+def importances(study: Any, seed: int = SEED) -> dict[str, Any]:
+    """Both importances of the searched weights, ranked by MDI; ``skipped`` says why not."""
+    import numpy as np
+
+    optuna = require_optuna()
+    trials, names = _complete(study), list(_space(study).searched)
+    trials = [t for t in trials if all(n in t.params for n in names)]
+    if len(trials) < MIN_IMPORTANCE_TRIALS:
+        return {"skipped": f"importance needs at least {MIN_IMPORTANCE_TRIALS} complete trials "
+                           f"with every searched weight; the study has {len(trials)}"}  # fmt: skip
+    y = np.array([t.value for t in trials])
+    if np.ptp(y) == 0:
+        return {"skipped": f"all {len(trials)} complete trials have the same validation "
+                           "accuracy: no weight explains any difference"}  # fmt: skip
+    evaluator = optuna.importance.MeanDecreaseImpurityImportanceEvaluator(
+        n_trees=MDI_TREES, seed=seed
+    )
+    # Sorted names: optuna 5 pairs the given names, in the given order, with importances it
+    # computes in sorted order, so any other order mislabels them.
+    mdi = optuna.importance.get_param_importances(study, evaluator=evaluator,
+                                                  params=sorted(names))  # fmt: skip
+    x = np.array([[t.params[n] for n in names] for t in trials])
+    mean, std, folds = _permutation(x, y, seed)
+    total = float(np.clip(mean, 0, None).sum()) or 1.0
+    rows = [
+        {"name": n, "mdi": float(mdi.get(n, 0.0)), "permutation": max(float(m), 0.0) / total,
+         "permutation_std": float(s) / total, "permutation_mse": float(m),
+         "permutation_mse_std": float(s)}
+        for n, m, s in zip(names, mean, std, strict=True)
+    ]  # fmt: skip
+    by_permutation = sorted(rows, key=lambda r: -r["permutation_mse"])
+    for rank, row in enumerate(by_permutation, 1):
+        row["permutation_rank"] = rank
+    rows.sort(key=lambda r: (-r["mdi"], r["permutation_rank"]))
+    for rank, row in enumerate(rows, 1):
+        row["mdi_rank"] = rank
+    return {
+        "trials": len(trials),
+        "mdi_method": "optuna.importance.MeanDecreaseImpurityImportanceEvaluator "
+        f"(random forest of {MDI_TREES} trees on all {len(trials)} complete trials, seed {seed}), "
+        "normalised to sum to 1",
+        "permutation_method": f"sklearn.inspection.permutation_importance on held-out trials: "
+        f"{folds}-fold cross-fitting (each trial held out once), a RandomForestRegressor of "
+        f"{TREES} trees (seed {seed}) fit on the other folds, {REPEATS} shuffles per weight, "
+        "scored by the increase in mean squared error of the validation accuracy; shares are "
+        "the positive increases normalised to sum to 1",
+        "rows": rows,
+    }
+
+
+def _cell(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _markdown(data: dict[str, Any], explanation: str) -> str:
+    s, goals, imp = data["settings"], data["top"], data["importance"]
+    t = s["trials"]
+    fixed = ", ".join(f"`{k}` = {v:g}" for k, v in s["fixed"].items()) or "none"
+    lines = [
+        f"# Search report: {s['study']}", "",
+        *([f"Storage: `{data['storage']}`", ""] if data.get("storage") else []),
+        "| setting | value |", "|---|---|",
+        f"| model | {s['model']} (sources {', '.join(s['sources'] or [])}) |",
+        f"| data | {s['dataset']} (validation fraction {s['val_fraction']}) |",
+        f"| hidden, activation | {s['hidden']}, {s['activation'] or 'model default'} |",
+        f"| epochs, batch size, seed | {s['epochs']}, {s['batch_size']}, {s['seed']} |",
+        f"| sampler, population | {s['sampler']}, {s['population']} |",
+        f"| fixed weights (not searched) | {fixed} |",
+        f"| objective | {s['objective']} |",
+        f"| trials | {t['complete']} complete, {t['failed']} failed, {t['pruned']} pruned, "
+        f"{t['running']} running, {t['waiting']} waiting |",
+        f"| training time of complete trials | {s['train_seconds'] / 3600:.2f} h |",
+    ]  # fmt: skip
+    if t["surplus"]:
+        lines.append(f"| surplus (not errors) | {t['surplus']} trials asked after the last slot "
+                     "was taken by another worker |")  # fmt: skip
+    labels = list(goals[0]["weights"])
+    head = [f"`{n}` (fixed)" if n in s["fixed"] else f"`{n}`" for n in labels]
+    lines += [
+        "", f"## Best {len(goals)} goals by validation accuracy", "",
+        "| rank | trial | " + " | ".join(head) + " | val accuracy | test accuracy* |",
+        "|---:|---:|" + "---:|" * (len(labels) + 2),
+    ]  # fmt: skip
+    for g in goals:
+        weights = " | ".join(f"{w:+.3f}" for w in g["weights"].values())
+        lines.append(f"| {g['rank']} | {g['trial']} | {weights} | {_cell(g['val_accuracy'])} | "
+                     f"{_cell(g['test_accuracy'])} |")  # fmt: skip
+    lines += ["", f"\\* {TEST_NOTE}", ""]
+    best = goals[0]
+    lines += [f"## The best goal (trial {best['trial']}) in words", "", explanation, "",
+              "![best goal](best_goal.png)", ""]  # fmt: skip
+    lines += ["## Parameter importance", ""]
+    if "skipped" in imp:
+        lines += [f"Skipped: {imp['skipped']}.", ""]
+    else:
+        lines += [
+            f"Over the {len(imp['rows'])} searched weights, from {imp['trials']} complete trials, "
+            "ranked by mean decrease in impurity (MDI).", "",
+            f"- MDI: {imp['mdi_method']}.", f"- Permutation (cross-check): "
+            f"{imp['permutation_method']}.", "",
+            "| rank | weight | MDI share | permutation share | permutation: MSE increase "
+            "(mean ± sd) | permutation rank |", "|---:|---|---:|---:|---:|---:|",
+        ]  # fmt: skip
+        for r in imp["rows"]:
+            lines.append(f"| {r['mdi_rank']} | `{r['name']}` | {r['mdi']:.3f} | "
+                         f"{r['permutation']:.3f} | {r['permutation_mse']:.2e} ± "
+                         f"{r['permutation_mse_std']:.1e} | {r['permutation_rank']} |")  # fmt: skip
+        lines += ["", "![parameter importance](importance.png)", ""]
+    lines += ["## Optimisation history", "", "![optimisation history](history.png)", ""]
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_report(study: Any, out: str | Path, top: int = 5, storage: str | None = None) -> Path:
+    """Write report.md, report.json and the figures into ``out``; the path of report.md.
+    ``storage`` (the URL, shown with any password hidden) is for the text only."""
+    from infomorphic.reports.explain import explain_weights
+    from infomorphic.search import figures
+
+    figures.require_matplotlib()  # before any work: the figures are part of the report
+    if top < 1:
+        raise ValueError(f"--top: must be >= 1, got {top}")
+    settings = study_settings(study)
+    if settings["trials"]["complete"] == 0 or not _complete(study):
+        t = settings["trials"]
+        raise ValueError(f"study {study.study_name!r} has no complete trial to report yet "
+                         f"({t['failed']} failed, {t['pruned']} pruned, {t['running']} "
+                         "running)")  # fmt: skip
+    space, goals = _space(study), top_goals(study, top)
+    best = goals[0]
+    explanation = explain_weights(best["weights"], space.source_names, name=f"trial "
+                                  f"{best['trial']}")  # fmt: skip
+    importance = importances(study)
+    data = {
+        "storage": redact(storage) if storage else None,
+        "settings": settings,
+        "top": goals,
+        "test_accuracy_note": TEST_NOTE,
+        "best": {**best, "explanation": explanation.to_dict()},
+        "importance": importance,
+        "notes": [f"importance skipped: {importance['skipped']}"] if "skipped" in importance
+        else [],
+    }  # fmt: skip
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    title = (f"Best goal: trial {best['trial']}, validation accuracy "
+             f"{best['val_accuracy']:.4f}")  # fmt: skip
+    images = {
+        "history.png": figures.history_figure(study),
+        "best_goal.png": figures.goal_figure(
+            list(best["weights"]), list(best["weights"].values()), title, tuple(space.fixed)
+        ),
+    }
+    if "rows" in importance:
+        images["importance.png"] = figures.importance_figure(importance["rows"])
+    else:
+        (out / "importance.png").unlink(missing_ok=True)  # from an earlier report
+    data["figures"] = [name for name in FIGURES if name in images]
+    for name, png in images.items():
+        atomic_write_bytes(out / name, png)
+    atomic_write_text(out / "report.json", json.dumps(_plain(data), indent=2) + "\n")
+    path = out / "report.md"
+    atomic_write_text(path, _markdown(data, explanation.to_markdown()))
+    return path
