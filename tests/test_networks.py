@@ -13,12 +13,14 @@ from infomorphic.networks import (
     Classifier,
     Context,
     InfomorphicNetwork,
+    MLPNetwork,
     ModelPreset,
     build_model,
     model_config,
     model_preset,
     register_model,
 )
+from infomorphic.networks.backprop import surrogate_spikes
 from infomorphic.nn.functional import sample_spikes
 from infomorphic.nn.goals import Goal
 
@@ -48,10 +50,12 @@ def make(model: str, hidden=(20,), seed: int = 0, **kwargs):
 def test_every_model_builds_and_runs(name):
     model = make(name)
     x, y, onehot = batch()
-    if name == "backprop":
-        assert isinstance(model, BackpropNetwork)
-        logits = model(x)
-        assert logits.shape == (BATCH, N_CLASSES)
+    if name in ("backprop", "mlp"):
+        assert isinstance(model, BackpropNetwork if name == "backprop" else MLPNetwork)
+        loss = model.training_loss(x, y, torch.Generator().manual_seed(0))
+        loss.backward()
+        assert all(p.grad is not None for p in model.parameters())  # end to end
+        assert model.outputs(x).shape == (BATCH, N_CLASSES)
         assert model.predict(x).shape == (BATCH,)
         return
     assert isinstance(model, InfomorphicNetwork)
@@ -115,11 +119,39 @@ def test_every_network_shares_the_readout_interface():
         assert torch.equal(model.predict(x, torch.Generator().manual_seed(0)), scores.argmax(1))
 
 
-def test_backprop_network_layout():
-    model = make("backprop", hidden=(30, 20))
+def test_mlp_layout():
+    model = make("mlp", hidden=(30, 20))
     linears = [m for m in model.body if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(64, 30), (30, 20), (20, 10)]
     assert sum(isinstance(m, torch.nn.Sigmoid) for m in model.body) == 2
+
+
+def test_the_paper_backprop_baseline_is_wired_as_setup1():
+    model = make("backprop", hidden=(20,))
+    assert torch.equal(model.lateral_mask, 1.0 - torch.eye(20))
+    x, y, onehot = batch(3)
+    # label context in training, none in evaluation; two passes; spikes with a surrogate
+    generator = torch.Generator().manual_seed(0)
+    theta = model(x, onehot, generator)
+    assert theta.shape == (BATCH, N_CLASSES) and bool(((theta > 0) & (theta < 1)).all())
+    same = model(x, onehot, torch.Generator().manual_seed(0))
+    assert torch.equal(theta, same)  # the spikes come from the generator
+    model.training_loss(x, y, torch.Generator().manual_seed(0)).backward()
+    assert model.context_map.weight.grad.abs().sum() > 0  # the label context learns
+    assert model.lateral_map.weight.grad.abs().sum() > 0  # the error crosses the spikes
+    assert model.lateral_map.weight.grad.diagonal().abs().sum() == 0  # no self-connection
+    with pytest.raises(ValueError, match="one hidden layer"):
+        make("backprop", hidden=(20, 10))
+
+
+def test_surrogate_spikes_sample_and_pass_the_mean_gradient():
+    drive = torch.tensor([-30.0, 0.0, 30.0], requires_grad=True)
+    spikes = surrogate_spikes(drive, torch.Generator().manual_seed(0))
+    assert spikes[0].item() == -1.0 and spikes[2].item() == 1.0
+    assert spikes[1].item() in (-1.0, 1.0)
+    spikes.sum().backward()
+    expected = 2 * torch.sigmoid(drive) * (1 - torch.sigmoid(drive))
+    torch.testing.assert_close(drive.grad, expected.detach())
 
 
 def test_setup1_is_all_to_all_with_label_context():

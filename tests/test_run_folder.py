@@ -82,9 +82,9 @@ def test_missing_files_are_named(tmp_path):
     assert not folder.is_finished and not folder.has_checkpoint
 
 
-def test_backprop_run_has_no_atoms_and_loads(tmp_path):
+def test_mlp_run_has_no_atoms_and_loads(tmp_path):
     splits = prepare_splits(load_dataset("digits"), 0.2, 0)
-    config = TrainConfig(dataset="digits", model="backprop", hidden=[16], epochs=2, seed=0)
+    config = TrainConfig(dataset="digits", model="mlp", hidden=[16], epochs=2, seed=0)
     summary = train(config, tmp_path, splits=splits, progress=False)
     folder = RunFolder(tmp_path)
     assert folder.atoms() == {}

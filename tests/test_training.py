@@ -66,13 +66,14 @@ def test_setup1_learns_digits(setup1_run):
     assert summary["train_accuracy"] > 0.7
 
 
-def test_backprop_learns_digits(digits, tmp_path):
+@pytest.mark.parametrize(("model", "least"), [("backprop", 0.6), ("mlp", 0.8)])
+def test_backprop_learns_digits(model, least, digits, tmp_path):
     config = TrainConfig(
-        dataset="digits", model="backprop", hidden=[50], epochs=10, batch_size=32, seed=0
+        dataset="digits", model=model, hidden=[50], epochs=10, batch_size=32, seed=0
     )
     summary = train(config, tmp_path, splits=digits, progress=False)
-    assert summary["test_accuracy"] > 0.8  # observed 0.92
-    assert summary["model"] == "backprop"
+    assert summary["test_accuracy"] > least  # observed 0.76 (backprop), 0.92 (mlp)
+    assert summary["model"] == model
     assert not (tmp_path / "atoms.npz").exists()  # no PID atoms for backprop
     assert len(read_history(tmp_path)) == 10
 

@@ -21,7 +21,7 @@ from infomorphic.networks.presets import (
 )
 
 if TYPE_CHECKING:
-    from infomorphic.networks.backprop import BackpropNetwork
+    from infomorphic.networks.backprop import BackpropNetwork, MLPNetwork
     from infomorphic.networks.base import Classifier
     from infomorphic.networks.infomorphic import (
         GoalLoss,
@@ -36,6 +36,7 @@ __getattr__ = lazy_getattr(
     __name__,
     {
         "BackpropNetwork": "backprop",
+        "MLPNetwork": "backprop",
         "Classifier": "base",
         "GoalLoss": "infomorphic",
         "InfomorphicNetwork": "infomorphic",
@@ -55,6 +56,7 @@ __all__ = [
     "Context",
     "GoalLoss",
     "InfomorphicNetwork",
+    "MLPNetwork",
     "LayerGoals",
     "ModelPreset",
     "NetworkConfig",

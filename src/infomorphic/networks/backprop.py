@@ -1,4 +1,12 @@
-"""The backprop baseline: the same layer sizes trained end-to-end with cross-entropy."""
+"""Networks trained end to end by backpropagation: the paper's baseline and a plain MLP.
+
+``BackpropNetwork`` is the paper's baseline (section 5, Table 1): setup 1's connectivity (label
+context during training, all-to-all lateral input, two passes from an all-zero lateral state,
+the modulated activation, stochastic hidden spikes) trained with cross-entropy on the output
+layer's sigmoid outputs, the spikes passing gradients through a sigmoid surrogate, and read out
+with the same fitted polarity as the infomorphic networks. ``MLPNetwork`` is a plain
+Linear-sigmoid stack with a linear output, trained with cross-entropy on its logits.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,91 @@ import torch
 from torch import nn
 
 from infomorphic.networks.base import Classifier
+from infomorphic.nn import functional as F_
+from infomorphic.nn.layers import lateral_mask
 
-__all__ = ["BackpropNetwork"]
+__all__ = ["BackpropNetwork", "MLPNetwork", "surrogate_spikes"]
+
+
+def surrogate_spikes(drive: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """Spikes +-1 fired with probability sigmoid(drive); the gradient is that of their mean
+    2 sigmoid(drive) - 1 (a sigmoid surrogate), so an error can pass through the sampling."""
+    theta = torch.sigmoid(drive)
+    mean = 2 * theta - 1
+    return mean + (F_.sample_spikes(theta.detach(), generator) - mean).detach()
 
 
 class BackpropNetwork(Classifier):
+    """The paper's backprop baseline: one hidden layer of ``hidden`` neurons wired as setup 1."""
+
+    needs_readout_fit = True
+
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: Sequence[int],
+        n_classes: int,
+        lateral: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if len(hidden) != 1:
+            raise ValueError("the paper's backprop baseline has one hidden layer; use mlp")
+        (size,) = hidden
+        self.n_classes = n_classes
+        self.feedforward = nn.Linear(n_inputs, size)
+        self.context_map = nn.Linear(n_classes, size)
+        self.lateral_map = nn.Linear(size, size)
+        self.register_buffer("lateral_mask", lateral_mask(size, lateral, generator))
+        self.output = nn.Linear(size, n_classes)
+        self.register_buffer("polarity", torch.ones(n_classes))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        labels_onehot: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Output firing probabilities (B, n_classes); context zero without labels."""
+        f = self.feedforward(x)
+        if labels_onehot is None:
+            c = torch.zeros_like(f)
+        else:
+            c = self.context_map(labels_onehot)
+        lateral = self.lateral_map.bias.expand_as(f)  # pass 1: an all-zero lateral state
+        spikes = surrogate_spikes(F_.modulated_activation(f, c, lateral), generator)
+        weight = self.lateral_map.weight * self.lateral_mask
+        lateral = nn.functional.linear(spikes, weight, self.lateral_map.bias)
+        spikes = surrogate_spikes(F_.modulated_activation(f, c, lateral), generator)
+        return torch.sigmoid(self.output(spikes))
+
+    def training_loss(
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Cross-entropy on the sigmoid outputs, with the label as context."""
+        onehot = nn.functional.one_hot(labels, self.n_classes).to(x.dtype)
+        return nn.functional.cross_entropy(self(x, onehot, generator), labels)
+
+    @torch.no_grad()
+    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self(x, None, generator)
+
+    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.polarity > 0, outputs, 1.0 - outputs)
+
+    @torch.no_grad()
+    def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
+        """The infomorphic readout: each output neuron's polarity from training data."""
+        onehot = nn.functional.one_hot(labels, self.n_classes).to(outputs.dtype)
+        mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
+        mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
+        self.polarity.copy_(torch.where(mean_in >= mean_out, 1.0, -1.0))
+
+
+class MLPNetwork(Classifier):
     """Linear-sigmoid hidden layers and a linear output; ``model(x)`` gives logits (B, C)."""
 
     def __init__(self, n_inputs: int, hidden: Sequence[int], n_classes: int) -> None:
@@ -26,6 +114,12 @@ class BackpropNetwork(Classifier):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+    def training_loss(
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Cross-entropy on the logits (deterministic: ``generator`` is unused)."""
+        return nn.functional.cross_entropy(self.body(x), labels)
 
     @torch.no_grad()
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

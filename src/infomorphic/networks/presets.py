@@ -52,13 +52,14 @@ class ModelPreset:
     ``sources``: the hidden neurons' sources ("FCL" trivariate, "FC" context-only, "FL"
     lateral-only); ``lateral``: None for all-to-all lateral input, else at most this many random
     inputs per neuron; ``activation``: an entry of ``infomorphic.nn.activations.ACTIVATIONS``;
-    ``hidden_goal``: the default goal of the hidden layers (None: they are not trained). A
-    ``"backprop"`` preset uses only ``name``, ``summary`` and ``kind``.
+    ``hidden_goal``: the default goal of the hidden layers (None: they are not trained). The
+    ``"backprop"`` kind (the paper's baseline) uses ``lateral`` too; ``"mlp"`` uses only
+    ``name``, ``summary`` and ``kind``.
     """
 
     name: str
     summary: str
-    kind: Literal["infomorphic", "backprop"] = "infomorphic"
+    kind: Literal["infomorphic", "backprop", "mlp"] = "infomorphic"
     sources: str = "FCL"
     context: Context = Context.LABEL
     lateral: int | None = None
@@ -118,8 +119,15 @@ for _preset in (
     ),
     ModelPreset(
         "backprop",
-        "the same layer sizes trained end-to-end with cross-entropy",
+        "the paper's baseline: setup 1's connectivity and spikes, trained end to end with "
+        "cross-entropy through a sigmoid surrogate",
         kind="backprop",
+        hidden_goal=None,
+    ),
+    ModelPreset(
+        "mlp",
+        "a plain sigmoid multilayer perceptron of the same sizes, cross-entropy on its logits",
+        kind="mlp",
         hidden_goal=None,
     ),
     ModelPreset(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from infomorphic.networks.backprop import BackpropNetwork
+from infomorphic.networks.backprop import BackpropNetwork, MLPNetwork
 from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import InfomorphicNetwork, NetworkConfig
 from infomorphic.networks.presets import ModelPreset, model_preset
@@ -75,13 +75,26 @@ def _build_backprop(
     activation: str | None,
     generator: torch.Generator | None,
 ) -> Classifier:
-    return BackpropNetwork(n_inputs, hidden, n_classes)
+    return BackpropNetwork(n_inputs, hidden, n_classes, preset.lateral, generator)
+
+
+def _build_mlp(
+    preset: ModelPreset,
+    n_inputs: int,
+    n_classes: int,
+    hidden: Sequence[int],
+    goal: GoalSpec | None,
+    activation: str | None,
+    generator: torch.Generator | None,
+) -> Classifier:
+    return MLPNetwork(n_inputs, hidden, n_classes)
 
 
 #: One builder per ``ModelPreset.kind``.
 BUILDERS: dict[str, Callable[..., Classifier]] = {
     "infomorphic": _build_infomorphic,
     "backprop": _build_backprop,
+    "mlp": _build_mlp,
 }
 
 

@@ -139,10 +139,12 @@ class CompiledLocalGoalStep(LocalGoalStep):
 
 
 class BackpropStep:
-    """Cross-entropy on the network's logits, one Adam for all parameters."""
+    """The network's own ``training_loss`` (cross-entropy), one Adam for all parameters (the
+    paper's backprop settings); spikes, where the network has them, from the step's generator."""
 
-    def __init__(self, model: Classifier) -> None:
+    def __init__(self, model: Classifier, device: torch.device, seed: int) -> None:
         self.model = model
+        self.generator = torch.Generator(device=device).manual_seed(seed)
         settings = OPTIMIZERS["backprop"]
         self.optimizers = [
             torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
@@ -151,22 +153,26 @@ class BackpropStep:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
         (opt,) = self.optimizers
         opt.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(self.model(x), y).backward()
+        self.model.training_loss(x, y, self.generator).backward()
         opt.step()
         return []
 
     def state_dict(self) -> dict[str, Any]:
-        return {"optimizers": [opt.state_dict() for opt in self.optimizers]}
+        return {
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "generator": self.generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
             opt.load_state_dict(saved)
+        self.generator.set_state(state["generator"])
 
 
 def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> TrainStep:
     """The step strategy for ``model`` and ``config`` (spike streams seeded from config.seed)."""
     if not isinstance(model, InfomorphicNetwork):
-        return BackpropStep(model)
+        return BackpropStep(model, device, config.seed + 2)
     if config.compile:
         return CompiledLocalGoalStep(model, device, config.seed + 2)
     return LocalGoalStep(model, device, config.seed + 2)
