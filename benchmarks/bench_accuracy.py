@@ -37,7 +37,8 @@ CONFIGS = [
     ("lateral-only (bivariate), heuristic", "lateral-only", "lateral-heuristic"),
     ("lateral-only (bivariate), optimised", "lateral-only", "lateral-optimized"),
     ("random fixed hidden layer", "random-hidden", "optimized"),
-    ("backprop (cross-entropy)", "backprop", "optimized"),
+    ("backprop (the paper's baseline)", "backprop", "optimized"),
+    ("mlp (plain sigmoid network, cross-entropy)", "mlp", "optimized"),
 ]
 
 

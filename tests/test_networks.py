@@ -243,13 +243,48 @@ def test_two_pass_protocol_setup3():
     states = model.run(x, onehot, torch.Generator().manual_seed(8))
     gen = torch.Generator().manual_seed(8)
     hidden, out = model.hidden[0], model.output
-    first = hidden(x, None, None, gen)  # zero lateral and zero feedback
-    assert torch.equal(first.sources["C"], torch.zeros(BATCH, 20))
+    # pass 1: all-zero lateral and feedback states, each entering through its map's bias (as in
+    # the authors' implementation)
+    first = hidden(x, torch.zeros(BATCH, N_CLASSES), None, gen)
+    assert torch.equal(first.sources["C"], hidden.context_map.bias.expand(BATCH, 20))
+    assert torch.equal(first.sources["L"], hidden.lateral_map.bias.expand(BATCH, 20))
+    assert torch.equal(states.earlier[0][0].sources["C"], first.sources["C"])
     feedback = sample_spikes(out(first.output, None).theta, gen)
     second = hidden(x, feedback, first.output, gen)
     assert torch.equal(states.hidden[0].sources["C"], second.sources["C"])
     assert torch.equal(states.hidden[0].output, second.output)
     assert torch.equal(states.output.theta, out(second.output, onehot).theta)
+
+
+@pytest.mark.parametrize("name", ["setup1", "setup3"])
+def test_more_lateral_passes_feed_each_pass_the_previous_outputs(name):
+    model = make(name, passes=4)
+    x, _, onehot = batch(5)
+    states = model.run(x, onehot, torch.Generator().manual_seed(2))
+    assert len(states.earlier) == 3
+    gen = torch.Generator().manual_seed(2)
+    hidden, out = model.hidden[0], model.output
+    feedback = torch.zeros(BATCH, N_CLASSES) if name == "setup3" else onehot
+    previous = None
+    for _ in range(3):
+        state = hidden(x, feedback, previous, gen)
+        if name == "setup3":
+            feedback = sample_spikes(out(state.output, None).theta, gen)
+        previous = state.output
+    final = hidden(x, feedback, previous, gen)
+    assert torch.equal(states.hidden[0].output, final.output)
+    two = make(name)  # the paper's two passes: unchanged by the option
+    assert len(two.run(x, onehot).earlier) == 1
+
+
+def test_bins_reach_both_layers():
+    model = make("setup1", bins=8, output_bins=5)
+    assert model.hidden[0].n_bins == 8 and model.output.n_bins == 5
+    x, _, onehot = batch(6)
+    bins = model.hidden[0].bins(model.run(x, onehot).hidden[0])
+    assert int(bins.max()) <= 7
+    with pytest.raises(ValueError, match="hidden_bins must be an integer >= 2"):
+        make("setup1", bins=1)
 
 
 def test_evaluation_has_zero_context():

@@ -36,9 +36,16 @@ class NetworkConfig:
     activation: str = "modulated"  # an entry of infomorphic.nn.activations.ACTIVATIONS
     hidden_goal: str | list[float] | dict[str, float] | None = "optimized"
     output_goal: str | list[float] | dict[str, float] = "output"
+    passes: int = 2  # lateral passes of recurrent networks; the goals see the last one
+    hidden_bins: int = 20  # bins per source of the hidden layers' goal estimate
+    output_bins: int = 20  # ... and of the output layer's
 
     def __post_init__(self) -> None:
         self.context = Context.parse(self.context)
+        for name in ("passes", "hidden_bins", "output_bins"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+                raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
 
     @property
     def fixed_hidden(self) -> bool:
@@ -53,10 +60,12 @@ class NetworkConfig:
 
 @dataclass
 class NetworkStates:
-    """The states of one forward pass: each hidden layer's (the pass the goals see), the output."""
+    """The states of one forward pass: each hidden layer's (the pass the goals see), the output,
+    and, for recurrent networks, the hidden states of the passes before the last."""
 
     hidden: list[LayerState]
     output: LayerState
+    earlier: list[list[LayerState]] = field(default_factory=list)
 
 
 class LayerGoals(NamedTuple):
@@ -107,6 +116,7 @@ class InfomorphicNetwork(Classifier):
                     lateral=config.lateral,
                     activation=config.activation,
                     binning="fixed" if config.sources == "FCL" else "adaptive",
+                    n_bins=config.hidden_bins,
                     goal=None if fixed else config.hidden_goal,
                     generator=generator,
                 )
@@ -120,6 +130,7 @@ class InfomorphicNetwork(Classifier):
             context="one-to-one",
             activation="output",
             binning="adaptive",
+            n_bins=config.output_bins,
             stochastic=False,
             goal=config.output_goal,
         )
@@ -154,8 +165,10 @@ class InfomorphicNetwork(Classifier):
             parts.append(labels)
         if self.uses_feedback:
             parts.append(feedback)
-        if all(p is None for p in parts):
-            return None
+        if all(p is None for p in parts) and not self.uses_feedback:
+            return None  # label context in evaluation: zero context
+        # Feedback starts from an all-zero output state that, like the lateral state, enters
+        # through the context map (its bias), as in the authors' implementation.
         zeros = torch.zeros(batch, self.config.n_classes, device=self.polarity.device)
         return torch.cat([p if p is not None else zeros for p in parts], dim=1)
 
@@ -165,35 +178,45 @@ class InfomorphicNetwork(Classifier):
         labels_onehot: torch.Tensor | None,
         generator: torch.Generator | None = None,
     ) -> NetworkStates:
-        """The two-pass protocol on x (B, n_inputs). Pass 1 with an all-zero lateral (and
-        feedback) state, pass 2 with the pass-1 outputs as lateral input (and the pass-1 output
-        layer, sampled, as feedback). ``labels_onehot=None`` is evaluation: no label context."""
-        batch = x.shape[0]
-        first: list[LayerState] = []
+        """The lateral protocol on x (B, n_inputs). Pass 1 with an all-zero lateral (and
+        feedback) state; each later pass takes the previous pass's outputs as lateral input (and
+        its output layer, sampled, as feedback); the goals see the last of ``config.passes``
+        (two in the paper). ``labels_onehot=None`` is evaluation: no label context."""
+        earlier: list[list[LayerState]] = []
         feedback = None
-        if self.recurrent:
-            below = x
-            context = self._context(labels_onehot, None, batch)
-            for layer in self.hidden:
-                state = layer(below, context, None, generator)
-                first.append(state)
-                below = state.output
+        for _ in range(self.config.passes - 1 if self.recurrent else 0):
+            states = self._hidden_pass(x, labels_onehot, feedback, earlier, generator)
+            earlier.append(states)
             if self.uses_feedback:
+                below = states[-1].output
                 feedback = sample_spikes(self.output(below, None).theta.detach(), generator)
-        context = self._context(labels_onehot, feedback, batch)
+        states = self._hidden_pass(x, labels_onehot, feedback, earlier, generator)
+        output = self.output(states[-1].output, labels_onehot)
+        return NetworkStates(states, output, earlier)
+
+    def _hidden_pass(
+        self,
+        x: torch.Tensor,
+        labels_onehot: torch.Tensor | None,
+        feedback: torch.Tensor | None,
+        earlier: list[list[LayerState]],
+        generator: torch.Generator | None,
+    ) -> list[LayerState]:
+        """One pass through the hidden layers, lateral input from the previous pass."""
+        context = self._context(labels_onehot, feedback, x.shape[0])
+        previous = earlier[-1] if earlier else None
         states: list[LayerState] = []
         below = x
         for k, layer in enumerate(self.hidden):
-            lateral = first[k].output if (first and layer.has_lateral) else None
+            lateral = previous[k].output if (previous and layer.has_lateral) else None
             reuse = None
-            if first and k == 0:  # same image, same weights: F (and a label context) repeat
+            if earlier and k == 0:  # same image, same weights: F (and a label context) repeat
                 keep = ("F",) if self.uses_feedback else ("F", "C")
-                reuse = {name: v for name, v in first[0].sources.items() if name in keep}
+                reuse = {name: v for name, v in earlier[0][0].sources.items() if name in keep}
             state = layer(below, context, lateral, generator, reuse)
             states.append(state)
             below = state.output
-        output = self.output(below, labels_onehot)
-        return NetworkStates(states, output)
+        return states
 
     def forward(
         self,

@@ -42,10 +42,11 @@ class PopulationNetwork(nn.Module):
             raise ValueError("a population needs at least one member")
         template = members[0]
         cfg = template.config
-        if len(cfg.hidden) != 1 or template.uses_feedback or cfg.fixed_hidden:
+        if len(cfg.hidden) != 1 or template.uses_feedback or cfg.fixed_hidden or cfg.passes != 2:
             raise ValueError(
-                "population training supports one trained hidden layer without feedback "
-                "(setup1, setup2, context-only, lateral-only); train this model one at a time"
+                "population training supports one trained hidden layer without feedback and "
+                "the paper's two lateral passes (setup1, setup2, context-only, lateral-only); "
+                "train this model one at a time"
             )
         same = {k: v for k, v in cfg.to_dict().items() if k != "hidden_goal"}
         for member in members[1:]:

@@ -25,9 +25,13 @@ def model_config(
     hidden: Sequence[int] = (100,),
     goal: GoalSpec | None = None,
     activation: str | None = None,
+    passes: int = 2,
+    bins: int = 20,
+    output_bins: int = 20,
 ) -> NetworkConfig:
     """The configuration of an infomorphic preset; ``goal`` and ``activation`` replace the
-    preset's own for trained hidden layers (a fixed random hidden layer ignores both)."""
+    preset's own for trained hidden layers (a fixed random hidden layer ignores both);
+    ``passes``, ``bins`` and ``output_bins`` set the lateral passes and the goals' bins."""
     preset = model_preset(model)
     if preset.kind != "infomorphic":
         raise ValueError(f"{model!r} is not an infomorphic model")
@@ -40,6 +44,9 @@ def model_config(
         lateral=preset.lateral,
         activation=preset.activation,
         hidden_goal=preset.hidden_goal,
+        passes=passes,
+        hidden_bins=bins,
+        output_bins=output_bins,
     )
     if cfg.fixed_hidden:
         return cfg
@@ -61,8 +68,9 @@ def _build_infomorphic(
     goal: GoalSpec | None,
     activation: str | None,
     generator: torch.Generator | None,
+    **options: int,
 ) -> Classifier:
-    config = model_config(preset.name, n_inputs, n_classes, hidden, goal, activation)
+    config = model_config(preset.name, n_inputs, n_classes, hidden, goal, activation, **options)
     return InfomorphicNetwork(config, generator)
 
 
@@ -74,6 +82,7 @@ def _build_backprop(
     goal: GoalSpec | None,
     activation: str | None,
     generator: torch.Generator | None,
+    **options: int,
 ) -> Classifier:
     return BackpropNetwork(n_inputs, hidden, n_classes, preset.lateral, generator)
 
@@ -86,6 +95,7 @@ def _build_mlp(
     goal: GoalSpec | None,
     activation: str | None,
     generator: torch.Generator | None,
+    **options: int,
 ) -> Classifier:
     return MLPNetwork(n_inputs, hidden, n_classes)
 
@@ -106,12 +116,20 @@ def build_model(
     goal: GoalSpec | None = None,
     activation: str | None = None,
     generator: torch.Generator | None = None,
+    *,
+    passes: int = 2,
+    bins: int = 20,
+    output_bins: int = 20,
 ) -> Classifier:
     """An untrained network of the registered model ``model``.
 
     ``generator`` draws what the network draws itself (sparse lateral masks); the linear maps
-    are initialised from torch's global generator, as ``torch.nn.Linear`` does.
+    are initialised from torch's global generator, as ``torch.nn.Linear`` does. ``passes``,
+    ``bins`` and ``output_bins`` apply to infomorphic networks (the paper: 2, 20, 20).
     """
     preset = model_preset(model)
     builder = BUILDERS[preset.kind]
-    return builder(preset, n_inputs, n_classes, list(hidden), goal, activation, generator)
+    options = {"passes": passes, "bins": bins, "output_bins": output_bins}
+    return builder(
+        preset, n_inputs, n_classes, list(hidden), goal, activation, generator, **options
+    )
