@@ -71,3 +71,14 @@ def test_no_source_file_is_over_400_lines():
         str(p.relative_to(SRC)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 400
     }
     assert not long, long
+
+
+def test_atomic_writes_give_files_the_usual_permissions(tmp_path):
+    import os
+
+    from infomorphic.files import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask

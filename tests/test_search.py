@@ -4,6 +4,7 @@ once, fixed weights, PostgreSQL workers, and population members equal to solo ru
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -147,12 +148,15 @@ def test_a_killed_worker_loses_nothing(tmp_path):
 def test_two_workers_starting_at_once_enqueue_once(tmp_path):
     out = tmp_path / "race"
     workers = [_start(out, 4, 1, "--enqueue", "heuristic") for _ in range(2)]
+    told = []
     for worker in workers:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err
+        told += re.findall(r"^trial (\d+):", err, flags=re.MULTILINE)
     study = load(out)
     assert states(study).get("COMPLETE") == 4
     assert sum("enqueued" in t.user_attrs for t in study.trials) == 1
+    assert sorted(told) == sorted(set(told))  # no trial trained by both workers
 
 
 @pytest.mark.slow

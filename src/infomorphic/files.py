@@ -19,6 +19,17 @@ __all__ = ["atomic_write_bytes", "atomic_write_stream", "atomic_write_text"]
 _CHUNK = 1 << 20
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open`` would give a new file (0o666 less the umask): mkstemp makes
+    its files private (0o600), which would hide results from the user's group."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_MODE = _file_mode()
+
+
 def atomic_write_stream(path: str | Path, stream: BinaryIO) -> None:
     """Copy a readable binary stream into ``path`` atomically (creating its folder)."""
     path = Path(path)
@@ -29,6 +40,7 @@ def atomic_write_stream(path: str | Path, stream: BinaryIO) -> None:
             shutil.copyfileobj(stream, handle, _CHUNK)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _MODE)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -9,12 +9,18 @@ the running trials and queues their parameters again before it stops.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; use PostgreSQL for several local workers
+    fcntl = None
 
 from infomorphic.data import Splits
 from infomorphic.search.space import GoalSpace
@@ -74,9 +80,33 @@ def _live(study: Any) -> list[Any]:
     return study.get_trials(deepcopy=False, states=states)
 
 
+@contextlib.contextmanager
+def _asking(study: Any) -> Iterator[None]:
+    """Serialise asking between the processes of one machine when the study is a SQLite file:
+    SQLite ignores the row lock with which optuna hands a queued trial to one worker, so two
+    workers asking at once could both take it (PostgreSQL needs no such lock)."""
+    url = str(getattr(study._storage, "url", ""))
+    if not url.startswith("sqlite:///") or fcntl is None:
+        yield
+        return
+    with open(url.removeprefix("sqlite:///") + ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _ask(study: Any, space: GoalSpace, trials: int, count: int, report: WorkerReport) -> list[Any]:
     """Up to ``count`` trials, each with a slot: fewer than ``trials`` live trials (finished,
     running or queued) were created before it. None when every slot is taken."""
+    with _asking(study):
+        return _ask_unlocked(study, space, trials, count, report)
+
+
+def _ask_unlocked(
+    study: Any, space: GoalSpace, trials: int, count: int, report: WorkerReport
+) -> list[Any]:
     optuna = require_optuna()
     free = trials - sum(t.state.name != "WAITING" for t in _live(study))
     asked = []
