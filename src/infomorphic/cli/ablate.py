@@ -1,0 +1,148 @@
+"""``infomorphic ablate``: train variants of a goal (weights zeroed or nudged) for several seeds
+beside the unchanged goal, and report which weights matter (``infomorphic.reports.ablation``).
+
+A thin shell: the variants, the table, the critical-weight rule and the figures are the
+library's; docs/ablation.md explains them. Runs go to ``OUT/runs`` through the experiments
+runner, so a rerun reuses every finished run and continues an interrupted one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+from infomorphic.cli.common import comma_list
+from infomorphic.cli.train import add_training_options, config_from_args
+
+DESCRIPTION = (
+    "Ablate a hidden-layer goal: set each non-zero weight to 0 (zero), set them to 0 one after "
+    "another, least important first (cumulative), scale each by 0.9 and 1.1 (relative) or shift "
+    "it by -0.1 and +0.1 (absolute); train every variant and the unchanged goal for K seeds, and "
+    "write ablation.csv, ablation.md (median accuracy changes, the critical weights next to the "
+    "paper's four) and the figures (the paper's Fig. 4B, 4C and 9) into OUT."
+)
+EPILOG = """\
+--order (the cumulative ablation's removal order, least important first):
+  weight      ascending absolute weight (default)
+  paper       ascending absolute weight, the paper's four critical weights last
+  measured    this ablation's zero results, least harmful first (the paper's procedure;
+              needs the zero kind, which is trained first)
+  FILE        a JSON list of atom labels, most important first, or the report.json of
+              infomorphic search-report (its importance ranking)
+  study:URL#NAME  a search study's importance (optuna storage URL and study name), or
+              study:FOLDER for a search folder
+
+Every run trains for --epochs and is measured once at the end (validation and test).
+Runs that finished are reused; see docs/ablation.md."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"want a number >= 1, got {text!r}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ablate",
+        help="ablate a goal's weights over several seeds: which weights matter (Fig. 4B/4C, 9)",
+        description=textwrap.fill(DESCRIPTION, 78),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--goal", metavar="G", default=None,
+        help="the goal to ablate: a name, a goal file or an inline vector (as infomorphic "
+        "explain takes it); default: the model's own")  # fmt: skip
+    add("--seeds", type=_positive, default=3, metavar="K",
+        help="seeds per variant: --seed .. --seed+K-1 (default %(default)s)")  # fmt: skip
+    add("--kinds", type=comma_list, default="zero,cumulative,relative,absolute",
+        metavar="KIND[,KIND...]", help="among zero, cumulative, relative, absolute "
+        "(default %(default)s)")  # fmt: skip
+    add(
+        "--order",
+        default="weight",
+        metavar="weight|paper|measured|FILE|study:URL#NAME",
+        help="removal order of the cumulative ablation (see below; default %(default)s)",
+    )
+    add("--out", metavar="DIR", default=None,
+        help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
+    add("--workers", type=_positive, default=1, metavar="W",
+        help="runs trained at once, one process each (default %(default)s)")  # fmt: skip
+    add("--threads", type=_positive, default=None, metavar="N",
+        help="torch threads per run (default: cores / workers)")  # fmt: skip
+    add("--dry-run", action="store_true",
+        help="list the variants and the number of runs, train nothing")  # fmt: skip
+    add_training_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
+    """(order name, ranking or None, how the report names the order's source)."""
+    from infomorphic.reports.ablation import ORDERS, read_ranking, study_ranking
+
+    if spec in ORDERS:
+        names = {"weight": "ascending absolute weight",
+                 "paper": "ascending absolute weight, the paper's four critical weights last",
+                 "measured": "this ablation's zero results, least harmful first"}  # fmt: skip
+        return spec, None, names[spec]
+    if spec.startswith("study:"):
+        return "ranking", study_ranking(spec[len("study:") :]), f"importance of study {spec[6:]}"
+    if Path(spec).is_file():
+        return "ranking", read_ranking(spec), f"ranking in {spec}"
+    raise ValueError(f"--order: {spec!r} is no order name (weight, paper, measured), file or "
+                     "study:URL#NAME")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from infomorphic.networks.presets import model_preset
+    from infomorphic.reports.ablation import KINDS, make_variants, removal_order, run_ablation
+    from infomorphic.reports.explain import goal_from_spec
+
+    config = config_from_args(args)
+    preset = model_preset(config.model)
+    if preset.kind != "infomorphic" or preset.hidden_goal is None:
+        raise ValueError(f"--model: {config.model} has no hidden goal to ablate")
+    unknown = [k for k in args.kinds if k not in KINDS]
+    if unknown or not args.kinds:
+        raise ValueError(f"--kinds: choose from {', '.join(KINDS)}, got {', '.join(args.kinds)}")
+    goal = goal_from_spec(args.goal or preset.hidden_goal, tuple(preset.sources))
+    order, ranking, source = _order(args.order, goal)
+    seeds = list(range(config.seed, config.seed + args.seeds))
+    tag = Path(args.goal).stem if args.goal and Path(args.goal).is_file() else goal.name
+    out = Path(args.out or f"ablation-{config.model}-{tag}-{config.dataset}")
+    if args.dry_run:
+        name = "weight" if order == "measured" else order
+        removal = removal_order(goal, name, ranking) if "cumulative" in args.kinds else []
+        variants = make_variants(goal, args.kinds, removal)
+        runs = len({v.weights for v in variants}) * len(seeds)
+        for v in variants:
+            print(f"{v.kind:<10} {v.atom:<14} {v.change:<6} {v.step or ''}")
+        note = " (measured order: shown by weight, decided after the zero runs)"
+        print(f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
+              f"{note if order == 'measured' else ''}")  # fmt: skip
+        return 0
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+
+    def progress(state, result) -> None:
+        what = "reused" if result.reused else "failed" if result.error else "trained"
+        print(f"{state}: {what} {result.spec.out.name}", file=sys.stderr)
+        if result.error:
+            print(f"  {result.error}", file=sys.stderr)
+
+    outcome = run_ablation(
+        config, goal, args.kinds, seeds, out, order=order, ranking=ranking,
+        order_source=source, workers=args.workers, threads=threads, on_progress=progress,
+    )  # fmt: skip
+    print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
+          file=sys.stderr)  # fmt: skip
+    for path in outcome.files:
+        print(path)
+    return 1 if outcome.failed else 0

@@ -1,0 +1,334 @@
+"""Goal ablations (the paper's Fig. 4B/4C and appendix Fig. 9): change a goal's weights one at a
+time, train every variant for several seeds beside the unchanged goal, and compare.
+
+Four kinds of variant (docs/ablation.md):
+
+- ``zero``: each non-zero weight set to 0 in turn (Fig. 4B);
+- ``cumulative``: the non-zero weights set to 0 one after another, least important first, so
+  step k has the first k of the removal order at 0 (Fig. 4C);
+- ``relative``: each non-zero weight times 0.9 and times 1.1 (Fig. 9);
+- ``absolute``: each non-zero weight minus 0.1 and plus 0.1 (Fig. 9).
+
+The removal order comes from ``removal_order``: ascending absolute weight (the default),
+``paper`` (the four weights the paper calls critical last), ``measured`` (this ablation's own
+zero results, the paper's procedure), a ranking file or a search study's importance. Every
+variant is a plain goal vector, trained through ``infomorphic.experiments.run_grid``, one run
+folder per (goal vector, seed) under ``out/runs``: a rerun reuses finished runs and resumes
+interrupted ones. ``ablation_report`` turns the rows into the table, the critical weights and
+``ablation.md``; ``ablation_figures`` draws the figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from infomorphic.experiments.runner import Progress, RunResult, RunSpec, run_grid, run_name
+from infomorphic.files import atomic_write_text
+from infomorphic.nn.goals import Goal
+from infomorphic.training.config import TrainConfig
+
+__all__ = [
+    "ABSOLUTE_STEPS",
+    "KINDS",
+    "ORDERS",
+    "RELATIVE_FACTORS",
+    "REFERENCE",
+    "Variant",
+    "make_variants",
+    "read_ranking",
+    "removal_order",
+    "result_rows",
+    "run_ablation",
+    "write_csv",
+]
+
+KINDS = ("zero", "cumulative", "relative", "absolute")
+ORDERS = ("weight", "paper", "measured")
+REFERENCE = "reference"
+RELATIVE_FACTORS = (0.9, 1.1)
+ABSOLUTE_STEPS = (-0.1, 0.1)
+#: The paper's four critical weights and their values as its Table 3 rounds them.
+PAPER_CRITICAL = {"{F}{C}": 0.98, "{F}{L}": -0.99, "{F}{C}{L}": 0.33, "{FC}{FL}": -0.97}
+CSV_COLUMNS = ("kind", "atom", "change", "step", "seed", "weight", "new_weight", "val_accuracy",
+               "test_accuracy", "val_change", "test_change", "run", "error")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One goal vector of an ablation. ``atom``: the weight changed (for ``cumulative`` the one
+    removed at this step; "" for the reference); ``change``: "0", "x0.9", "+0.1", ...;
+    ``step``: how many weights a cumulative variant has at 0."""
+
+    kind: str
+    atom: str
+    change: str
+    weights: tuple[float, ...]
+    step: int = 0
+
+
+def _clean(label: str) -> str:
+    return "".join(str(label).split())
+
+
+def weight_order(goal: Goal) -> list[str]:
+    """The goal's non-zero weights, smallest absolute weight first (ties in lattice order)."""
+    terms = [(abs(w), k, label) for k, (label, w) in enumerate(goal.as_dict().items()) if w != 0]
+    return [label for *_, label in sorted(terms)]
+
+
+def removal_order(
+    goal: Goal, how: str = "weight", ranking: Sequence[str] | None = None
+) -> list[str]:
+    """The cumulative ablation's order, least important first, over the non-zero weights.
+
+    ``weight``: ascending absolute weight. ``paper``: the same, but the paper's four critical
+    weights (Table 3) last, ascending among themselves. ``ranking`` (most important first, e.g.
+    a search study's importance): its reverse, after the non-zero weights it does not name
+    (those first, ascending absolute weight).
+    """
+    ascending = weight_order(goal)
+    if ranking is not None:
+        ranked = [_clean(r) for r in dict.fromkeys(ranking)]
+        unknown = [r for r in ranked if r not in goal.labels]
+        if unknown:
+            raise ValueError(f"the ranking names {', '.join(unknown)}, which the goal lacks; its "
+                             f"weights are {', '.join(goal.labels)}")  # fmt: skip
+        ranked = [r for r in ranked if r in ascending]
+        return [w for w in ascending if w not in ranked] + ranked[::-1]
+    if how == "weight":
+        return ascending
+    if how == "paper":
+        missing = [label for label in PAPER_CRITICAL if label not in goal.labels]
+        if missing:
+            raise ValueError(
+                f"the paper's order is for goals of the sources F, C, L; this goal has no "
+                f"{', '.join(missing)}"
+            )
+        return [w for w in ascending if w not in PAPER_CRITICAL] + [
+            w for w in ascending if w in PAPER_CRITICAL
+        ]
+    raise ValueError(f"unknown order {how!r}; choose from weight, paper, a file or a study")
+
+
+def measured_order(goal: Goal, zero_changes: Mapping[str, float]) -> list[str]:
+    """Least harmful first by the zero ablation's median change (a missing or NaN change counts
+    as none; ties by ascending absolute weight): the paper's order for Fig. 4C."""
+
+    def effect(label: str) -> float:
+        change = zero_changes.get(label, 0.0)
+        return 0.0 if change is None or math.isnan(change) else -change
+
+    ascending = weight_order(goal)
+    return sorted(ascending, key=lambda label: (effect(label), ascending.index(label)))
+
+
+def read_ranking(path: str | Path) -> list[str]:
+    """Atom labels, most important first, from a JSON file: a list of labels, an object with
+    ``"ranking"`` (such a list), or a search report's report.json (its importance rows in
+    their order, by mean decrease in impurity)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ranking file {path} does not exist")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"ranking file {path} is no JSON ({exc})") from None
+    if isinstance(data, Mapping):
+        importance = data.get("importance")
+        if "ranking" in data:
+            data = data["ranking"]
+        elif isinstance(importance, Mapping) and "rows" in importance:
+            rows = sorted(importance["rows"], key=lambda r: r.get("mdi_rank", 0))
+            data = [row["name"] for row in rows]
+        elif isinstance(importance, Mapping) and "skipped" in importance:
+            raise ValueError(f"{path} holds no importance: {importance['skipped']}")
+    if not isinstance(data, list) or not data or not all(isinstance(x, str) for x in data):
+        raise ValueError(f"ranking file {path}: want a JSON list of atom labels, most important "
+                         "first, or a report.json of infomorphic search-report")  # fmt: skip
+    return data
+
+
+def study_ranking(spec: str) -> list[str]:
+    """The importance ranking of a search study: ``URL#NAME`` or a search folder."""
+    from infomorphic.search.report import importances, load_study, locate
+
+    url, sep, name = spec.rpartition("#")
+    importance = importances(load_study(locate(name, url) if sep else locate(spec)))
+    if "skipped" in importance:
+        raise ValueError(f"study {spec}: no importance ({importance['skipped']})")
+    return [row["name"] for row in importance["rows"]]
+
+
+def _vector(goal: Goal, changes: Mapping[int, float]) -> tuple[float, ...]:
+    return tuple(round(changes.get(k, w), 12) for k, w in enumerate(goal.weights))
+
+
+def make_variants(goal: Goal, kinds: Sequence[str], order: Sequence[str] = ()) -> list[Variant]:
+    """The reference, then each kind's variants; zero weights are never changed."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown ablation kinds {unknown}; choose from {', '.join(KINDS)}")
+    index = {label: k for k, label in enumerate(goal.labels)}
+    nonzero = [label for label, w in goal.as_dict().items() if w != 0]
+    out = [Variant(REFERENCE, "", "none", _vector(goal, {}))]
+    for kind in KINDS:
+        if kind not in kinds:
+            continue
+        if kind == "zero":
+            out += [Variant(kind, a, "0", _vector(goal, {index[a]: 0.0})) for a in nonzero]
+        elif kind == "cumulative":
+            if sorted(order) != sorted(nonzero):
+                raise ValueError("a cumulative order must name each non-zero weight once")
+            for step, atom in enumerate(order, 1):
+                zeros = {index[a]: 0.0 for a in order[:step]}
+                out.append(Variant(kind, atom, "0", _vector(goal, zeros), step))
+        else:
+            changes = RELATIVE_FACTORS if kind == "relative" else ABSOLUTE_STEPS
+            for atom in nonzero:
+                w = goal.weights[index[atom]]
+                for c in changes:
+                    new = w * c if kind == "relative" else w + c
+                    text = f"x{c:g}" if kind == "relative" else f"{c:+g}"
+                    out.append(Variant(kind, atom, text, _vector(goal, {index[atom]: new})))
+    return out
+
+
+def run_specs(
+    base: TrainConfig, variants: Sequence[Variant], seeds: Sequence[int], runs_dir: Path
+) -> dict[tuple[tuple[float, ...], int], RunSpec]:
+    """One run per distinct (goal vector, seed), named by ``run_name`` (a hash of the vector):
+    variants with the same vector (zero and cumulative step 1) share their runs."""
+    specs: dict[tuple[tuple[float, ...], int], RunSpec] = {}
+    for variant in variants:
+        for seed in seeds:
+            if (variant.weights, seed) not in specs:
+                config = replace(base, goal=list(variant.weights), seed=seed, eval_splits=())
+                config.validate()
+                label = f"{variant.kind} {variant.atom} {variant.change}".strip()
+                specs[variant.weights, seed] = RunSpec(config, runs_dir / run_name(config), label)
+    return specs
+
+
+def result_rows(
+    goal: Goal,
+    variants: Sequence[Variant],
+    seeds: Sequence[int],
+    results: Mapping[tuple[tuple[float, ...], int], RunResult],
+) -> list[dict[str, Any]]:
+    """One row per (variant, seed): accuracies and their change against the reference of the
+    same seed (NaN where a run failed)."""
+    weights = goal.as_dict()
+    labels = goal.labels
+
+    def accuracy(result: RunResult, split: str) -> float:
+        value = (result.summary or {}).get(f"{split}_accuracy")
+        return float("nan") if value is None else float(value)
+
+    reference = {s: results[variants[0].weights, s] for s in seeds}
+    rows = []
+    for variant in variants:
+        for seed in seeds:
+            result = results[variant.weights, seed]
+            row: dict[str, Any] = {
+                "kind": variant.kind, "atom": variant.atom, "change": variant.change,
+                "step": variant.step, "seed": seed, "weight": weights.get(variant.atom, ""),
+                "new_weight": variant.weights[labels.index(variant.atom)] if variant.atom else "",
+            }  # fmt: skip
+            for split in ("val", "test"):
+                row[f"{split}_accuracy"] = accuracy(result, split)
+                row[f"{split}_change"] = row[f"{split}_accuracy"] - accuracy(reference[seed], split)
+            row.update(run=result.spec.out.name, error=result.error or "")
+            rows.append(row)
+    return rows
+
+
+def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v != v else v for k, v in row.items()})  # NaN -> empty
+    atomic_write_text(path, text.getvalue())
+
+
+@dataclass(frozen=True)
+class AblationOutcome:
+    """What ``run_ablation`` did: its rows, the order used and the files written."""
+
+    rows: list[dict[str, Any]]
+    order: list[str]
+    files: list[Path]
+    reused: int
+    trained: int
+    failed: int
+
+
+def run_ablation(
+    base: TrainConfig,
+    goal: Goal,
+    kinds: Sequence[str],
+    seeds: Sequence[int],
+    out: str | Path,
+    order: str = "weight",
+    ranking: Sequence[str] | None = None,
+    order_source: str = "",
+    workers: int = 1,
+    threads: int | None = 1,
+    on_progress: Callable[[Progress, RunResult], None] | None = None,
+    figures: bool = True,
+) -> AblationOutcome:
+    """Train every variant for every seed (reusing finished runs) and write ablation.csv,
+    ablation.md and the figures into ``out``. ``order``: weight, paper or measured (the zero
+    ablation's results, trained first); ``ranking`` overrides it."""
+    from infomorphic.reports import ablation_report
+    from infomorphic.reports.plotting import require_matplotlib
+
+    if figures:
+        require_matplotlib()  # before any training: the figures are part of the result
+    out = Path(out)
+    kinds = [k for k in KINDS if k in kinds]
+    if not seeds:
+        raise ValueError("an ablation needs at least one seed")
+    if not any(w != 0 for w in goal.weights):
+        raise ValueError("the goal has no non-zero weight to ablate")
+    if order == "measured" and ranking is None and "cumulative" in kinds and "zero" not in kinds:
+        raise ValueError("the measured order comes from the zero ablation: add zero to the kinds")
+    measured = order == "measured" and ranking is None
+    first = [k for k in kinds if not (measured and k == "cumulative")]
+    cumulative = "cumulative" in kinds
+    removal = removal_order(goal, order, ranking) if cumulative and not measured else []
+    variants = make_variants(goal, first, removal)
+    results: dict[tuple[tuple[float, ...], int], RunResult] = {}
+
+    def train(todo: Sequence[Variant]) -> None:
+        specs = run_specs(base, todo, seeds, out / "runs")
+        fresh = {k: s for k, s in specs.items() if k not in results}
+        done = run_grid(fresh.values(), workers=workers, threads=threads, on_progress=on_progress)
+        results.update(zip(fresh, done, strict=True))
+
+    train(variants)
+    if measured and cumulative:
+        zero = ablation_report.summarise(result_rows(goal, variants, seeds, results))
+        removal = measured_order(goal, {s.atom: s.val_median for s in zero if s.kind == "zero"})
+        variants += make_variants(goal, ["cumulative"], removal)[1:]
+        train(variants)
+    rows = result_rows(goal, variants, seeds, results)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, out / "ablation.csv")
+    source = order_source or ("ranking" if ranking is not None else order)
+    files = [out / "ablation.csv"]
+    files += ablation_report.write_report(rows, goal, base, removal, source, out, figures)
+    used = {(v.weights, s) for v in variants for s in seeds}
+    kept = [results[k] for k in used]
+    return AblationOutcome(
+        rows, removal, files, reused=sum(r.reused for r in kept),
+        trained=sum(not r.reused and r.error is None for r in kept),
+        failed=sum(r.error is not None for r in kept),
+    )  # fmt: skip
