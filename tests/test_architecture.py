@@ -22,6 +22,7 @@ LAYERS = {
     "experiments": 5,
     "search": 5,
     "reports": 5,
+    "reproduce": 5,
     "cli": 6,
     "__init__": 0,
     "__main__": 6,
@@ -82,3 +83,16 @@ def test_atomic_writes_give_files_the_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_within_layer_five_reports_come_first_and_reproduce_last():
+    allowed = {
+        "reports": {"experiments"},
+        "search": {"experiments", "reports"},
+        "experiments": set(),
+        "reproduce": {"experiments", "reports", "search"},
+    }
+    for part, may in allowed.items():
+        for path in (SRC / part).glob("*.py"):
+            layer_five = {p for p in imported_parts(path) if LAYERS[p] == 5} - {part}
+            assert layer_five <= may, f"{path.name} imports {sorted(layer_five - may)}"

@@ -86,7 +86,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
     """(order name, ranking or None, how the report names the order's source)."""
-    from infomorphic.reports.ablation import ORDERS, read_ranking, study_ranking
+    from infomorphic.reports.ablation import ORDERS, read_ranking
+    from infomorphic.search.report import study_ranking
 
     if spec in ORDERS:
         names = {"weight": "ascending absolute weight",

@@ -155,17 +155,6 @@ def read_ranking(path: str | Path) -> list[str]:
     return data
 
 
-def study_ranking(spec: str) -> list[str]:
-    """The importance ranking of a search study: ``URL#NAME`` or a search folder."""
-    from infomorphic.search.report import importances, load_study, locate
-
-    url, sep, name = spec.rpartition("#")
-    importance = importances(load_study(locate(name, url) if sep else locate(spec)))
-    if "skipped" in importance:
-        raise ValueError(f"study {spec}: no importance ({importance['skipped']})")
-    return [row["name"] for row in importance["rows"]]
-
-
 def _vector(goal: Goal, changes: Mapping[int, float]) -> tuple[float, ...]:
     return tuple(round(changes.get(k, w), 12) for k, w in enumerate(goal.weights))
 

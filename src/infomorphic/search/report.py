@@ -38,6 +38,7 @@ __all__ = [
     "importances",
     "load_study",
     "locate",
+    "study_ranking",
     "study_settings",
     "top_goals",
     "write_report",
@@ -366,3 +367,12 @@ def write_report(study: Any, out: str | Path, top: int = 5, storage: str | None 
     path = out / "report.md"
     atomic_write_text(path, _markdown(data, explanation.to_markdown()))
     return path
+
+
+def study_ranking(spec: str) -> list[str]:
+    """The importance ranking of a search study: ``URL#NAME`` or a search folder."""
+    url, sep, name = spec.rpartition("#")
+    importance = importances(load_study(locate(name, url) if sep else locate(spec)))
+    if "skipped" in importance:
+        raise ValueError(f"study {spec}: no importance ({importance['skipped']})")
+    return [row["name"] for row in importance["rows"]]
