@@ -119,8 +119,10 @@ def main() -> int:
     print(f"setup 1, N = 100, mnist-10k (6,400 training images), {args.epochs} epochs per "
           f"trial, evaluated after the last; random goals (numpy seed 1234)")  # fmt: skip
     print(f"Machine: {harness.machine_description()}")
-    header = (f"{'mode':<8} {'procs x threads':>15} {'pop':>4} {'trials':>6} {'train s':>8} "
-              f"{'trials/h':>9} {'vs best solo':>12} {'peak MiB':>9} {'MiB/member':>10}")  # fmt: skip
+    header = (
+        f"{'mode':<8} {'procs x threads':>15} {'pop':>4} {'trials':>6} {'train s':>8} "
+        f"{'trials/h':>9} {'vs best solo':>12} {'peak MiB':>9} {'MiB/member':>10}"
+    )
     print(header)
     print("-" * len(header))
     rows = {}

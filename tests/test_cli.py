@@ -501,10 +501,14 @@ def train_option(dest: str) -> argparse.Action:
 def test_commands_in_help_order():
     assert [command.__name__.rsplit(".", 1)[1] for command in COMMANDS] == [
         "train",
+        "predict",
         "search",
         "search_report",
         "pid",
         "explain",
+        "ablate",
+        "inspect_run",
+        "reproduce",
     ]
     help_text = build_parser().format_help()
     assert help_text.index("train") < help_text.index("pid")
@@ -618,12 +622,13 @@ def test_train_builds_the_config_and_calls_the_library(tmp_path, monkeypatch, ca
         dataset="digits", model="setup2", hidden=[30, 20], seed=4, epochs=3, eval_splits=("val",)
     )
     assert out_dir == Path("runs/setup2-digits-30-20-seed4")
+    kwargs.pop("hooks")  # the start-of-run report
     assert kwargs == {"resume": False, "progress": False, "checkpoint_interval_s": 0.0}
     captured = capsys.readouterr()
     assert captured.err == f"run folder: {out_dir}\n"
     assert captured.out == (
         "setup2 on digits: test accuracy 0.5000 (val 0.2500, train 0.7500) after 3 epochs in "
-        f"1.0 s; results in {out_dir}\n"
+        f"1.0 s; results in {out_dir}\nshow them with: infomorphic inspect {out_dir}\n"
     )
 
 

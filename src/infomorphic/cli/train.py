@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 import textwrap
 from pathlib import Path
 
-from infomorphic.cli.common import comma_list, hidden_sizes, print_error, seconds
+from infomorphic.cli.common import (
+    INTERRUPTED_EXIT,
+    PROG,
+    TERMINATED_EXIT,
+    comma_list,
+    hidden_sizes,
+    print_error,
+    seconds,
+)
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.training.config import (
@@ -24,6 +33,7 @@ from infomorphic.training.config import (
     MODEL_NAMES,
     TrainConfig,
 )
+from infomorphic.training.hooks import Hook
 
 DESCRIPTION = (
     "Train a network whose neurons each maximise their own PID goal (no backpropagated error), "
@@ -101,8 +111,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--resume",
         action="store_true",
-        help="continue the run in the run folder from its checkpoint (default: refuse a "
-        "folder that holds one)",
+        help="continue the run in the run folder from its checkpoint with the run's own "
+        "options: `--out DIR --resume` is enough; options given as well must agree with the "
+        "run's, except --epochs, which may extend it (default: refuse a folder that holds a run)",
+    )
+    add(
+        "--force",
+        action="store_true",
+        help="start afresh in a run folder that holds a run, replacing its files (they are "
+        "named before training starts) (default: refuse such a folder)",
     )
     add(
         "--compile",
@@ -216,25 +233,137 @@ def run_folder(args: argparse.Namespace, config: TrainConfig) -> Path:
     return Path(f"runs/{config.model}-{config.dataset}-{hidden}-seed{config.seed}")
 
 
+#: The files of a run folder (``RunFolder.RUN_FILES``; repeated here to refuse a folder before
+#: torch loads).
+RUN_FILES = ("config.json", "history.csv", "atoms.npz", "checkpoint.pt", "summary.json")
+
+#: The options that are fields of ``TrainConfig`` (the same names).
+CONFIG_OPTIONS = tuple(
+    f for f in DEFAULTS if f not in ("val_fraction", "eval_batch_size")
+)  # fmt: skip
+
+
+def _option(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def given_options(args: argparse.Namespace) -> set[str]:
+    """The options the user gave (``main`` records them); without that record, those whose
+    value is not the default."""
+    given = getattr(args, "given_options", None)
+    if given is not None:
+        return set(given)
+
+    def plain(value: object) -> object:
+        return list(value) if isinstance(value, tuple) else value
+
+    return {f for f in CONFIG_OPTIONS if plain(getattr(args, f, DEFAULTS[f])) != plain(DEFAULTS[f])}
+
+
+def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
+    """The run's saved configuration, extended by the options given with ``--resume``
+    (``--epochs``); any other option given must agree with the run's, or a ValueError names it."""
+    if not (out / "checkpoint.pt").is_file():
+        present = [name for name in RUN_FILES if (out / name).is_file()]
+        if present:
+            raise ValueError(
+                f"--resume: {out} holds {', '.join(present)} but no checkpoint.pt to resume "
+                "from; --force starts the run again in it (replacing those files)"
+            )
+        raise ValueError(f"--resume: {out} holds no run to resume")
+    wanted = config_from_args(args)
+    if not (out / "config.json").is_file():  # the library compares with the checkpoint's
+        return wanted
+    from infomorphic.training.api import resumed_config
+
+    given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args)}
+    return resumed_config(out, given, option_name=_option)
+
+
+def _history_rows(path: Path) -> int | None:
+    try:
+        return max(len(path.read_text().splitlines()) - 1, 0)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+class _Announce(Hook):
+    """Prints the data's split sizes (and where a resumed run stands) as training starts."""
+
+    def __init__(self, progress_bar: bool) -> None:
+        self.progress_bar = progress_bar
+
+    def on_fit_start(self, trainer) -> None:
+        splits, config = trainer.splits, trainer.config
+        resumed = f"; resumed after epoch {trainer.epoch}" if trainer.epoch else ""
+        line = (
+            f"data: {splits.name}, {len(splits.y_train)} training / {len(splits.y_val)} "
+            f"validation / {len(splits.y_test)} test images; {config.epochs} epochs{resumed}"
+        )
+        if self.progress_bar:  # above the bar, which is already drawn
+            from tqdm.auto import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _interrupted(exc: KeyboardInterrupt, out: Path) -> int:
+    """One line: what was kept and the command that continues; the exit status (130/143)."""
+    from infomorphic.training.loop import Terminated
+
+    terminated = isinstance(exc, Terminated)
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    saved = getattr(exc, "saved_epoch", None)
+    if saved is not None or (out / "checkpoint.pt").is_file():
+        epoch = f"epoch {saved}" if saved is not None else "its last checkpoint"
+        message = (
+            f"{what}: {out} keeps {epoch}; continue with: {PROG} train --out "
+            f"{shlex.quote(str(out))} --resume"
+        )
+    else:
+        message = f"{what} before the run folder was written; nothing to resume"
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+    return TERMINATED_EXIT if terminated else INTERRUPTED_EXIT
+
+
 def run(args: argparse.Namespace) -> int:
     from infomorphic.data import DataUnavailableError
 
-    config = config_from_args(args)
-    out = run_folder(args, config)
-    if (out / "checkpoint.pt").exists() and not args.resume:
-        raise ValueError(
-            f"{out} already holds a run; pass --resume to continue it, or --out to choose "
-            "another folder (nothing is overwritten)"
-        )
-    print(f"{'resuming' if args.resume else 'run folder'}: {out}", file=sys.stderr)
+    if args.resume and args.force:
+        raise ValueError("--resume and --force exclude each other: continue the run, or replace it")
+    if args.resume:
+        out = run_folder(args, config_from_args(args))
+        config = resume_config(args, out)
+        print(f"resuming: {out}", file=sys.stderr)
+    else:
+        config = config_from_args(args)
+        out = run_folder(args, config)
+        present = [name for name in RUN_FILES if (out / name).is_file()]
+        if present and not args.force:
+            raise ValueError(
+                f"{out} already holds a run ({', '.join(present)}); pass --resume to continue "
+                "it, --force to replace it, or --out to choose another folder (nothing is "
+                "overwritten)"
+            )
+        if present:
+            rows = _history_rows(out / "history.csv") if "history.csv" in present else None
+            epochs = f", {rows} epochs of history" if rows else ""
+            print(f"--force: replacing {out}'s {', '.join(present)}{epochs}", file=sys.stderr)
+        print(f"run folder: {out}", file=sys.stderr)
 
     from infomorphic.training.api import train  # loads torch
+    from infomorphic.training.loop import terminate_as_interrupt
 
+    options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
     try:
-        summary = train(
-            config, out, resume=args.resume, progress=not args.no_progress,
-            checkpoint_interval_s=args.checkpoint_every,
-        )  # fmt: skip
+        with terminate_as_interrupt():
+            summary = train(
+                config, out, resume=args.resume, progress=progress,
+                checkpoint_interval_s=args.checkpoint_every, hooks=[_Announce(progress)], **options,
+            )  # fmt: skip
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, out)
     except (DataUnavailableError, FloatingPointError) as exc:  # TrainingDiverged included
         return print_error(exc)
     print(
@@ -243,4 +372,5 @@ def run(args: argparse.Namespace) -> int:
         f"{summary['train_accuracy']:.4f}) after {summary['epochs']} epochs in "
         f"{summary['seconds']:.1f} s; results in {out}"
     )
+    print(f"show them with: {PROG} inspect {shlex.quote(str(out))}")
     return 0

@@ -121,7 +121,10 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
             )
         if folder.is_finished and folder.summary().get("epochs") == spec.config.epochs:
             return RunResult(spec, folder.summary(), reused=True)
-    summary = train(spec.config, spec.out, resume=folder.has_checkpoint, progress=False)
+    # A folder with this configuration but no checkpoint crashed before its first save: start
+    # it again (the configuration was checked above).
+    resume = folder.has_checkpoint
+    summary = train(spec.config, spec.out, resume=resume, overwrite=not resume, progress=False)
     return RunResult(spec, summary)
 
 

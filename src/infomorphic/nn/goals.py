@@ -86,6 +86,16 @@ def _normalise_label(label: str) -> str:
     return re.sub(r"\s+", "", label)
 
 
+def _weight(value: object, what: str) -> float:
+    """One goal weight as a float; a ValueError names the entry (``what``) and its value."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"goal {what} is {value!r}, not a number") from None
+
+
 @dataclass(frozen=True)
 class Goal:
     """Weights gamma over (atoms..., H_res) for neurons with ``len(source_names)`` sources."""
@@ -128,7 +138,11 @@ class Goal:
     def from_vector(
         cls, values: Sequence[float], source_names: Sequence[str], name: str = "custom"
     ) -> Goal:
-        return cls(tuple(float(v) for v in values), tuple(source_names), name)
+        return cls(
+            tuple(_weight(v, f"weight {k + 1}") for k, v in enumerate(values)),
+            tuple(source_names),
+            name,
+        )
 
     @classmethod
     def from_dict(
@@ -148,7 +162,7 @@ class Goal:
                 raise ValueError(
                     f"unknown atom label {label!r} for sources {names}; use one of {known}"
                 )
-            weights[positions[key]] = float(value)
+            weights[positions[key]] = _weight(value, f"weight of {label}")
         return cls(tuple(weights), names, name)
 
     @classmethod
@@ -179,20 +193,25 @@ class Goal:
         try:
             data = json.loads(text)
         except json.JSONDecodeError:
+            entries = [v for v in re.split(r"[\s,]+", text.strip()) if v]
             try:
-                data = [float(v) for v in re.split(r"[\s,]+", text.strip()) if v]
+                data = [_weight(v, f"weight {k + 1}") for k, v in enumerate(entries)]
             except ValueError as exc:
                 raise ValueError(
-                    f"goal file {path}: expected a JSON list/object or numbers ({exc})"
-                ) from exc
-        if isinstance(data, Mapping):
-            if "weights" in data:
-                data = data["weights"]
-            else:
-                return cls.from_dict(data, source_names, path.stem)
-        if not isinstance(data, list):
-            raise ValueError(f"goal file {path}: expected a list of weights or a label->weight map")
-        return cls.from_vector(data, source_names, path.stem)
+                    f"goal file {path}: neither JSON (a list or a label->weight object) nor "
+                    f"numbers separated by spaces or commas: {exc}"
+                ) from None
+        try:
+            if isinstance(data, Mapping):
+                if "weights" in data:
+                    data = data["weights"]
+                else:
+                    return cls.from_dict(data, source_names, path.stem)
+            if not isinstance(data, list):
+                raise ValueError("expected a list of weights or a label->weight map")
+            return cls.from_vector(data, source_names, path.stem)
+        except ValueError as exc:
+            raise ValueError(f"goal file {path}: {exc}") from None
 
     @classmethod
     def resolve(

@@ -21,6 +21,7 @@ goals are differentiated with respect to p(t | s) only (the paper's appendix A.1
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
@@ -62,8 +63,8 @@ def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -
         raise ValueError(f"probs must be non-empty, got shape {tuple(probs.shape)}")
     if not probs.dtype.is_floating_point:
         raise ValueError(f"probs must be floating point, got {probs.dtype}")
-    if int(n_bins) < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins}")
+    if isinstance(n_bins, bool) or not _is_integer(n_bins) or int(n_bins) < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
     lo, hi = int(bins.min()), int(bins.max())
     if lo < 0 or hi >= n_bins:
         raise ValueError(f"bins must lie in [0, n_bins) = [0, {n_bins}); found {lo} to {hi}")
@@ -78,6 +79,20 @@ def check_batched_inputs(bins: torch.Tensor, probs: torch.Tensor, n_bins: int) -
             f"each row of probs (one sample's distribution over the K target values) must sum "
             f"to 1; the worst row is off by {worst:.3g}"
         )
+
+
+_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def _is_integer(value: object) -> bool:
+    """An int (numpy and 0-d integer tensors included), not a float, bool or string."""
+    if isinstance(value, torch.Tensor):
+        return value.ndim == 0 and value.dtype in _INTEGER_DTYPES
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
 
 
 # The lattice's constants are built in NumPy once per n and kept as nested tuples of integers

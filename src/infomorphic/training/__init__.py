@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from infomorphic.training.api import train
     from infomorphic.training.evaluation import accuracy, evaluate, fit_readout
     from infomorphic.training.hooks import Hook, ProgressBar
+    from infomorphic.training.inference import LoadedRun, load_run
     from infomorphic.training.loop import Trainer, TrainingDiverged, load_splits
     from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder, RunFolderWriter
     from infomorphic.training.steps import make_step
@@ -36,6 +37,8 @@ __getattr__ = lazy_getattr(
         "fit_readout": "evaluation",
         "Hook": "hooks",
         "ProgressBar": "hooks",
+        "LoadedRun": "inference",
+        "load_run": "inference",
         "Trainer": "loop",
         "TrainingDiverged": "loop",
         "load_splits": "loop",
@@ -53,6 +56,7 @@ __all__ = [
     "OPTIMIZERS",
     "AdamSettings",
     "Hook",
+    "LoadedRun",
     "ProgressBar",
     "RunFolder",
     "RunFolderWriter",
@@ -62,6 +66,7 @@ __all__ = [
     "accuracy",
     "evaluate",
     "fit_readout",
+    "load_run",
     "load_splits",
     "make_step",
     "train",

@@ -1,8 +1,11 @@
-"""``train``: one run with the usual hooks, from a configuration to a run folder."""
+"""``train``: one run with the usual hooks, from a configuration to a run folder; what a run
+folder may be used for (refused when it holds a run, replaced, resumed: ``resume_from``), and
+when two configurations are the same run (``config_differences``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +13,18 @@ from infomorphic.data import Splits
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, TrainConfig
 from infomorphic.training.hooks import Hook, ProgressBar
 from infomorphic.training.loop import Trainer, TrainingDiverged
-from infomorphic.training.run_folder import RunFolder, RunFolderWriter
+from infomorphic.training.run_folder import (
+    START_AGAIN,
+    CorruptRunError,
+    RunFolder,
+    RunFolderWriter,
+)
 
-__all__ = ["train"]
+__all__ = ["RunExistsError", "config_differences", "resume_from", "resumed_config", "train"]
+
+
+class RunExistsError(FileExistsError):
+    """The run folder already holds a run, and neither resuming nor overwriting was asked for."""
 
 
 def train(
@@ -20,6 +32,7 @@ def train(
     out_dir: str | Path | None = None,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     splits: Splits | None = None,
     progress: bool = True,
     checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
@@ -27,21 +40,44 @@ def train(
 ) -> dict[str, Any]:
     """Train one model and return its summary.
 
-    With ``out_dir`` the run folder is kept up to date (see ``RunFolder``) and ``resume``
-    continues it from its checkpoint; without, nothing is written. ``hooks`` run after the
-    folder's writer and the progress bar, in order. ``checkpoint_interval_s``: least time
-    between two checkpoint saves (0: every epoch); the last epoch is always saved.
+    With ``out_dir`` the run folder is kept up to date (see ``RunFolder``). A folder that
+    already holds run files is refused (``RunExistsError``) unless ``resume`` (continue it from
+    its checkpoint, the same configuration) or ``overwrite`` (delete its run files once the
+    configuration and the data have loaded, then start afresh). Without ``out_dir`` nothing is
+    written. ``hooks`` run after the folder's writer and the progress bar, in order.
+    ``checkpoint_interval_s``: least time between two checkpoint saves (0: every epoch); the
+    last epoch is always saved, and so is the last completed epoch when the run is interrupted
+    (``KeyboardInterrupt``, re-raised with ``saved_epoch`` and ``run_folder`` set on it).
     """
-    writer = RunFolderWriter(RunFolder(out_dir), checkpoint_interval_s) if out_dir else None
-    if resume and writer is None:
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other: continue the run or replace it")
+    folder = RunFolder(out_dir) if out_dir else None
+    if folder is None and resume:
         raise ValueError("resume needs the run folder (out_dir) to resume from")
+    if folder is not None and not (resume or overwrite):
+        present = folder.run_files()
+        if present:
+            raise RunExistsError(
+                f"{folder.path} already holds a run ({', '.join(present)}); resume it "
+                "(--resume; resume=True) or replace it (--force; overwrite=True), or choose "
+                "another folder"
+            )
+    if folder is not None and resume and folder.has_checkpoint:
+        folder.check_checkpoint()  # a damaged checkpoint is refused before the data load
+    writer = RunFolderWriter(folder, checkpoint_interval_s) if folder is not None else None
     all_hooks: list[Hook] = [writer] if writer else []
     all_hooks += [ProgressBar()] if progress else []
-    trainer = Trainer(config, splits, [*all_hooks, *hooks])
-    if resume:
-        writer.resume(trainer)
     try:
+        trainer = Trainer(config, splits, [*all_hooks, *hooks])
+        if resume:
+            resume_from(writer, trainer)
+        elif overwrite:
+            folder.clear()
         return trainer.fit()
+    except KeyboardInterrupt as exc:
+        exc.saved_epoch = writer.saved_epoch if writer else None  # type: ignore[attr-defined]
+        exc.run_folder = folder.path if folder else None  # type: ignore[attr-defined]
+        raise
     except TrainingDiverged as exc:
         if writer is None:
             raise
@@ -56,3 +92,127 @@ def train(
             f"{str(exc).split('non-finite values in ', 1)[1]}. {kept}; try another seed, a "
             "smaller learning rate or a different goal",
         ) from None
+
+
+def resume_from(writer: RunFolderWriter, trainer: Trainer) -> None:
+    """Continue ``trainer`` from the checkpoint of ``writer``'s folder (the same
+    configuration, but for the number of epochs)."""
+    folder = writer.folder
+    if not folder.has_checkpoint:
+        present = folder.run_files()
+        held = (
+            f"{folder.path} holds {', '.join(present)} but no checkpoint; {START_AGAIN}"
+            if present
+            else f"{folder.path} holds no run"
+        )
+        raise FileNotFoundError(
+            f"cannot resume: {folder.file(RunFolder.CHECKPOINT)} does not exist ({held})"
+        )
+    state = folder.checkpoint(map_location=trainer.device)
+    try:
+        saved = TrainConfig.from_dict(state["config"])
+    except (TypeError, AttributeError) as exc:
+        raise folder.corrupt(RunFolder.CHECKPOINT, f"its configuration: {exc}") from None
+    differing = config_differences(saved, trainer.config)
+    if differing:
+        old, new = saved.to_dict(), trainer.config.to_dict()
+        details = ", ".join(f"{k}: run {old.get(k)!r} vs now {new[k]!r}" for k in differing)
+        raise ValueError(f"cannot resume: the configuration differs ({details})")
+    arrays = folder.atoms()
+    if any(state["recorder"]["atoms_epochs"].values()) and not arrays:
+        raise FileNotFoundError(
+            f"cannot resume: {folder.file(RunFolder.ATOMS)} is missing; the checkpoint needs it"
+        )
+    try:
+        trainer.load_state_dict(state, arrays)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise CorruptRunError(
+            f"cannot resume: {folder.file(RunFolder.CHECKPOINT)} and "
+            f"{folder.file(RunFolder.ATOMS)} do not fit together ({exc}); {START_AGAIN}"
+        ) from None
+    writer.saved_epoch = trainer.epoch
+
+
+def config_differences(
+    saved: TrainConfig, wanted: TrainConfig, ignore: tuple[str, ...] = ("epochs",)
+) -> list[str]:
+    """The options (TrainConfig field names) in which ``wanted`` is another run than ``saved``.
+
+    Values that resolve to the same thing are equal: no goal and the model's default goal
+    (``optimized`` for setup 1), goal names, files and vectors with the same weights, no
+    activation and the model's own, data set aliases.
+    """
+    a, b = _resolved_options(saved), _resolved_options(wanted)
+    return [name for name in a if name not in ignore and a[name] != b.get(name)]
+
+
+def _resolved_options(config: TrainConfig) -> dict[str, Any]:
+    from infomorphic.data.loading import dataset_key
+    from infomorphic.networks.presets import MODELS
+
+    values = config.to_dict()
+    preset = MODELS.get(config.model)
+    if preset is None:
+        return values
+    values["dataset"] = dataset_key(config.dataset)
+    values["activation"] = config.activation or preset.activation
+    values["goal"] = _goal_weights(config.goal, preset)
+    if config.data_dir:
+        values["data_dir"] = str(Path(config.data_dir).expanduser().resolve())
+    return values
+
+
+def _goal_weights(goal: object, preset: Any) -> object:
+    """A goal as its weights (the model's default for None); the spec itself if it does not
+    resolve (the comparison then is by value)."""
+    from infomorphic.nn.goals import Goal
+
+    spec = goal if goal is not None else preset.hidden_goal
+    if spec is None or preset.kind != "infomorphic":
+        return goal
+    try:
+        return Goal.resolve(spec, tuple(preset.sources)).weights
+    except (ValueError, OSError, TypeError):
+        return spec
+
+
+def resumed_config(
+    out_dir: str | Path,
+    given: Mapping[str, Any],
+    option_name: Callable[[str], str] = str,
+) -> TrainConfig:
+    """The configuration of the run in ``out_dir`` (its ``config.json``) with the options
+    ``given`` again ({TrainConfig field: value}): ``epochs`` may differ (more extend the run);
+    any other must be the run's own or resolve to it (``config_differences``), else a
+    ValueError names each, by ``option_name(field)``, with both values."""
+    folder = RunFolder(out_dir)
+    saved = folder.train_config()
+    candidate = replace(saved, **given)
+    differing = config_differences(saved, candidate)
+    if differing:
+        details = ", ".join(
+            f"{option_name(f)} {_shown(getattr(candidate, f))} (the run has "
+            f"{_shown(getattr(saved, f), f, saved.model)})"
+            for f in differing
+        )
+        raise ValueError(
+            f"resuming continues the run in {folder.path} with its own options, and these "
+            f"differ: {details}; leave them out, or start a new run (in another folder, or "
+            "replacing this one: --force, overwrite=True)"
+        )
+    try:
+        return replace(saved, epochs=candidate.epochs).validate()
+    except ValueError as exc:
+        raise folder.corrupt(RunFolder.CONFIG, str(exc)) from None
+
+
+def _shown(value: object, field: str = "", model: str = "") -> str:
+    """A value as it would be typed (a default goal or activation by its name)."""
+    from infomorphic.networks.presets import MODELS
+
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, str)) for v in value):
+        return ",".join(map(str, value)) if value else "''"
+    if value is None and field in ("goal", "activation") and model in MODELS:
+        preset = MODELS[model]
+        return f"{preset.hidden_goal if field == 'goal' else preset.activation}, {model}'s default"
+    return str(value)

@@ -76,6 +76,13 @@ class TrainConfig:
     val_fraction: float = 0.2
     eval_batch_size: int = 4096
     eval_splits: tuple[str, ...] = EVAL_SPLITS
+    # The paper's protocol knobs: lateral passes (appendix A.9), the goals' bins per source for
+    # hidden and output layers (Fig. 11), and spike samples averaged per evaluated image (1:
+    # the paper's single sample).
+    passes: int = 2
+    bins: int = 20
+    output_bins: int = 20
+    eval_samples: int = 1
     # One fused graph per batch size for the infomorphic step (fixed-shape estimator, spikes
     # from torch's global generator); CUDA graphs on a GPU. Slower on a CPU.
     compile: bool = False
@@ -101,6 +108,10 @@ class TrainConfig:
         _check_int("seed", self.seed, 0)
         _check_int("batch_size", self.batch_size, 2)
         _check_int("eval_batch_size", self.eval_batch_size, 1)
+        _check_int("passes", self.passes, 2)
+        _check_int("bins", self.bins, 2)
+        _check_int("output_bins", self.output_bins, 2)
+        _check_int("eval_samples", self.eval_samples, 1)
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not _DEVICE.match(self.device):

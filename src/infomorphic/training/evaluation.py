@@ -28,10 +28,21 @@ def eval_generator(seed: int, epoch: int, split: str, device: torch.device) -> t
 
 @torch.no_grad()
 def outputs_in_batches(
-    model: Classifier, x: torch.Tensor, batch_size: int, generator: torch.Generator | None
+    model: Classifier,
+    x: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator | None,
+    samples: int = 1,
 ) -> torch.Tensor:
-    """``model.outputs`` of x (n, n_inputs) in batches: (n, n_classes)."""
-    parts = [model.outputs(x[i : i + batch_size], generator) for i in range(0, len(x), batch_size)]
+    """``model.outputs`` of x (n, n_inputs) in batches: (n, n_classes), averaged over
+    ``samples`` draws of the hidden spikes (1: the paper's single sample)."""
+    parts = []
+    for i in range(0, len(x), batch_size):
+        batch = x[i : i + batch_size]
+        total = model.outputs(batch, generator)
+        for _ in range(samples - 1):
+            total = total + model.outputs(batch, generator)
+        parts.append(total / samples if samples > 1 else total)
     return torch.cat(parts) if parts else x.new_zeros(0, 0)
 
 
@@ -41,14 +52,14 @@ def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def fit_readout(
-    model: Classifier, splits: Splits, batch_size: int, seed: int, epoch: int
+    model: Classifier, splits: Splits, batch_size: int, seed: int, epoch: int, samples: int = 1
 ) -> float | None:
     """Fit the model's readout on the training split; returns the training accuracy it saw
     (None for a model whose readout learns nothing)."""
     if not model.needs_readout_fit:
         return None
     generator = eval_generator(seed, epoch, "train", splits.x_train.device)
-    outputs = outputs_in_batches(model, splits.x_train, batch_size, generator)
+    outputs = outputs_in_batches(model, splits.x_train, batch_size, generator, samples)
     model.fit_readout(outputs, splits.y_train)
     return accuracy(model.to_scores(outputs), splits.y_train)
 
@@ -60,12 +71,15 @@ def evaluate(
     batch_size: int,
     seed: int,
     epoch: int,
+    samples: int = 1,
 ) -> dict[str, float]:
-    """``{"<split>_accuracy": value}`` for each split named in ``which`` (train, val, test)."""
+    """``{"<split>_accuracy": value}`` for each split named in ``which`` (train, val, test),
+    the outputs averaged over ``samples`` spike draws."""
     results = {}
     for split in which:
         x, y = getattr(splits, f"x_{split}"), getattr(splits, f"y_{split}")
         generator = eval_generator(seed, epoch, split, x.device)
-        scores = model.to_scores(outputs_in_batches(model, x, batch_size, generator))
+        outputs = outputs_in_batches(model, x, batch_size, generator, samples)
+        scores = model.to_scores(outputs)
         results[f"{split}_accuracy"] = accuracy(scores, y)
     return results

@@ -2,7 +2,8 @@
 
 A hook records (a run folder), reports (a progress bar, a search trial) or stops the run: an
 ``on_epoch_end`` that returns True asks the loop to stop cleanly after that epoch; an exception
-raised by a hook (a pruned search trial, say) leaves the loop at once.
+raised by a hook (a pruned search trial, say) leaves the loop at once. An interruption
+(``KeyboardInterrupt``) calls every hook's ``on_interrupt`` before it leaves the loop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ __all__ = ["Hook", "ProgressBar"]
 class Hook:
     """Base class with do-nothing methods; override the ones you need."""
 
+    #: True: the loop keeps a copy of the state after every epoch, for ``on_interrupt``.
+    wants_completed_state: bool = False
+
     def on_fit_start(self, trainer: Trainer) -> None:
         """Before the first epoch of this ``fit`` (after any resume)."""
 
@@ -27,6 +31,12 @@ class Hook:
 
     def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
         """After the last epoch and the final evaluation, with the run's summary."""
+
+    def on_interrupt(self, trainer: Trainer) -> None:
+        """The run was interrupted (Ctrl-C, or SIGTERM turned into ``KeyboardInterrupt``); the
+        loop re-raises after every hook's ``on_interrupt``. ``trainer.completed_state()`` is
+        the state of the last completed epoch (the current one is dropped) when some hook sets
+        ``wants_completed_state``."""
 
 
 class ProgressBar(Hook):
@@ -53,3 +63,6 @@ class ProgressBar(Hook):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def on_interrupt(self, trainer: Trainer) -> None:
+        self.on_fit_end(trainer, {})

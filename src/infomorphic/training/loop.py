@@ -4,13 +4,17 @@
 ``train`` (in ``infomorphic.training.api``) wires the usual hooks together. Random streams are
 the run's own (batch order, spikes, evaluation), seeded from ``config.seed``; the model is
 initialised inside a fork of torch's global generator, so the caller's global state is left
-as it was.
+as it was. An interruption (Ctrl-C; SIGTERM inside ``terminate_as_interrupt``) drops the
+current epoch and lets the hooks save the last completed one (``Hook.on_interrupt``).
 """
 
 from __future__ import annotations
 
+import copy
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,7 +29,11 @@ from infomorphic.training.hooks import Hook
 from infomorphic.training.recording import NeuronRecorder
 from infomorphic.training.steps import make_step
 
-__all__ = ["TrainingDiverged", "Trainer", "load_splits"]
+__all__ = ["Terminated", "TrainingDiverged", "Trainer", "load_splits", "terminate_as_interrupt"]
+
+#: Training images on which each epoch measures how much the last lateral pass still moves
+#: the hidden layers (the history's ``hidden<k>_pass_change``).
+PROBE_SIZE = 1024
 
 
 class TrainingDiverged(FloatingPointError):
@@ -34,6 +42,30 @@ class TrainingDiverged(FloatingPointError):
     def __init__(self, epoch: int, where: str) -> None:
         super().__init__(f"training diverged in epoch {epoch}: non-finite values in {where}")
         self.epoch = epoch
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interruption by ``terminate_as_interrupt``."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``), so that a
+    terminated run saves its last completed epoch as an interrupted one does. Only in the main
+    thread (elsewhere the block runs unchanged)."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def load_splits(config: TrainConfig) -> Splits:
@@ -65,15 +97,19 @@ class Trainer:
             torch.manual_seed(config.seed)  # nn.Linear initialises from the global generator
             self.model = build_model(
                 config.model, self.splits.n_features, self.splits.n_classes, config.hidden,
-                config.goal, config.activation, generator=masks,
+                config.goal, config.activation, generator=masks, passes=config.passes,
+                bins=config.bins, output_bins=config.output_bins,
             ).to(self.device)  # fmt: skip
         self.step = make_step(self.model, config, self.device)
         self.batch_generator = torch.Generator().manual_seed(config.seed + 1)
-        self.recorder = NeuronRecorder(self.model)
+        probe = self.splits.x_train[:PROBE_SIZE], self.splits.y_train[:PROBE_SIZE]
+        onehot = torch.nn.functional.one_hot(probe[1], self.splits.n_classes).to(probe[0].dtype)
+        self.recorder = NeuronRecorder(self.model, (probe[0], onehot))
         self.hooks = list(hooks)
         self.epoch = 0
         self.seconds = 0.0
         self.history: list[dict[str, float]] = []
+        self._completed: dict[str, Any] | None = None  # see completed_state
 
     # -- one epoch --------------------------------------------------------------------------
     def train_epoch(self) -> dict[str, np.ndarray]:
@@ -106,16 +142,37 @@ class Trainer:
     def measure(self, splits: Sequence[str], epoch: int) -> dict[str, float]:
         """Fit the readout on the training data, then the accuracy of each split named."""
         cfg = self.config
-        train_accuracy = fit_readout(self.model, self.splits, cfg.eval_batch_size, cfg.seed, epoch)
+        train_accuracy = fit_readout(
+            self.model, self.splits, cfg.eval_batch_size, cfg.seed, epoch, cfg.eval_samples
+        )
         rest = [s for s in splits if not (s == "train" and train_accuracy is not None)]
-        metrics = evaluate(self.model, self.splits, rest, cfg.eval_batch_size, cfg.seed, epoch)
+        metrics = evaluate(
+            self.model, self.splits, rest, cfg.eval_batch_size, cfg.seed, epoch, cfg.eval_samples
+        )
         if "train" in splits and train_accuracy is not None:
             metrics["train_accuracy"] = train_accuracy
         return {f"{s}_accuracy": metrics[f"{s}_accuracy"] for s in splits}
 
     # -- the loop ---------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
-        """Train up to ``config.epochs`` (or until a hook stops the run); the run's summary."""
+        """Train up to ``config.epochs`` (or until a hook stops the run); the run's summary.
+
+        On ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM inside ``terminate_as_interrupt``) the
+        current epoch is dropped, every hook's ``on_interrupt`` runs (a run folder saves the
+        last completed epoch) and the interruption is raised again.
+        """
+        keep = any(hook.wants_completed_state for hook in self.hooks)
+        self._completed = None
+        try:
+            if keep:
+                self._completed = self._copy_state()
+            return self._fit(keep)
+        except KeyboardInterrupt:
+            for hook in self.hooks:
+                hook.on_interrupt(self)
+            raise
+
+    def _fit(self, keep: bool) -> dict[str, Any]:
         for hook in self.hooks:
             hook.on_fit_start(self)
         stopped = False
@@ -130,6 +187,8 @@ class Trainer:
             row = {"epoch": self.epoch, **metrics, "seconds": self.seconds}
             row.update(self.recorder.record(means))
             self.history.append(row)
+            if keep:
+                self._completed = self._copy_state()
             stopped = any([bool(hook.on_epoch_end(self, row)) for hook in self.hooks])
         if not self.history:  # zero epochs: the untrained model is still measured
             self.history.append({"epoch": 0, **self.measure(EVAL_SPLITS, 0), "seconds": 0.0})
@@ -137,6 +196,33 @@ class Trainer:
         for hook in self.hooks:
             hook.on_fit_end(self, summary)
         return summary
+
+    def _copy_state(self) -> dict[str, Any]:
+        state = self.state_dict()
+        history = state.pop("history")
+        copied = copy.deepcopy(state)  # tensors cloned: training changes them in place
+        copied["history"] = list(history)  # rows are never changed once appended
+        return copied
+
+    def completed_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+        """``(state_dict(), recorder arrays)`` as they were after the last completed epoch (the
+        untrained model before the first), for a hook's ``on_interrupt``; None unless a hook
+        sets ``wants_completed_state``."""
+        state = self._completed
+        if state is None:
+            return None
+        counts = state["recorder"]["atoms_epochs"]
+        cosine = state["recorder"]["cosine_epochs"]
+        arrays = {}
+        for key, value in self.recorder.arrays().items():
+            if key.endswith("_atoms"):
+                value = value[: counts.get(key[: -len("_atoms")], 0)]
+            elif key.endswith("_self_cosine"):
+                value = value[: cosine.get(key[: -len("_self_cosine")], 0)]
+            arrays[key] = value
+        if not any(counts.values()):
+            arrays = {}
+        return state, arrays
 
     def final_metrics(self) -> dict[str, float]:
         """Every split's accuracy after the last epoch: the history's, plus the splits not

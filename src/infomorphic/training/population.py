@@ -57,6 +57,7 @@ class PopulationTrainer:
                         config.model, self.splits.n_features, self.splits.n_classes,
                         config.hidden, config.goal, config.activation,
                         generator=torch.Generator().manual_seed(config.seed),
+                        passes=config.passes, bins=config.bins, output_bins=config.output_bins,
                     )
                 )  # fmt: skip
         self.model = PopulationNetwork(members).to(self.device)
@@ -112,9 +113,14 @@ class PopulationTrainer:
     def _outputs(self, x: torch.Tensor, split: str, epoch: int) -> torch.Tensor:
         """Evaluation outputs (n, P, K), each member drawing from its own generator."""
         generators = [eval_generator(c.seed, epoch, split, x.device) for c in self.configs]
-        size = self.config.eval_batch_size
-        return torch.cat([self.model.outputs(x[i : i + size], generators)
-                          for i in range(0, len(x), size)])  # fmt: skip
+        size, samples = self.config.eval_batch_size, self.config.eval_samples
+        parts = []
+        for i in range(0, len(x), size):  # in the order a member alone would draw them
+            total = self.model.outputs(x[i : i + size], generators)
+            for _ in range(samples - 1):
+                total = total + self.model.outputs(x[i : i + size], generators)
+            parts.append(total / samples if samples > 1 else total)
+        return torch.cat(parts)
 
     def measure(self, splits: Sequence[str], epoch: int) -> list[dict[str, float]]:
         """Fit every member's readout on the training data; each member's accuracies."""

@@ -23,8 +23,11 @@ __all__ = ["NeuronRecorder"]
 class NeuronRecorder:
     """Per-epoch neuron statistics of an infomorphic network (nothing for other networks)."""
 
-    def __init__(self, model: Classifier) -> None:
+    def __init__(
+        self, model: Classifier, probe: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> None:
         self.model = model if isinstance(model, InfomorphicNetwork) else None
+        self.probe = probe  # (x, one-hot labels) on which the lateral passes' change is measured
         self.atoms: dict[str, list[np.ndarray]] = {}
         self.cosine: dict[str, list[np.ndarray]] = {}
         self.previous_weights = self._feedforward_weights()
@@ -50,6 +53,9 @@ class NeuronRecorder:
             row[f"{name}_goal"] = float(layer_mean @ np.array(layer.goal.weights))
             for label, value in zip(layer.goal.labels, layer_mean, strict=True):
                 row[f"{name}_{label}"] = float(value)
+        if self.probe is not None and self.model.recurrent:
+            for name, change in self.pass_change().items():
+                row[f"{name}_pass_change"] = change
         current = self._feedforward_weights()
         for name, weights in current.items():
             distance = self_cosine_distance(self.previous_weights[name], weights)
@@ -57,6 +63,20 @@ class NeuronRecorder:
             row[f"{name}_self_cosine_median"] = float(distance.median())
         self.previous_weights = current
         return row
+
+    @torch.no_grad()
+    def pass_change(self) -> dict[str, float]:
+        """How much the last lateral pass still moves each hidden layer: the mean absolute
+        change of the firing probabilities from the pass before it, on the probe batch with
+        training conditions (label context) and a fixed spike stream (appendix A.9)."""
+        x, onehot = self.probe
+        generator = torch.Generator(device=x.device).manual_seed(0)
+        states = self.model.run(x, onehot, generator)
+        before = states.earlier[-1]
+        return {
+            f"hidden{k + 1}": float((last.theta - prior.theta).abs().mean())
+            for k, (last, prior) in enumerate(zip(states.hidden, before, strict=True))
+        }
 
     def arrays(self) -> dict[str, np.ndarray]:
         """``<layer>_atoms`` (epochs, N, A+1), ``<layer>_self_cosine`` (epochs, N) and

@@ -5,7 +5,9 @@ read), ``history.csv`` (one row per epoch), ``atoms.npz`` (each neuron's mean at
 ``checkpoint.pt`` (to resume) and, at the end, ``summary.json``. Every file is written
 atomically; ``config.json`` and the checkpoint carry ``FORMAT_VERSION``, and readers refuse a
 folder written in a format they do not know. Checkpoints load with ``weights_only=True``:
-loading one never runs code.
+loading one never runs code. Every reader checks what it reads: a damaged file (empty,
+truncated, overwritten) raises ``CorruptRunError`` naming the file and what to do, and is never
+loaded as if it were whole.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import time
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +32,36 @@ if TYPE_CHECKING:
     from infomorphic.networks.base import Classifier
     from infomorphic.training.loop import Trainer
 
-__all__ = ["FORMAT_VERSION", "RunFolder", "RunFolderWriter"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CorruptRunError",
+    "RunFolder",
+    "RunFolderWriter",
+    "UnsafeCheckpointError",
+]
 
 #: Version of the run folder's layout and checkpoint contents (1: folders without a version).
 FORMAT_VERSION = 2
+
+#: What a checkpoint of the current format holds besides its format version.
+_CHECKPOINT_KEYS = (
+    "config", "epoch", "seconds", "model", "step", "batch_generator", "history", "recorder",
+)  # fmt: skip
+
+START_AGAIN = (
+    "start the run again with its options and --force (in Python: train(..., overwrite=True)), "
+    "which replaces the folder's files"
+)
+
+
+class CorruptRunError(ValueError):
+    """A run folder's file is damaged (empty, truncated, not what it should be); the message
+    names the file and what to do."""
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
+    """A checkpoint holds objects other than tensors and plain values: loading it could run
+    code, so it is refused."""
 
 
 class RunFolder:
@@ -42,6 +72,8 @@ class RunFolder:
     ATOMS = "atoms.npz"
     CHECKPOINT = "checkpoint.pt"
     SUMMARY = "summary.json"
+    #: Every file a run writes, in the order a run writes them.
+    RUN_FILES = (CONFIG, HISTORY, ATOMS, CHECKPOINT, SUMMARY)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -59,6 +91,17 @@ class RunFolder:
     @property
     def is_finished(self) -> bool:
         return self.file(self.SUMMARY).is_file()
+
+    def run_files(self) -> list[str]:
+        """The names of the run files present (``RUN_FILES`` order); [] for a new folder."""
+        return [name for name in self.RUN_FILES if self.file(name).is_file()]
+
+    def clear(self) -> list[str]:
+        """Delete the run files (nothing else in the folder); the names deleted."""
+        present = self.run_files()
+        for name in present:
+            self.file(name).unlink()
+        return present
 
     # -- writers ----------------------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
@@ -103,46 +146,136 @@ class RunFolder:
                 f"formats 1 to {FORMAT_VERSION} (upgrade infomorphic to read it)"
             )
 
+    def _advice(self, name: str) -> str:
+        if name == self.HISTORY and self.has_checkpoint:
+            return "`infomorphic train --out DIR --resume` rewrites it from the checkpoint"
+        if name == self.SUMMARY and self.has_checkpoint:
+            return "`infomorphic train --out DIR --resume` writes it again from the checkpoint"
+        if name == self.CHECKPOINT:
+            return f"the run cannot be resumed from it; {START_AGAIN}"
+        return f"restore it from a copy, or {START_AGAIN}"
+
+    def corrupt(self, name: str, what: str) -> CorruptRunError:
+        """The error for a damaged file ``name``: what is wrong with it and what to do."""
+        advice = self._advice(name).replace("DIR", str(self.path))
+        return CorruptRunError(f"{self.file(name)} is damaged ({what}); {advice}")
+
+    def _read_json(self, name: str) -> dict[str, Any]:
+        raw = self._require(name).read_bytes()
+        if not raw.strip():
+            raise self.corrupt(name, "empty file")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self.corrupt(name, "not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise self.corrupt(name, f"not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise self.corrupt(name, f"a JSON {type(data).__name__}, not an object")
+        return data
+
     def config(self) -> dict[str, Any]:
         """The resolved configuration as saved (``format_version`` included)."""
-        data = json.loads(self._require(self.CONFIG).read_text())
+        data = self._read_json(self.CONFIG)
         self._check_version(data.get("format_version"), self.CONFIG)
         return data
 
     def train_config(self) -> TrainConfig:
         """The run's ``TrainConfig``."""
-        return TrainConfig.from_dict(self.config())
+        try:
+            return TrainConfig.from_dict(self.config())
+        except (TypeError, KeyError) as exc:
+            raise self.corrupt(self.CONFIG, f"not a training configuration: {exc}") from None
 
     def history(self) -> list[dict[str, float]]:
         """One dict per epoch; numbers as floats (``epoch`` as int)."""
-        with self._require(self.HISTORY).open(newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return [
-            {k: int(v) if k == "epoch" else float(v) for k, v in row.items() if v != ""}
-            for row in rows
-        ]
+        raw = self._require(self.HISTORY).read_bytes()
+        if not raw:
+            raise self.corrupt(self.HISTORY, "empty file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.corrupt(self.HISTORY, "not UTF-8 text") from None
+        if not text.endswith("\n"):
+            raise self.corrupt(self.HISTORY, "it ends in the middle of a line: truncated")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        columns = reader.fieldnames or []
+        if "epoch" not in columns:
+            raise self.corrupt(self.HISTORY, "no header line with an epoch column")
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            if None in row or None in row.values():
+                raise self.corrupt(
+                    self.HISTORY, f"line {line} does not have the header's {len(columns)} fields"
+                )
+            try:
+                rows.append(
+                    {k: int(v) if k == "epoch" else float(v) for k, v in row.items() if v != ""}
+                )
+            except ValueError:
+                raise self.corrupt(self.HISTORY, f"line {line} holds a non-number") from None
+            if "epoch" not in rows[-1]:
+                raise self.corrupt(self.HISTORY, f"line {line} has no epoch")
+        epochs = [row["epoch"] for row in rows]
+        if epochs and epochs != list(range(epochs[0], epochs[0] + len(epochs))):
+            raise self.corrupt(self.HISTORY, f"the epochs do not follow each other: {epochs}")
+        return rows
 
     def atoms(self) -> dict[str, np.ndarray]:
         """The arrays of ``atoms.npz`` ({} for a run without neuron records)."""
         path = self.file(self.ATOMS)
         if not path.is_file():
             return {}
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an .npz archive")
+            with data:
+                return {k: data[k] for k in data.files}
+        except Exception as exc:  # BadZipFile, EOFError, OSError, ValueError: all damage
+            what = str(exc) or type(exc).__name__
+            raise self.corrupt(self.ATOMS, f"not a readable .npz archive: {what}") from None
 
     def summary(self) -> dict[str, Any]:
-        return json.loads(self._require(self.SUMMARY).read_text())
+        return self._read_json(self.SUMMARY)
+
+    def check_checkpoint(self) -> None:
+        """Raise ``CorruptRunError`` unless the checkpoint is a whole archive (every member's
+        checksum right), without loading it; FileNotFoundError if there is none."""
+        path = self._require(self.CHECKPOINT)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            what = "empty file" if path.stat().st_size == 0 else f"not a whole archive: {exc}"
+            raise self.corrupt(self.CHECKPOINT, what) from None
+        if bad is not None:
+            raise self.corrupt(self.CHECKPOINT, f"wrong checksum of its member {bad}")
 
     def checkpoint(self, map_location: str | torch.device = "cpu") -> dict[str, Any]:
         """The checkpoint's contents, loaded without running code (``weights_only=True``)."""
-        path = self._require(self.CHECKPOINT)
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        self.check_checkpoint()
+        path = self.file(self.CHECKPOINT)
+        try:
+            state = torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise UnsafeCheckpointError(
+                f"{path} holds objects other than tensors and plain values, so it was not "
+                f"loaded (loading it could run code): {str(exc).splitlines()[-1]}"
+            ) from None
+        except (RuntimeError, EOFError, OSError, ValueError, KeyError) as exc:
+            raise self.corrupt(self.CHECKPOINT, f"unreadable: {exc}") from None
+        if not isinstance(state, dict):
+            raise self.corrupt(self.CHECKPOINT, f"holds a {type(state).__name__}, not a dict")
         self._check_version(state.get("format_version"), self.CHECKPOINT)
         if state.get("format_version") != FORMAT_VERSION:
             raise ValueError(
                 f"{path} was written by an older infomorphic (format 1) and cannot be resumed; "
                 "its history, atoms and summary still read"
             )
+        missing = [key for key in _CHECKPOINT_KEYS if key not in state]
+        if missing:
+            raise self.corrupt(self.CHECKPOINT, f"it lacks {', '.join(missing)}")
         return state
 
     def load_model(self, device: str | torch.device = "cpu") -> Classifier:
@@ -151,11 +284,20 @@ class RunFolder:
 
         config = self.config()
         state = self.checkpoint(map_location=device)
-        model = build_model(
-            config["model"], config["n_features"], config["n_classes"], config["hidden"],
-            config["goal"], config["activation"],
-        )  # fmt: skip
-        model.load_state_dict(state["model"])
+        try:
+            model = build_model(
+                config["model"], config["n_features"], config["n_classes"], config["hidden"],
+                config["goal"], config["activation"], passes=config.get("passes", 2),
+                bins=config.get("bins", 20), output_bins=config.get("output_bins", 20),
+            )  # fmt: skip
+        except KeyError as exc:
+            raise self.corrupt(self.CONFIG, f"it lacks {exc}") from None
+        try:
+            model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise self.corrupt(
+                self.CHECKPOINT, f"its weights do not fit config.json's network: {exc}"
+            ) from None
         return model.to(device)
 
 
@@ -183,7 +325,11 @@ def resolved_config(trainer: Trainer) -> dict[str, Any]:
 
 class RunFolderWriter(Hook):
     """Keeps a run folder up to date: history after every epoch; atoms and checkpoint after the
-    first epoch, at most every ``checkpoint_interval_s`` seconds, and after the last one."""
+    first epoch, at most every ``checkpoint_interval_s`` seconds, and after the last one. On an
+    interruption (Ctrl-C, or SIGTERM turned into one) it saves the last completed epoch.
+    ``infomorphic.training.api.resume_from`` continues a trainer from the folder's checkpoint."""
+
+    wants_completed_state = True
 
     def __init__(
         self, folder: RunFolder, checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S
@@ -195,31 +341,17 @@ class RunFolderWriter(Hook):
         self.saved_epoch: int | None = None
         self.last_save = time.monotonic()
 
-    def resume(self, trainer: Trainer) -> None:
-        """Continue ``trainer`` from the folder's checkpoint (the same configuration)."""
-        state = self.folder.checkpoint(map_location=trainer.device)
-        saved = TrainConfig.from_dict(state["config"]).to_dict()
-        mine = trainer.config.to_dict()
-        differing = [k for k in mine if k != "epochs" and saved.get(k) != mine[k]]
-        if differing:
-            details = ", ".join(f"{k}: run {saved.get(k)!r} vs now {mine[k]!r}" for k in differing)
-            raise ValueError(f"cannot resume: the configuration differs ({details})")
-        arrays = self.folder.atoms()
-        if state["recorder"]["atoms_epochs"] and not arrays:
-            raise FileNotFoundError(
-                f"cannot resume: {self.folder.file(RunFolder.ATOMS)} is missing; the checkpoint "
-                "needs it"
-            )
-        trainer.load_state_dict(state, arrays)
-        self.saved_epoch = trainer.epoch
-
     def save(self, trainer: Trainer) -> None:
         """Write the atoms and the checkpoint now."""
-        arrays = trainer.recorder.arrays()
+        self._write(trainer.config, trainer.state_dict(), trainer.recorder.arrays())
+
+    def _write(
+        self, config: TrainConfig, state: dict[str, Any], arrays: dict[str, np.ndarray]
+    ) -> None:
         if arrays:
             self.folder.write_atoms(arrays)  # first: the checkpoint counts its epochs
-        self.folder.write_checkpoint({"config": trainer.config.to_dict(), **trainer.state_dict()})
-        self.saved_epoch = trainer.epoch
+        self.folder.write_checkpoint({"config": config.to_dict(), **state})
+        self.saved_epoch = state["epoch"]
         self.last_save = time.monotonic()
 
     def on_fit_start(self, trainer: Trainer) -> None:
@@ -238,8 +370,26 @@ class RunFolderWriter(Hook):
         if due:
             self.save(trainer)
 
+    def on_interrupt(self, trainer: Trainer) -> None:
+        """Save the last completed epoch (the untrained model if none) unless it is saved."""
+        completed = trainer.completed_state()
+        if completed is None:
+            return
+        state, arrays = completed
+        if self.saved_epoch is not None and self.saved_epoch >= state["epoch"]:
+            return
+        if not self.folder.file(RunFolder.CONFIG).is_file():
+            self.folder.write_config(resolved_config(trainer))
+        if state["history"]:
+            self.folder.write_history(state["history"])
+        self._write(trainer.config, state, arrays)
+
     def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
-        if self.saved_epoch != trainer.epoch or trainer.epoch == 0:
+        # without per-epoch splits the readout (the output polarity) was first fitted by the
+        # final measurement, after the last epoch's save: save again, or the checkpoint's
+        # network would not be the one the summary measured
+        refitted = not trainer.config.eval_splits
+        if self.saved_epoch != trainer.epoch or trainer.epoch == 0 or refitted:
             self.folder.write_history(trainer.history)
             self.save(trainer)
         self.folder.write_summary(summary)
