@@ -44,6 +44,10 @@ DESCRIPTION = (
 #: TrainConfig fields as named in ``validate``'s messages -> their options, most specific first
 #: ("unknown hidden activation" is about --activation, not --hidden).
 _FIELD_OPTIONS = (
+    ("output_bins", "--output-bins"),
+    ("eval_samples", "--eval-samples"),
+    ("passes", "--passes"),
+    ("bins", "--bins"),
     ("activation", "--activation"),
     ("eval_splits", "--eval-splits"),
     ("batch_size", "--batch-size"),
@@ -197,6 +201,35 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS["device"],
         help="torch device, e.g. cpu, cuda or cuda:1 (default %(default)s)",
     )
+    add(
+        "--passes",
+        type=int,
+        default=DEFAULTS["passes"],
+        metavar="P",
+        help="lateral passes of recurrent networks; the goals see the last one (the paper: "
+        "%(default)s)",
+    )
+    add(
+        "--bins",
+        type=int,
+        default=DEFAULTS["bins"],
+        metavar="B",
+        help="bins per source of the hidden layers' goal estimate (the paper: %(default)s)",
+    )
+    add(
+        "--output-bins",
+        type=int,
+        default=DEFAULTS["output_bins"],
+        metavar="B",
+        help="bins per source of the output layer's goal estimate (the paper: %(default)s)",
+    )
+    add(
+        "--eval-samples",
+        type=int,
+        default=DEFAULTS["eval_samples"],
+        metavar="K",
+        help="spike samples averaged per evaluated image (the paper: %(default)s)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -214,6 +247,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size,
         eval_splits=tuple(getattr(args, "eval_splits", DEFAULTS["eval_splits"])),
         compile=getattr(args, "compile", False),
+        passes=args.passes,
+        bins=args.bins,
+        output_bins=args.output_bins,
+        eval_samples=args.eval_samples,
     )
     try:
         return config.validate()
