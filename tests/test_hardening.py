@@ -510,11 +510,6 @@ def test_help_does_not_import_torch():
     assert out.strip() == "[0, 0, 0] False"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="torch.optim.Adam imports torch._dynamo (2.7 s) on its first call; steps.py "
-    "(another engineer's file) needs the eager Adam of the hardening report",
-)
 def test_plain_eager_training_does_not_import_dynamo(tmp_path):
     out = run_python(
         "import sys\n"

@@ -21,6 +21,7 @@ from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
 from infomorphic.training.loop import _device, load_splits
+from infomorphic.training.optim import make_adam
 
 __all__ = ["PopulationTrainer"]
 
@@ -61,9 +62,8 @@ class PopulationTrainer:
                     )
                 )  # fmt: skip
         self.model = PopulationNetwork(members).to(self.device)
-        fused = True if self.device.type == "cuda" else None
         self.optimizers = [
-            torch.optim.Adam(params, lr=s.lr, weight_decay=s.weight_decay, fused=fused)
+            make_adam(params, s.lr, s.weight_decay, self.device)
             for params, s in (
                 (self.model.hidden_parameters(), OPTIMIZERS["hidden"]),
                 (self.model.output_parameters(), OPTIMIZERS["output"]),

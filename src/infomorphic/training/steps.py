@@ -17,6 +17,7 @@ from torch import nn
 from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
 from infomorphic.training.config import OPTIMIZERS, TrainConfig
+from infomorphic.training.optim import make_adam
 
 __all__ = [
     "COMPILE_BACKEND",
@@ -44,18 +45,16 @@ class TrainStep(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
-def local_optimizers(model: InfomorphicNetwork, device: torch.device) -> list[torch.optim.Adam]:
-    """One Adam per trainable layer: the hidden layers' settings, the output layer's."""
-    fused = True if device.type == "cuda" else None  # one kernel per step on a GPU
+def local_optimizers(
+    model: InfomorphicNetwork, device: torch.device, compiled: bool = False
+) -> list[Any]:
+    """One Adam per trainable layer: the hidden layers' settings, the output layer's
+    (``EagerAdam`` on a CPU, torch's fused Adam on a GPU or for a compiled step)."""
     optimizers = []
     for layer in model.trainable_layers():
         settings = OPTIMIZERS["output" if layer is model.output else "hidden"]
         params = [p for p in layer.parameters() if p.requires_grad]
-        optimizers.append(
-            torch.optim.Adam(
-                params, lr=settings.lr, weight_decay=settings.weight_decay, fused=fused
-            )
-        )
+        optimizers.append(make_adam(params, settings.lr, settings.weight_decay, device, compiled))
     return optimizers
 
 
@@ -68,10 +67,11 @@ class LocalGoalStep:
         device: torch.device,
         seed: int,
         goal_loss: Callable[[torch.Tensor, torch.Tensor], GoalLoss] | None = None,
+        compiled: bool = False,
     ) -> None:
         self.model = model
         self.n_classes = model.config.n_classes
-        self.optimizers = local_optimizers(model, device)
+        self.optimizers = local_optimizers(model, device, compiled)
         self.generator = torch.Generator(device=device).manual_seed(seed)
         self.goal_loss = goal_loss or (lambda x, onehot: model.goal_loss(x, onehot, self.generator))
 
@@ -121,7 +121,7 @@ class CompiledLocalGoalStep(LocalGoalStep):
                 torch.compiler.cudagraph_mark_step_begin()
             return compiled(x, onehot, None, True)
 
-        super().__init__(model, device, seed, goal_loss)
+        super().__init__(model, device, seed, goal_loss, compiled=True)
         torch.manual_seed(seed)
 
     def state_dict(self) -> dict[str, Any]:
@@ -147,7 +147,7 @@ class BackpropStep:
         self.generator = torch.Generator(device=device).manual_seed(seed)
         settings = OPTIMIZERS["backprop"]
         self.optimizers = [
-            torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+            make_adam(model.parameters(), settings.lr, settings.weight_decay, device)
         ]
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
