@@ -24,6 +24,9 @@ from infomorphic.training.config import TrainConfig
 __all__ = ["collect", "reproduce", "results_table", "summary"]
 
 
+PAPER = "paper (full MNIST, median of 10)"
+
+
 def _value(result: RunResult, metric: str) -> float | None:
     if result.summary is None:
         return None
@@ -61,7 +64,11 @@ def results_table(spec_target: Target, values: dict, scale: str, data: str) -> s
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     paper = spec_target.paper or {}
-    digits = 2 if percent else 4
+
+    def number(value: float, sign: bool = False) -> str:
+        text = f"{value:+.2f}" if sign else f"{value:.2f}"
+        return text if percent else (f"{value:+.3g}" if sign else f"{value:.3g}")
+
     for (group, x), found in values.items():
         x_text = "" if x is None else f"{x:g}"
         if not found:
@@ -70,10 +77,10 @@ def results_table(spec_target: Target, values: dict, scale: str, data: str) -> s
         median = statistics.median(found)
         published = paper.get((group, x))
         paper_text = f"{published:.1f}{unit}" if published is not None else ""
-        diff = f"{median - published:+.{digits}f}" if published is not None else ""
-        spread = f"{min(found):.{digits}f}..{max(found):.{digits}f}"
+        diff = number(median - published, sign=True) if published is not None else ""
+        spread = f"{number(min(found))}..{number(max(found))}"
         lines.append(
-            f"| {group} | {x_text} | {paper_text} | {median:.{digits}f}{unit} | {diff} | "
+            f"| {group} | {x_text} | {paper_text} | {number(median)}{unit} | {diff} | "
             f"{spread} | {len(found)} |"
         )
     return "\n".join(lines) + "\n"
@@ -93,8 +100,12 @@ def _figure(spec_target: Target, values: dict) -> bytes:
             axis.scatter([k] * len(found), found, s=12, color="#444444", zorder=3)
             published = paper.get((groups[k - 1], None))
             if published is not None:
-                axis.scatter([k], [published], marker="*", s=120, color="#b2182b", zorder=4)
+                first = not axis.get_legend_handles_labels()[1]
+                axis.scatter([k], [published], marker="*", s=120, color="#b2182b", zorder=4,
+                             label=PAPER if first else None)  # fmt: skip
         axis.set_xticks(range(1, len(groups) + 1), groups, rotation=20, ha="right")
+        if paper:
+            axis.legend(fontsize=8)
     else:
         for group in groups:
             points = sorted((x, v) for (g, x), v in values.items() if g == group and v)
@@ -109,7 +120,11 @@ def _figure(spec_target: Target, values: dict) -> bytes:
                                  edgecolor="black", zorder=4)  # fmt: skip
         if spec_target.log_x:
             axis.set_xscale("log")
+        if not spec_target.metric.endswith("accuracy"):
+            axis.set_yscale("log")  # distances span orders of magnitude
         axis.set_xlabel(spec_target.xlabel)
+        if paper:
+            axis.scatter([], [], marker="*", s=120, color="white", edgecolor="black", label=PAPER)
         axis.legend(fontsize=8)
     label = spec_target.metric.replace("_", " ")
     axis.set_ylabel(f"{label} (%)" if spec_target.metric.endswith("accuracy") else label)
