@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from infomorphic.cli import COMMANDS, build_parser, main
-from infomorphic.cli.train import config_from_args
+from infomorphic.cli.training_options import config_from_args
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.pid.isx import isx_pid_rows

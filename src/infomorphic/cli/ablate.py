@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 from infomorphic.cli.common import comma_list
-from infomorphic.cli.train import add_training_options, config_from_args
+from infomorphic.cli.training_options import add_training_options, config_from_args
 
 DESCRIPTION = (
     "Ablate a hidden-layer goal: set each non-zero weight to 0 (zero), set them to 0 one after "

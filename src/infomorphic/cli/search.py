@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 from infomorphic.cli.common import print_error
-from infomorphic.cli.train import add_training_options, config_from_args
+from infomorphic.cli.training_options import add_training_options, config_from_args
 
 SAMPLER_CHOICES = ("tpe", "cmaes", "random")
 
