@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
         from infomorphic.files import atomic_write_text
         from infomorphic.reproduce.runner import summary
 
-        text = summary(Path(args.out))
-        atomic_write_text(Path(args.out) / "summary.md", text)
-        print(text)
+        atomic_write_text(Path(args.out) / "summary.md", summary(Path(args.out)))
+        print(summary(Path(args.out), links_from=Path.cwd()))  # links that work from here
         return 0
     base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, device=args.device)
     names = [*TARGETS, *DELEGATED] if args.target == "all" else [args.target]

@@ -175,15 +175,19 @@ def reproduce(
     return folder
 
 
-def summary(out: Path) -> str:
+def summary(out: Path, links_from: Path | None = None) -> str:
     """Every finished target's table under ``out`` in the targets' order, one markdown text
-    (README.md's results section is this text)."""
+    (README.md's results section is this text); figure links relative to ``links_from``
+    (default ``out``)."""
+    import os
+
     from infomorphic.reproduce.targets import TARGETS
 
     parts = []
     for name in TARGETS:
         table = out / name / "table.md"
         if table.is_file():
-            text = table.read_text().replace("# ", f"### {name}: ", 1)
-            parts.append(f"{text}\n![{name}]({name}/figure.png)\n")
+            text = table.read_text().replace("# ", f"#### {name}: ", 1)
+            link = os.path.relpath(out / name / "figure.png", links_from or out)
+            parts.append(f"{text}\n![{name}]({link})\n")
     return "\n".join(parts)
