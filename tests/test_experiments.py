@@ -55,6 +55,14 @@ def test_runs_are_reused_resumed_and_never_mixed(tmp_path):
     assert ok.error is None
 
 
+def test_a_run_in_this_process_gives_back_the_thread_count(tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    run_grid([RunSpec(grid(BASE, epochs=[1])[0], tmp_path / "one")], workers=1, threads=1)
+    assert torch.get_num_threads() == before
+
+
 def test_two_runs_sharing_a_folder_are_refused(tmp_path):
     spec = RunSpec(BASE, tmp_path / "same")
     with pytest.raises(ValueError, match="share a folder"):

@@ -114,7 +114,7 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     """kill -9 in the middle of a trial; the rerun fails the silent trial, retries its
     parameters, and the study ends with exactly T complete trials."""
     out = tmp_path / "kill"
-    worker = _start(out, 3, 40)
+    worker = _start(out, 3, 200)  # trials of a few seconds: the kill lands inside one
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.5)
@@ -129,11 +129,11 @@ def test_a_killed_worker_loses_nothing(tmp_path):
         worker.kill()
         pytest.fail("no trial started within two minutes")
     killed = running[0]
-    time.sleep(1.5)  # well inside the trial
+    time.sleep(1.0)  # well inside the trial
     worker.send_signal(signal.SIGKILL)
     worker.wait()
     assert load(out).trials[killed.number].state.name == "RUNNING"  # nobody told it
-    rerun = _start(out, 3, 40)
+    rerun = _start(out, 3, 200)
     _, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
     study = load(out)

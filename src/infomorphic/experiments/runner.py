@@ -9,10 +9,11 @@ pool of processes (two runs on two cores beat one run with two threads at N = 10
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -105,10 +106,6 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
     from infomorphic.training.api import train
     from infomorphic.training.run_folder import RunFolder
 
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     folder = RunFolder(spec.out)
     if folder.file(RunFolder.CONFIG).is_file():
         saved = TrainConfig.from_dict(folder.config()).to_dict()
@@ -124,8 +121,26 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
     # A folder with this configuration but no checkpoint crashed before its first save: start
     # it again (the configuration was checked above).
     resume = folder.has_checkpoint
-    summary = train(spec.config, spec.out, resume=resume, overwrite=not resume, progress=False)
+    with _torch_threads(threads):
+        summary = train(spec.config, spec.out, resume=resume, overwrite=not resume, progress=False)
     return RunResult(spec, summary)
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Torch's thread count for one run, given back afterwards: a run in the caller's process
+    must not change the caller's later arithmetic (thread counts change float rounding)."""
+    if not threads:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _run_safely(spec: RunSpec, threads: int | None) -> RunResult:
