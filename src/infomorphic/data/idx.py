@@ -16,7 +16,14 @@ import numpy as np
 
 from infomorphic.data.types import CorruptDataError, RawDataset
 
-__all__ = ["IDX_EXPECTED", "IDX_FILES", "find_idx_files", "read_idx", "read_idx_dataset"]
+__all__ = [
+    "IDX_EXPECTED",
+    "IDX_FILES",
+    "find_idx_files",
+    "parse_idx",
+    "read_idx",
+    "read_idx_dataset",
+]
 
 IDX_FILES: dict[str, str] = {
     "train_images": "train-images-idx3-ubyte",
@@ -58,7 +65,12 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 
     Returns uint8 of the shape the header announces, e.g. ``(n, 28, 28)`` or ``(n,)``.
     """
-    data = _read_bytes(path)
+    return parse_idx(_read_bytes(path), ndim, path)
+
+
+def parse_idx(data: bytes, ndim: int, path: Path | str = "IDX data") -> np.ndarray:
+    """The uint8 array of IDX bytes with ``ndim`` dimensions; a ``CorruptDataError`` naming
+    ``path`` when the bytes are not that."""
     expected_magic = 0x0800 + ndim
     if len(data) < 4:
         raise CorruptDataError(f"{path}: only {len(data)} bytes, not an IDX file")

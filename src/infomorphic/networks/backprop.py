@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from infomorphic.networks.base import Classifier
+from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
 from infomorphic.nn import functional as F_
 from infomorphic.nn.layers import lateral_mask
 
@@ -89,15 +89,12 @@ class BackpropNetwork(Classifier):
         return self(x, None, generator)
 
     def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
-        return torch.where(self.polarity > 0, outputs, 1.0 - outputs)
+        return apply_polarity(outputs, self.polarity)
 
     @torch.no_grad()
     def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
         """The infomorphic readout: each output neuron's polarity from training data."""
-        onehot = nn.functional.one_hot(labels, self.n_classes).to(outputs.dtype)
-        mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
-        mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
-        self.polarity.copy_(torch.where(mean_in >= mean_out, 1.0, -1.0))
+        self.polarity.copy_(fitted_polarity(outputs, labels))
 
 
 class MLPNetwork(Classifier):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "apply_polarity", "fitted_polarity"]
 
 
 class Classifier(nn.Module):
@@ -42,3 +42,20 @@ class Classifier(nn.Module):
     def predict(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Predicted classes (B,) int64."""
         return self.class_scores(x, generator).argmax(dim=1)
+
+
+def fitted_polarity(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each output neuron's polarity, +1 or -1, from training outputs (B, ..., K) and labels
+    (B,): +1 when it fires at least as much for its own class as for the others. The
+    decomposition is unchanged when a neuron's output is flipped, so a neuron may code its class
+    by not firing (docs/protocol.md, "Polarity")."""
+    onehot = nn.functional.one_hot(labels, outputs.shape[-1]).to(outputs.dtype)
+    onehot = onehot.reshape(len(labels), *([1] * (outputs.ndim - 2)), outputs.shape[-1])
+    mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
+    mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
+    return torch.where(mean_in >= mean_out, 1.0, -1.0)
+
+
+def apply_polarity(outputs: torch.Tensor, polarity: torch.Tensor) -> torch.Tensor:
+    """Class scores: a neuron of polarity -1 scores 1 - theta."""
+    return torch.where(polarity > 0, outputs, 1.0 - outputs)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from infomorphic.networks.base import Classifier
+from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
 from infomorphic.networks.presets import Context
 from infomorphic.nn.activations import activation as activation_entry
 from infomorphic.nn.functional import sample_spikes
@@ -264,13 +264,10 @@ class InfomorphicNetwork(Classifier):
 
     def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
         """Apply each output neuron's polarity: a neuron may code its class by not firing."""
-        return torch.where(self.polarity > 0, outputs, 1.0 - outputs)
+        return apply_polarity(outputs, self.polarity)
 
     @torch.no_grad()
     def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
         """Fix each output neuron's polarity from training outputs (B, n_classes) and labels
         (B,): it fires more for its own class, or less."""
-        onehot = nn.functional.one_hot(labels, self.config.n_classes).to(outputs.dtype)
-        mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
-        mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
-        self.polarity.copy_(torch.where(mean_in >= mean_out, 1.0, -1.0))
+        self.polarity.copy_(fitted_polarity(outputs, labels))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from infomorphic.networks.base import apply_polarity, fitted_polarity
 from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
 from infomorphic.nn import functional as F_
 from infomorphic.nn.layers import DRIVES
@@ -189,15 +190,12 @@ class PopulationNetwork(nn.Module):
 
     def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
         """Each member's polarity applied to outputs (B, P, K)."""
-        return torch.where(self.polarity > 0, outputs, 1.0 - outputs)
+        return apply_polarity(outputs, self.polarity)
 
     @torch.no_grad()
     def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
         """Each member's output polarity from training outputs (B, P, K) and labels (B,)."""
-        onehot = nn.functional.one_hot(labels, self.n_classes).to(outputs.dtype)[:, None, :]
-        mean_in = (outputs * onehot).sum(0) / onehot.sum(0).clamp_min(1)
-        mean_out = (outputs * (1 - onehot)).sum(0) / (1 - onehot).sum(0).clamp_min(1)
-        self.polarity.copy_(torch.where(mean_in >= mean_out, 1.0, -1.0))
+        self.polarity.copy_(fitted_polarity(outputs, labels))
 
     # -- members ----------------------------------------------------------------------------
     @torch.no_grad()

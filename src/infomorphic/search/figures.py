@@ -9,30 +9,15 @@ two colours. Each returns the PNG as bytes; ``search.report`` writes them.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["goal_figure", "history_figure", "importance_figure", "require_matplotlib"]
 
+from infomorphic.reports.plotting import require_matplotlib
+
 POSITIVE, NEGATIVE, FIXED = "#2166ac", "#b2182b", "#9e9e9e"
 DPI = 120
-
-
-def require_matplotlib() -> Any:
-    """matplotlib.pyplot (Agg unless pyplot was loaded already), or an ImportError that names
-    the extra to install."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(
-            "search reports draw their figures with matplotlib: pip install 'infomorphic[figures]'"
-        ) from None
-    if "matplotlib.pyplot" not in sys.modules:  # never switch a backend the caller chose
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _png(figure: Any) -> bytes:

@@ -159,18 +159,13 @@ def _read_npy(path: Path, data: bytes) -> np.ndarray:
 
 
 def _read_idx(path: Path, data: bytes) -> np.ndarray:
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    size = int(np.prod(dims, dtype=np.int64))
-    if len(data) - header != size:
-        raise ValueError(
-            f"{path}: the IDX header announces shape {dims} ({size} bytes) but "
-            f"{len(data) - header} bytes follow (truncated or wrong file)"
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(dims).astype(np.float32)
+    from infomorphic.data.idx import parse_idx
+    from infomorphic.data.types import CorruptDataError
+
+    try:
+        return parse_idx(data, data[3], path).astype(np.float32)
+    except CorruptDataError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _read_pgm(path: Path, data: bytes) -> np.ndarray:

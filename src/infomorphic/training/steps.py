@@ -58,7 +58,25 @@ def local_optimizers(
     return optimizers
 
 
-class LocalGoalStep:
+class _StepState:
+    """What every step strategy saves in a checkpoint: its optimisers and its spike stream."""
+
+    optimizers: list[Any]
+    generator: torch.Generator
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            opt.load_state_dict(saved)
+        self.generator.set_state(state["generator"])
+
+
+class LocalGoalStep(_StepState):
     """Every neuron ascends its own goal; hidden spikes come from the step's own generator."""
 
     def __init__(
@@ -84,17 +102,6 @@ class LocalGoalStep:
         for opt in self.optimizers:
             opt.step()
         return decompositions
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "generator": self.generator.get_state(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            opt.load_state_dict(saved)
-        self.generator.set_state(state["generator"])
 
 
 class CompiledLocalGoalStep(LocalGoalStep):
@@ -138,7 +145,7 @@ class CompiledLocalGoalStep(LocalGoalStep):
             torch.cuda.set_rng_state(state["global_rng"]["cuda"].cpu(), self.device)
 
 
-class BackpropStep:
+class BackpropStep(_StepState):
     """The network's own ``training_loss`` (cross-entropy), one Adam for all parameters (the
     paper's backprop settings); spikes, where the network has them, from the step's generator."""
 
@@ -156,17 +163,6 @@ class BackpropStep:
         self.model.training_loss(x, y, self.generator).backward()
         opt.step()
         return []
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "generator": self.generator.get_state(),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            opt.load_state_dict(saved)
-        self.generator.set_state(state["generator"])
 
 
 def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> TrainStep:
