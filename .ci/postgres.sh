@@ -3,7 +3,8 @@
 # listening on 127.0.0.1 only, and print the storage URL for INFOMORPHIC_TEST_POSTGRES.
 # initdb refuses to run as root, so the cluster belongs to the postgres user.
 set -euo pipefail
-PORT="${INFOMORPHIC_PG_PORT:-55432}"
+# A free port on the loopback interface, unless one is given.
+PORT="${INFOMORPHIC_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
 fi

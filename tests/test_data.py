@@ -94,7 +94,7 @@ def test_mnist_10k_shapes_and_class_counts(tmp_path: Path) -> None:
     assert raw.x_train.min() == 0 and raw.x_train.max() == 255
     assert np.bincount(raw.y_train).tolist() == TRAIN_COUNTS
     assert np.bincount(raw.y_test).tolist() == TEST_COUNTS
-    assert str(MNIST_10K) in raw.source and "t10k-labels-idx1-ubyte.gz" in raw.source
+    assert str(MNIST_10K.resolve()) in raw.source and "t10k-labels-idx1-ubyte.gz" in raw.source
 
 
 @needs_mnist_10k
