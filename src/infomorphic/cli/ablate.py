@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from infomorphic.cli.common import comma_list
+from infomorphic.cli.common import comma_list, positive_int
 from infomorphic.cli.training_options import add_training_options, config_from_args
 
 DESCRIPTION = (
@@ -39,16 +39,6 @@ Every run trains for --epochs and is measured once at the end (validation and te
 Runs that finished are reused; see docs/ablation.md."""
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"want a number >= 1, got {text!r}")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "ablate",
@@ -61,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add("--goal", metavar="G", default=None,
         help="the goal to ablate: a name, a goal file or an inline vector (as infomorphic "
         "explain takes it); default: the model's own")  # fmt: skip
-    add("--seeds", type=_positive, default=3, metavar="K",
+    add("--seeds", type=positive_int, default=3, metavar="K",
         help="seeds per variant: --seed .. --seed+K-1 (default %(default)s)")  # fmt: skip
     add("--kinds", type=comma_list, default="zero,cumulative,relative,absolute",
         metavar="KIND[,KIND...]", help="among zero, cumulative, relative, absolute "
@@ -74,9 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add("--out", metavar="DIR", default=None,
         help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
-    add("--workers", type=_positive, default=1, metavar="W",
+    add("--workers", type=positive_int, default=1, metavar="W",
         help="runs trained at once, one process each (default %(default)s)")  # fmt: skip
-    add("--threads", type=_positive, default=None, metavar="N",
+    add("--threads", type=positive_int, default=None, metavar="N",
         help="torch threads per run (default: cores / workers)")  # fmt: skip
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip

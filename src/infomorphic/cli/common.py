@@ -48,6 +48,17 @@ def hidden_sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"want sizes like 100 or 800,200, got {text!r}") from None
 
 
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (counts of seeds, workers, threads, rows)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"want a number >= 1, got {text!r}")
+    return value
+
+
 def comma_list(text: str) -> tuple[str, ...]:
     """``"val,test"`` -> ``("val", "test")`` (blank items dropped)."""
     return tuple(part.strip() for part in text.split(",") if part.strip())

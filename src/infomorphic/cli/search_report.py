@@ -19,6 +19,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from infomorphic.cli.common import positive_int
+
 DESCRIPTION = (
     "Report on a goal search: its settings and trials, the best goals as a table of weights named "
     "by atom with their validation accuracy (and the recorded test accuracy, never used for "
@@ -37,16 +39,6 @@ Watch a study live: optuna-dashboard sqlite:///runs/<study>/study.db (or the Pos
 Figures need matplotlib: pip install 'infomorphic[figures]'."""
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"want a number >= 1, got {text!r}")
-    return value
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "search-report",
@@ -59,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add("study", metavar="STUDY", help="search folder, or study name (with --storage)")
     add("--storage", metavar="URL", help="optuna storage URL (default: from STUDY's search.json)")
     add("--out", metavar="DIR", help="report folder (default <search folder or .>/report-<study>)")
-    add("--top", type=_count, default=5, metavar="K", help="best goals listed (default 5)")
+    add("--top", type=positive_int, default=5, metavar="K", help="best goals listed (default 5)")
     parser.set_defaults(func=run)
 
 

@@ -8,26 +8,15 @@ two colours. Each returns the PNG as bytes; ``search.report`` writes them.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["goal_figure", "history_figure", "importance_figure", "require_matplotlib"]
 
-from infomorphic.reports.plotting import require_matplotlib
+from infomorphic.reports.plotting import png_bytes, require_matplotlib
 
 POSITIVE, NEGATIVE, FIXED = "#2166ac", "#b2182b", "#9e9e9e"
 DPI = 120
-
-
-def _png(figure: Any) -> bytes:
-    plt = require_matplotlib()
-    buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    finally:
-        plt.close(figure)
-    return buffer.getvalue()
 
 
 def history_figure(study: Any) -> bytes:
@@ -40,7 +29,7 @@ def history_figure(study: Any) -> bytes:
         axes = plot_optimization_history(study, target_name="validation accuracy")
         axes.set_title(f"Optimisation history of {study.study_name}")
         axes.figure.set_size_inches(8, 4.5)
-        return _png(axes.figure)
+        return png_bytes(axes.figure, DPI)
 
 
 def importance_figure(rows: Sequence[Mapping[str, Any]], top: int = 20) -> bytes:
@@ -68,7 +57,7 @@ def importance_figure(rows: Sequence[Mapping[str, Any]], top: int = 20) -> bytes
         axes.grid(axis="x", alpha=0.3)
     figure.suptitle("Which weights matter for the validation accuracy")
     figure.tight_layout()
-    return _png(figure)
+    return png_bytes(figure, DPI)
 
 
 def goal_figure(
@@ -99,4 +88,4 @@ def goal_figure(
     axes.set_title(title)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
-    return _png(figure)
+    return png_bytes(figure, DPI)
