@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -13,7 +14,7 @@ from infomorphic.networks.presets import ModelPreset, model_preset
 from infomorphic.nn.activations import activation as activation_entry
 from infomorphic.nn.goals import Goal
 
-__all__ = ["BUILDERS", "GoalSpec", "build_model", "model_config"]
+__all__ = ["BUILDERS", "BuildRequest", "GoalSpec", "build_model", "model_config"]
 
 GoalSpec = str | Sequence[float] | dict[str, float] | Goal
 
@@ -60,48 +61,44 @@ def model_config(
     return cfg
 
 
-def _build_infomorphic(
-    preset: ModelPreset,
-    n_inputs: int,
-    n_classes: int,
-    hidden: Sequence[int],
-    goal: GoalSpec | None,
-    activation: str | None,
-    generator: torch.Generator | None,
-    **options: int,
-) -> Classifier:
-    config = model_config(preset.name, n_inputs, n_classes, hidden, goal, activation, **options)
-    return InfomorphicNetwork(config, generator)
+@dataclass(frozen=True)
+class BuildRequest:
+    """Everything a builder may use: the preset and what ``build_model`` was given."""
+
+    preset: ModelPreset
+    n_inputs: int
+    n_classes: int
+    hidden: list[int]
+    goal: GoalSpec | None
+    activation: str | None
+    generator: torch.Generator | None
+    passes: int
+    bins: int
+    output_bins: int
 
 
-def _build_backprop(
-    preset: ModelPreset,
-    n_inputs: int,
-    n_classes: int,
-    hidden: Sequence[int],
-    goal: GoalSpec | None,
-    activation: str | None,
-    generator: torch.Generator | None,
-    **options: int,
-) -> Classifier:
-    return BackpropNetwork(n_inputs, hidden, n_classes, preset.lateral, generator)
+def _build_infomorphic(request: BuildRequest) -> Classifier:
+    config = model_config(
+        request.preset.name, request.n_inputs, request.n_classes, request.hidden, request.goal,
+        request.activation, passes=request.passes, bins=request.bins,
+        output_bins=request.output_bins,
+    )  # fmt: skip
+    return InfomorphicNetwork(config, request.generator)
 
 
-def _build_mlp(
-    preset: ModelPreset,
-    n_inputs: int,
-    n_classes: int,
-    hidden: Sequence[int],
-    goal: GoalSpec | None,
-    activation: str | None,
-    generator: torch.Generator | None,
-    **options: int,
-) -> Classifier:
-    return MLPNetwork(n_inputs, hidden, n_classes)
+def _build_backprop(request: BuildRequest) -> Classifier:
+    return BackpropNetwork(
+        request.n_inputs, request.hidden, request.n_classes, request.preset.lateral,
+        request.generator,
+    )  # fmt: skip
 
 
-#: One builder per ``ModelPreset.kind``.
-BUILDERS: dict[str, Callable[..., Classifier]] = {
+def _build_mlp(request: BuildRequest) -> Classifier:
+    return MLPNetwork(request.n_inputs, request.hidden, request.n_classes)
+
+
+#: One builder per ``ModelPreset.kind``: a function of a ``BuildRequest``.
+BUILDERS: dict[str, Callable[[BuildRequest], Classifier]] = {
     "infomorphic": _build_infomorphic,
     "backprop": _build_backprop,
     "mlp": _build_mlp,
@@ -128,8 +125,8 @@ def build_model(
     ``bins`` and ``output_bins`` apply to infomorphic networks (the paper: 2, 20, 20).
     """
     preset = model_preset(model)
-    builder = BUILDERS[preset.kind]
-    options = {"passes": passes, "bins": bins, "output_bins": output_bins}
-    return builder(
-        preset, n_inputs, n_classes, list(hidden), goal, activation, generator, **options
-    )
+    request = BuildRequest(
+        preset, n_inputs, n_classes, list(hidden), goal, activation, generator, passes, bins,
+        output_bins,
+    )  # fmt: skip
+    return BUILDERS[preset.kind](request)
