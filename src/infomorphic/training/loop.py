@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,7 +74,33 @@ def load_splits(config: TrainConfig) -> Splits:
     return prepare_splits(raw, config.val_fraction, config.seed)
 
 
-def _device(name: str) -> torch.device:
+def epoch_means(
+    step: Callable[[torch.Tensor, torch.Tensor], list[torch.Tensor]],
+    splits: Splits,
+    batch_size: int,
+    generator: torch.Generator,
+) -> list[torch.Tensor]:
+    """One shuffled pass of ``step`` over the training split; each of the decompositions it
+    returns, averaged over the batches ([] for a step that returns none). A last batch of one
+    sample is skipped: a batch's PID needs at least two."""
+    sums: list[torch.Tensor] = []
+    batches = 0
+    for xb, yb in iterate_batches(
+        splits.x_train, splits.y_train, batch_size, shuffle=True, generator=generator
+    ):
+        if len(yb) < 2:
+            continue
+        decompositions = step(xb, yb)
+        if batches == 0:
+            sums = [d.clone() for d in decompositions]
+        else:
+            sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
+        batches += 1
+    return [s / batches for s in sums]
+
+
+def torch_device(name: str) -> torch.device:
+    """The device named in a configuration; a ValueError when torch cannot see it."""
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} was asked for but torch sees no CUDA device")
@@ -90,7 +116,7 @@ class Trainer:
         self, config: TrainConfig, splits: Splits | None = None, hooks: Sequence[Hook] = ()
     ) -> None:
         self.config = config.validate()
-        self.device = _device(config.device)
+        self.device = torch_device(config.device)
         self.splits = (splits if splits is not None else load_splits(config)).to(self.device)
         masks = torch.Generator().manual_seed(config.seed)  # sparse lateral masks
         with torch.random.fork_rng(devices=[]):
@@ -115,24 +141,11 @@ class Trainer:
     def train_epoch(self) -> dict[str, np.ndarray]:
         """One pass over the training data; each layer's mean decomposition (N, A+1)."""
         self.model.train()
-        sums: list[torch.Tensor] = []
-        batches = 0
-        for xb, yb in iterate_batches(
-            self.splits.x_train, self.splits.y_train, self.config.batch_size,
-            shuffle=True, generator=self.batch_generator,
-        ):  # fmt: skip
-            if len(yb) < 2:
-                continue
-            decompositions = self.step(xb, yb)
-            if batches == 0:
-                sums = [d.clone() for d in decompositions]
-            else:
-                sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
-            batches += 1
-        if not sums:
+        means = epoch_means(self.step, self.splits, self.config.batch_size, self.batch_generator)
+        if not means:
             return {}
         names = self.model.layer_names()
-        return {n: (s / batches).cpu().numpy() for n, s in zip(names, sums, strict=True)}
+        return {n: m.cpu().numpy() for n, m in zip(names, means, strict=True)}
 
     def _check_finite(self, means: dict[str, np.ndarray]) -> None:
         broken = [name for name, m in means.items() if not np.isfinite(m).all()]

@@ -15,12 +15,12 @@ from typing import Any
 
 import torch
 
-from infomorphic.data import Splits, iterate_batches
+from infomorphic.data import Splits
 from infomorphic.networks.population import PopulationNetwork
 from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
-from infomorphic.training.loop import _device, load_splits
+from infomorphic.training.loop import torch_device, epoch_means, load_splits
 from infomorphic.training.optim import make_adam
 
 __all__ = ["PopulationTrainer"]
@@ -47,7 +47,7 @@ class PopulationTrainer:
         self.config = self.configs[0]
         if self.config.compile:
             raise ValueError("population training runs eagerly; drop compile")
-        self.device = _device(self.config.device)
+        self.device = torch_device(self.config.device)
         self.splits = (splits if splits is not None else load_splits(self.config)).to(self.device)
         members = []
         for config in self.configs:
@@ -83,31 +83,20 @@ class PopulationTrainer:
     def size(self) -> int:
         return len(self.configs)
 
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+        """One batch for every member: decompositions hidden (P, N, A+1) and output."""
+        for opt in self.optimizers:
+            opt.zero_grad(set_to_none=True)
+        onehot = torch.nn.functional.one_hot(y, self.splits.n_classes).to(x.dtype)
+        loss, decompositions = self.model.goal_loss(x, onehot, self.spike_generators)
+        loss.backward()
+        for opt in self.optimizers:
+            opt.step()
+        return decompositions
+
     def train_epoch(self) -> list[torch.Tensor]:
         """One pass over the training data; mean decompositions hidden (P, N, A+1), output."""
-        sums: list[torch.Tensor] = []
-        batches = 0
-        n_classes = self.splits.n_classes
-        for xb, yb in iterate_batches(
-            self.splits.x_train, self.splits.y_train, self.config.batch_size,
-            shuffle=True, generator=self.batch_generator,
-        ):  # fmt: skip
-            if len(yb) < 2:
-                continue
-            for opt in self.optimizers:
-                opt.zero_grad(set_to_none=True)
-            onehot = torch.nn.functional.one_hot(yb, n_classes).to(xb.dtype)
-            loss, decompositions = self.model.goal_loss(xb, onehot, self.spike_generators)
-            loss.backward()
-            for opt in self.optimizers:
-                opt.step()
-            sums = (
-                [s + d for s, d in zip(sums, decompositions, strict=True)]
-                if sums
-                else [d.clone() for d in decompositions]
-            )
-            batches += 1
-        return [s / max(batches, 1) for s in sums]
+        return epoch_means(self.step, self.splits, self.config.batch_size, self.batch_generator)
 
     @torch.no_grad()
     def _outputs(self, x: torch.Tensor, split: str, epoch: int) -> torch.Tensor:
