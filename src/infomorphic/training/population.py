@@ -20,7 +20,7 @@ from infomorphic.networks.population import PopulationNetwork
 from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
-from infomorphic.training.loop import torch_device, epoch_means, load_splits
+from infomorphic.training.loop import epoch_means, load_splits, torch_device
 from infomorphic.training.optim import make_adam
 
 __all__ = ["PopulationTrainer"]
