@@ -10,11 +10,13 @@ anything.
     python benchmarks/bench_accuracy.py                       # the full table
     python benchmarks/bench_accuracy.py --epochs 5 --seeds 0  # a quick look
     python benchmarks/bench_accuracy.py --models setup1 --compile  # the one-graph step
+    python benchmarks/bench_accuracy.py --cluster tcp://host:8786  # on a Dask cluster
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -56,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         "--compile", action="store_true", help="train with the compiled fixed-shape step"
     )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "accuracy"))
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS|local:N",
+        help="train on a Dask cluster (a scheduler's address, its scheduler file, or local:N); "
+        "--out and --data-dir must be paths every worker sees",
+    )
     args = parser.parse_args(argv)
 
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -69,10 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, model, goal in configs
         for run in grid(base, model=[model], goal=[goal], seed=seeds)
     ]
-    start = time.perf_counter()
-    results = run_grid(specs, args.workers, args.threads,
-                       on_progress=lambda p, r: print(p, file=sys.stderr, flush=True))  # fmt: skip
-    wall = time.perf_counter() - start
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.cluster:
+            from infomorphic.experiments.cluster import open_cluster
+
+            executor = stack.enter_context(open_cluster(args.cluster))
+        start = time.perf_counter()
+        results = run_grid(specs, args.workers, args.threads,
+                           on_progress=lambda p, r: print(p, file=sys.stderr, flush=True),
+                           executor=executor)  # fmt: skip
+        wall = time.perf_counter() - start
     failed = [r for r in results if r.error]
     for r in failed:
         print(f"{r.spec.out}: {r.error}", file=sys.stderr)
@@ -100,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {statistics.median(val):.2f} | {statistics.median(train_acc):.2f} | {secs:.0f} |"
         )
     lines.append("")
-    lines.append(f"{len(results)} runs, {args.workers} workers x {args.threads} thread(s), "
+    where = f"cluster {args.cluster}" if args.cluster else f"{args.workers} workers"
+    lines.append(f"{len(results)} runs, {where} x {args.threads} thread(s), "
                  f"wall time {wall:.0f} s, machine: {os.cpu_count()} CPUs")  # fmt: skip
     table = "\n".join(lines)
     print(table)

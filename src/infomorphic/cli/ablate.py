@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 from infomorphic.cli.common import comma_list, positive_int
 from infomorphic.cli.training_options import add_training_options, config_from_args
 
@@ -65,9 +66,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add("--out", metavar="DIR", default=None,
         help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
     add("--workers", type=positive_int, default=1, metavar="W",
-        help="runs trained at once, one process each (default %(default)s)")  # fmt: skip
+        help="runs trained at once, one process each (default %(default)s; with --cluster, "
+        "the cluster's worker threads)")  # fmt: skip
     add("--threads", type=positive_int, default=None, metavar="N",
-        help="torch threads per run (default: cores / workers)")  # fmt: skip
+        help="torch threads per run (default: cores / workers; 1 with --cluster)")  # fmt: skip
+    add_cluster_option(parser, "the runs")
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip
     add_training_options(parser)
@@ -121,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
               f"{note if order == 'measured' else ''}")  # fmt: skip
         return 0
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+    if args.cluster and not args.threads:
+        threads = 1  # a cluster's workers are processes with one thread each
 
     def progress(state, result) -> None:
         what = "reused" if result.reused else "failed" if result.error else "trained"
@@ -128,10 +133,12 @@ def run(args: argparse.Namespace) -> int:
         if result.error:
             print(f"  {result.error}", file=sys.stderr)
 
-    outcome = run_ablation(
-        config, goal, args.kinds, seeds, out, order=order, ranking=ranking,
-        order_source=source, workers=args.workers, threads=threads, on_progress=progress,
-    )  # fmt: skip
+    with executor_for(args.cluster) as executor:
+        outcome = run_ablation(
+            config, goal, args.kinds, seeds, out, order=order, ranking=ranking,
+            order_source=source, workers=args.workers, threads=threads, on_progress=progress,
+            executor=executor,
+        )  # fmt: skip
     print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
           file=sys.stderr)  # fmt: skip
     for path in outcome.files:

@@ -1,9 +1,9 @@
 """``infomorphic reproduce TARGET``: regenerate one of the paper's figures or tables.
 
 A thin shell over ``infomorphic.reproduce``: the target's runs go through the experiments
-runner (finished runs are reused, an interrupted target continues), progress shows the runs
-done, left and the time left, and the target's folder gets table.md, figure.png and
-results.json.
+runner (finished runs are reused, an interrupted target continues), here or on a Dask cluster
+(``--cluster``), progress shows the runs done, left and the time left, and the target's folder
+gets table.md, figure.png and results.json.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 
 TARGET_NAMES = (
     "fig3b", "fig3c", "fig4", "fig5", "fig6", "fig8", "fig10", "fig11", "table3", "deep",
@@ -54,8 +56,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         default=2,
-        help="runs at a time, one thread each (default %(default)s)",
+        help="runs at a time, one thread each (default %(default)s; with --cluster, the "
+        "cluster's worker threads)",
     )
+    add_cluster_option(parser, "the runs (table3's too; fig6 searches here)")
     parser.set_defaults(func=run)
 
 
@@ -77,16 +81,18 @@ def run(args: argparse.Namespace) -> int:
     def progress(state, result) -> None:
         print(f"\r{state}", end="", file=sys.stderr, flush=True)
 
-    for name in names:
-        if name in DELEGATED:
-            from infomorphic.reproduce.searched import run_delegated
+    with executor_for(args.cluster) as executor:
+        for name in names:
+            if name in DELEGATED:
+                from infomorphic.reproduce.searched import run_delegated
 
-            print(f"{name}: {DELEGATED[name]}", file=sys.stderr)
-            print(run_delegated(name, args.scale, base, Path(args.out), args.workers))
-            continue
-        print(f"{name}: {TARGETS[name].title}", file=sys.stderr)
-        folder = reproduce(name, args.scale, base, Path(args.out), args.workers, threads,
-                           progress)  # fmt: skip
-        print(file=sys.stderr)
-        print((folder / "table.md").read_text())
+                print(f"{name}: {DELEGATED[name]}", file=sys.stderr)
+                print(run_delegated(name, args.scale, base, Path(args.out), args.workers,
+                                    executor))  # fmt: skip
+                continue
+            print(f"{name}: {TARGETS[name].title}", file=sys.stderr)
+            folder = reproduce(name, args.scale, base, Path(args.out), args.workers, threads,
+                               progress, executor)  # fmt: skip
+            print(file=sys.stderr)
+            print((folder / "table.md").read_text())
     return 0

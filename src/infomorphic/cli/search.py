@@ -2,7 +2,8 @@
 
 A thin shell over ``infomorphic.search``: the study lives in an optuna storage (a SQLite file in
 the search folder by default; PostgreSQL for workers on several machines), and rerunning the
-same command continues it until exactly ``--trials`` trials have finished.
+same command continues it until exactly ``--trials`` trials have finished. ``--cluster`` starts
+the workers on a Dask cluster; this process then shows the study's count of finished trials.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.common import print_error
 from infomorphic.cli.training_options import add_training_options, config_from_args
 
@@ -88,16 +90,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         metavar="W",
-        help="worker processes on this machine, each training one trial or population at a "
-        "time (default %(default)s)",
+        help="worker processes on this machine (or on --cluster), each training one trial "
+        "or population at a time (default %(default)s)",
     )
     add(
         "--threads",
         type=int,
         default=None,
         metavar="N",
-        help="torch threads per worker (default: cores / workers)",
+        help="torch threads per worker (default: cores / workers; 1 with --cluster)",
     )
+    add_cluster_option(parser, "the --workers search workers (with a --storage every worker "
+                       "reaches: PostgreSQL; SQLite only with local:N)")  # fmt: skip
     add(
         "--heartbeat",
         type=int,
@@ -122,11 +126,25 @@ def _settings(args: argparse.Namespace) -> dict:
     study = args.study or f"search-{config.model}-{args.sampler}"
     out = Path(args.out or f"runs/{study}")
     storage = args.storage or f"sqlite:///{(out / 'study.db').resolve()}"
+    if args.cluster:
+        from infomorphic.experiments.cluster import parse_cluster, require_distributed
+
+        # local:N workers are processes of this machine: the file lock that serialises their
+        # asks of a SQLite study (search.worker) works across them; other machines' do not see it
+        if storage.startswith("sqlite") and not parse_cluster(args.cluster).is_local:
+            raise ValueError(
+                f"--cluster {args.cluster}: the study is a SQLite file on this machine, which "
+                "workers on other machines cannot share; give --storage a database every "
+                "worker reaches, e.g. postgresql+psycopg://user@host/db (docs/cluster.md), or "
+                "search on this machine (--cluster local:N or no --cluster)"
+            )
+        require_distributed()  # before the study is created: name the extra first
     return {
         "config": config.to_dict(), "trials": args.trials, "storage": storage,
         "study": study, "out": str(out), "population": args.population, "sampler": args.sampler,
         "fixed": args.fixed, "enqueue": args.enqueue, "prune": args.prune,
         "workers": args.workers, "threads": args.threads, "heartbeat": args.heartbeat,
+        "cluster": args.cluster,
     }  # fmt: skip
 
 
@@ -169,6 +187,36 @@ def _child(settings: dict, worker: int) -> int:
         return 130
 
 
+def _on_cluster(settings: dict, study) -> int:
+    """The workers as tasks of the Dask cluster; a line each time the study's count of
+    finished trials changes. A worker whose machine dies is started again by Dask, and the
+    trials it held are retried after their heartbeat stops."""
+    from concurrent.futures import wait
+
+    from infomorphic.cli.cluster_options import executor_for
+    from infomorphic.search.study import count_finished
+
+    settings = {**settings, "threads": settings["threads"] or 1}
+    codes = []
+    with executor_for(settings["cluster"]) as executor:
+        futures = [executor.submit(_work, settings, w) for w in range(settings["workers"])]
+        shown, pending = None, set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=2.0)
+            finished = count_finished(study)
+            if finished != shown:
+                print(f"{finished}/{settings['trials']} trials finished", file=sys.stderr,
+                      flush=True)  # fmt: skip
+                shown = finished
+        for worker, future in enumerate(futures):
+            try:
+                codes.append(future.result())
+            except Exception as exc:  # its worker died too often, or the scheduler went away
+                print(f"worker {worker} stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+                codes.append(1)
+    return max(codes)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     out = Path(settings["out"])
@@ -193,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
     (out / "search.json").write_text(json.dumps(settings, indent=2))
     print(f"study {settings['study']} in {settings['storage']}", file=sys.stderr)
     try:
+        if settings["cluster"]:
+            return _on_cluster(settings, study)
         if settings["workers"] == 1:
             return _work(settings, None)
         import multiprocessing

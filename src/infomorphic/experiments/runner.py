@@ -4,7 +4,8 @@ The shared engine of the accuracy benchmark, goal search, ablations and the pape
 Each run is keyed by its folder: a finished run is read back, an interrupted one resumes from
 its checkpoint, and a folder that holds a different configuration is refused, so a grid can
 be stopped and started again without losing or mixing anything. Runs go one thread each to a
-pool of processes (two runs on two cores beat one run with two threads at N = 100).
+pool of processes (two runs on two cores beat one run with two threads at N = 100), or to any
+``concurrent.futures.Executor`` given, such as a Dask cluster's (``experiments.cluster``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -150,14 +152,44 @@ def _run_safely(spec: RunSpec, threads: int | None) -> RunResult:
         return RunResult(spec, None, f"{type(exc).__name__}: {exc}")
 
 
+def _run_elsewhere(spec: RunSpec, threads: int | None) -> RunResult:
+    """``_run_safely`` on a worker that may be another machine: the grid's process made the
+    folder's parent, so a worker that cannot see it is not on the grid's file system."""
+    if not spec.out.parent.is_dir():
+        return RunResult(
+            spec,
+            None,
+            f"{spec.out.parent} does not exist on the worker that took this run (host "
+            f"{socket.gethostname()}): runs on a cluster need a run folder every worker sees at "
+            "the same path (a shared file system)",
+        )
+    return _run_safely(spec, threads)
+
+
+def _lost(spec: RunSpec, exc: BaseException) -> RunResult:
+    """The result of a run the executor lost (Dask: its worker died more often than the
+    scheduler allows); the checkpoint stays, so running the grid again resumes it."""
+    return RunResult(
+        spec,
+        None,
+        f"{type(exc).__name__}: {exc}; the run folder keeps its last checkpoint: run the grid "
+        "again to resume it",
+    )
+
+
 def run_grid(
     specs: Iterable[RunSpec],
     workers: int = 2,
     threads: int | None = 1,
     on_progress: Callable[[Progress, RunResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[RunResult]:
     """Run every spec (``workers`` processes, ``threads`` torch threads each; ``workers=1``
-    runs in this process) and return the results in the order of ``specs``."""
+    runs in this process) and return the results in the order of ``specs``.
+
+    ``executor`` (a ``concurrent.futures.Executor``, e.g. ``experiments.cluster.open_cluster``'s
+    Dask executor) runs them instead of a pool, ``workers`` ignored; its workers must see the
+    run folders at the same absolute paths. The caller owns the executor."""
     specs = list(specs)
     folders = [s.out.resolve() for s in specs]
     if len(set(folders)) < len(folders):
@@ -168,6 +200,7 @@ def run_grid(
 
     def report(index: int, result: RunResult) -> None:
         nonlocal trained
+        result = replace(result, spec=specs[index])  # the caller's spec (its folder as given)
         results[index] = result
         trained += not result.reused
         if on_progress is None:
@@ -179,15 +212,40 @@ def run_grid(
         failed = sum(r.error is not None for r in results.values())
         on_progress(Progress(len(results), failed, len(specs), elapsed, eta), result)
 
-    if workers <= 1:
+    if executor is None and workers <= 1:
         for index, spec in enumerate(specs):
             report(index, _run_safely(spec, threads))
         return [results[i] for i in range(len(specs))]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run_safely, spec, threads): i for i, spec in enumerate(specs)}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                report(futures[future], future.result())
+    if executor is None:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_run_safely, spec, threads): i for i, spec in enumerate(specs)}
+            _collect(futures, specs, report)
+        return [results[i] for i in range(len(specs))]
+    # Another machine's worker has another working directory: it gets absolute folders, and
+    # their parents exist before it looks (so that it can tell a folder it cannot see).
+    for folder in folders:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    futures = {
+        executor.submit(_run_elsewhere, replace(spec, out=folder), threads): i
+        for i, (spec, folder) in enumerate(zip(specs, folders, strict=True))
+    }
+    _collect(futures, specs, report)
     return [results[i] for i in range(len(specs))]
+
+
+def _collect(
+    futures: dict[Any, int],
+    specs: list[RunSpec],
+    report: Callable[[int, RunResult], None],
+) -> None:
+    """Report each future's result as it finishes."""
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            index = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the executor lost the run, not the run that failed
+                result = _lost(specs[index], exc)
+            report(index, result)

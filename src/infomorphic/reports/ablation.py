@@ -25,6 +25,7 @@ import io
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -272,10 +273,12 @@ def run_ablation(
     threads: int | None = 1,
     on_progress: Callable[[Progress, RunResult], None] | None = None,
     figures: bool = True,
+    executor: Executor | None = None,
 ) -> AblationOutcome:
     """Train every variant for every seed (reusing finished runs) and write ablation.csv,
     ablation.md and the figures into ``out``. ``order``: weight, paper or measured (the zero
-    ablation's results, trained first); ``ranking`` overrides it."""
+    ablation's results, trained first); ``ranking`` overrides it. ``executor`` (e.g. a Dask
+    cluster's) trains the runs instead of ``workers`` local processes."""
     from infomorphic.reports import ablation_report
     from infomorphic.reports.plotting import require_matplotlib
 
@@ -299,7 +302,7 @@ def run_ablation(
     def train(todo: Sequence[Variant]) -> None:
         specs = run_specs(base, todo, seeds, out / "runs")
         fresh = {k: s for k, s in specs.items() if k not in results}
-        done = run_grid(fresh.values(), workers=workers, threads=threads, on_progress=on_progress)
+        done = run_grid(fresh.values(), workers, threads, on_progress, executor)
         results.update(zip(fresh, done, strict=True))
 
     train(variants)

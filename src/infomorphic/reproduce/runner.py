@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,9 +142,11 @@ def reproduce(
     workers: int = 2,
     threads: int | None = 1,
     on_progress: Callable[[Progress, RunResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Run target ``name`` at ``scale`` (a name of ``SCALES`` or a ``Scale``) on ``base``'s data
-    and device; its folder."""
+    and device; its folder. ``executor`` (e.g. a Dask cluster's) runs the grid instead of
+    ``workers`` local processes."""
     spec_target = target(name)
     size = scale if isinstance(scale, Scale) else SCALES[scale]
     scale = size.name
@@ -153,7 +156,7 @@ def reproduce(
         RunSpec(config.validate(), out / "runs" / run_name(config), label=group)
         for group, _, config in runs
     ]
-    results = run_grid(specs, workers, threads, on_progress)
+    results = run_grid(specs, workers, threads, on_progress, executor)
     failed = [r for r in results if r.error]
     for result in failed:
         print(f"{result.spec.out}: {result.error}", file=sys.stderr)

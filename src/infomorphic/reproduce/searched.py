@@ -8,6 +8,7 @@ then the search report. table3 (paper Table 3): the zero ablation of the optimis
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,27 +45,43 @@ def run_fig6(base: TrainConfig, scale: Scale, out: Path) -> Path:
     return write_report(study, folder, top=5, storage=url)
 
 
-def run_table3(base: TrainConfig, scale: Scale, out: Path, workers: int = 2) -> Path:
+def run_table3(
+    base: TrainConfig,
+    scale: Scale,
+    out: Path,
+    workers: int = 2,
+    executor: Executor | None = None,
+) -> Path:
     """The zero ablation of the optimised goal (setup 1, N = 100) for the scale's seeds; the
-    path of ablation.md, whose critical weights stand next to the paper's four."""
+    path of ablation.md, whose critical weights stand next to the paper's four. ``executor``
+    (e.g. a Dask cluster's) trains the runs instead of ``workers`` local processes."""
     from infomorphic.nn.goals import Goal
     from infomorphic.reports.ablation import run_ablation
 
     config = replace(base, model="setup1", hidden=[100], epochs=scale.epochs, goal=None)
     outcome = run_ablation(
         config.validate(), Goal.named("optimized"), ["zero"], list(range(scale.seeds)),
-        out / "table3", workers=workers,
+        out / "table3", workers=workers, executor=executor,
     )  # fmt: skip
     return next(path for path in outcome.files if path.name == "ablation.md")
 
 
-def run_delegated(name: str, scale: str | Scale, base: TrainConfig, out: Path, workers: int):
-    """fig6 or table3 at ``scale``; the path of its report."""
+def run_delegated(
+    name: str,
+    scale: str | Scale,
+    base: TrainConfig,
+    out: Path,
+    workers: int,
+    executor: Executor | None = None,
+):
+    """fig6 or table3 at ``scale``; the path of its report. fig6's search runs in this
+    process (its study is a SQLite file in the target's folder); ``executor`` trains table3's
+    runs."""
     from infomorphic.reproduce.targets import SCALES
 
     size = scale if isinstance(scale, Scale) else SCALES[scale]
     if name == "fig6":
         return run_fig6(base, size, out)
     if name == "table3":
-        return run_table3(base, size, out, workers)
+        return run_table3(base, size, out, workers, executor)
     raise ValueError(f"{name} is not a searching or ablating target")
