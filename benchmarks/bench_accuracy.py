@@ -84,9 +84,13 @@ def main(argv: list[str] | None = None) -> int:
 
             executor = stack.enter_context(open_cluster(args.cluster))
         start = time.perf_counter()
-        results = run_grid(specs, args.workers, args.threads,
-                           on_progress=lambda p, r: print(p, file=sys.stderr, flush=True),
-                           executor=executor)  # fmt: skip
+        results = run_grid(
+            specs,
+            args.workers,
+            args.threads,
+            on_progress=lambda p, r: print(p, file=sys.stderr, flush=True),
+            executor=executor,
+        )
         wall = time.perf_counter() - start
     failed = [r for r in results if r.error]
     for r in failed:

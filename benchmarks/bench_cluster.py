@@ -37,8 +37,9 @@ def worker(args: argparse.Namespace) -> None:
     from infomorphic.experiments import RunSpec, grid, run_grid, run_name
     from infomorphic.training.config import TrainConfig
 
-    base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, hidden=[args.hidden],
-                       epochs=args.epochs)  # fmt: skip
+    base = TrainConfig(
+        dataset=args.dataset, data_dir=args.data_dir, hidden=[args.hidden], epochs=args.epochs
+    )
     configs = grid(base, seed=list(range(args.runs)))
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as folder:
         specs = [RunSpec(c, Path(folder) / run_name(c)) for c in configs]
@@ -57,11 +58,17 @@ def worker(args: argparse.Namespace) -> None:
             raise SystemExit(f"{len(failed)} runs failed: {failed[0]}")
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, reaped workers
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "start_s": started - start, "grid_s": done - started,
-        "worker_peak_mib": children / 1024, "main_peak_mib": own / 1024,
-        "test": [r.summary["test_accuracy"] for r in results],
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "start_s": started - start,
+                "grid_s": done - started,
+                "worker_peak_mib": children / 1024,
+                "main_peak_mib": own / 1024,
+                "test": [r.summary["test_accuracy"] for r in results],
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,9 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args)
         return 0
-    common = ["--runs", str(args.runs), "--workers", str(args.workers), "--dataset",
-              args.dataset, "--data-dir", args.data_dir, "--hidden", str(args.hidden),
-              "--epochs", str(args.epochs)]  # fmt: skip
+    common = [
+        "--runs",
+        str(args.runs),
+        "--workers",
+        str(args.workers),
+        "--dataset",
+        args.dataset,
+        "--data-dir",
+        args.data_dir,
+        "--hidden",
+        str(args.hidden),
+        "--epochs",
+        str(args.epochs),
+    ]
     measured: dict[str, list[dict]] = {"pool": [], "cluster": []}
     for repeat in range(args.repeats):
         order = ("pool", "cluster") if repeat % 2 == 0 else ("cluster", "pool")
@@ -95,23 +113,31 @@ def main(argv: list[str] | None = None) -> int:
         print("the engines' runs differ in test accuracy", file=sys.stderr)
         return 1
     pool_s = statistics.median(m["grid_s"] for m in measured["pool"])
-    print(f"{args.runs} runs of setup 1 (N = {args.hidden}, {args.epochs} epochs, "
-          f"{args.dataset}), {args.workers} worker processes x 1 thread, median of "
-          f"{args.repeats}; machine: {harness.machine_description()}")  # fmt: skip
+    print(
+        f"{args.runs} runs of setup 1 (N = {args.hidden}, {args.epochs} epochs, "
+        f"{args.dataset}), {args.workers} worker processes x 1 thread, median of "
+        f"{args.repeats}; machine: {harness.machine_description()}"
+    )
     print()
-    print("| engine | start s | grid s | s / run | overhead / run | ratio | worker peak MiB "
-          "| main peak MiB |")  # fmt: skip
+    print(
+        "| engine | start s | grid s | s / run | overhead / run | ratio | worker peak MiB "
+        "| main peak MiB |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for engine, label in (("pool", f"process pool x{args.workers}"),
-                          ("cluster", f"--cluster local:{args.workers}")):  # fmt: skip
+    for engine, label in (
+        ("pool", f"process pool x{args.workers}"),
+        ("cluster", f"--cluster local:{args.workers}"),
+    ):
         rows = measured[engine]
         grid_s = statistics.median(m["grid_s"] for m in rows)
         start_s = statistics.median(m["start_s"] for m in rows)
         worker_mib = max(m["worker_peak_mib"] for m in rows)
         main_mib = max(m["main_peak_mib"] for m in rows)
-        print(f"| {label} | {start_s:.2f} | {grid_s:.2f} | {grid_s / args.runs:.2f} | "
-              f"{(grid_s - pool_s) / args.runs:+.3f} | {grid_s / pool_s:.2f} | "
-              f"{worker_mib:.0f} | {main_mib:.0f} |")  # fmt: skip
+        print(
+            f"| {label} | {start_s:.2f} | {grid_s:.2f} | {grid_s / args.runs:.2f} | "
+            f"{(grid_s - pool_s) / args.runs:+.3f} | {grid_s / pool_s:.2f} | "
+            f"{worker_mib:.0f} | {main_mib:.0f} |"
+        )
     return 0
 
 

@@ -129,6 +129,18 @@ def test_a_worker_that_cannot_see_the_run_folder_says_so(tmp_path):
     assert not (tmp_path / "not-shared").exists()
 
 
+@needs_dask
+def test_a_scheduler_that_is_not_there_is_named(tmp_path):
+    from infomorphic.experiments.cluster import open_cluster
+
+    with pytest.raises(FileNotFoundError, match="dask scheduler --scheduler-file"):
+        with open_cluster(str(tmp_path / "scheduler.json")):
+            pass
+    with pytest.raises(OSError, match="cannot reach the Dask scheduler tcp://127.0.0.1:9"):
+        with open_cluster("tcp://127.0.0.1:9", connect_timeout_s=0.5):
+            pass
+
+
 # ------------------------------------------------------------------ on a real LocalCluster
 
 
@@ -168,10 +180,32 @@ def test_a_target_reproduced_on_the_cluster_shows_its_progress(tmp_path, local2)
     tiny = Scale("tiny", seeds=1, epochs=1, sizes=(8,))
     base = TrainConfig(dataset="digits", batch_size=256)
     seen = []
-    folder = reproduce("linear", tiny, base, tmp_path, on_progress=lambda p, r: seen.append(p),
-                       executor=local2)  # fmt: skip
+    folder = reproduce(
+        "linear", tiny, base, tmp_path, on_progress=lambda p, r: seen.append(p), executor=local2
+    )
     assert [(p.done, p.total) for p in seen] == [(1, 2), (2, 2)]
     assert "| modulated |" in (folder / "table.md").read_text()
+
+
+@pytest.mark.slow
+@needs_dask
+def test_a_grid_through_a_scheduler_file(tmp_path):
+    """``--cluster FILE.json``: the file a scheduler wrote (``dask scheduler --scheduler-file``)
+    names its address; the grid runs there."""
+    from infomorphic.experiments.cluster import open_cluster
+
+    path = tmp_path / "scheduler.json"
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        scheduler_kwargs={"scheduler_file": str(path)},
+    ):
+        assert path.is_file()
+        with open_cluster(str(path)) as executor:
+            (result,) = run_grid([RunSpec(BASE, tmp_path / "run")], executor=executor)
+    assert result.error is None and result.summary["epochs"] == 2
 
 
 @pytest.mark.slow
@@ -183,8 +217,23 @@ def test_ablate_on_a_local_cluster_equals_ablate_here(tmp_path, capfd):
 
     goal = tmp_path / "two.json"
     goal.write_text(json.dumps({"{F}{C}": 1.0, "{F}{L}": -0.5}))
-    argv = ["ablate", "--goal", str(goal), "--dataset", "digits", "--hidden", "8",
-            "--epochs", "2", "--batch-size", "128", "--seeds", "1", "--kinds", "zero"]  # fmt: skip
+    argv = [
+        "ablate",
+        "--goal",
+        str(goal),
+        "--dataset",
+        "digits",
+        "--hidden",
+        "8",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "128",
+        "--seeds",
+        "1",
+        "--kinds",
+        "zero",
+    ]
     assert main([*argv, "--out", str(tmp_path / "here"), "--workers", "2"]) == 0
     assert main([*argv, "--out", str(tmp_path / "cluster"), "--cluster", "local:2"]) == 0
     err = capfd.readouterr().err
@@ -242,14 +291,17 @@ def test_a_worker_killed_in_a_run_loses_nothing(tmp_path):
     # runs of a few seconds (40 epochs of 50-150 ms), so that the kill lands inside one
     configs = grid(BASE, epochs=[40], seed=[0, 1, 2, 3])
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
         distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    ):
         executor = client.get_executor(pure=False)
         quiet_log = tmp_path / "quiet.log"
-        quiet = run_grid([RunSpec(c, tmp_path / "quiet" / run_name(c)) for c in configs],
-                         executor=_Counting(executor, quiet_log))  # fmt: skip
+        quiet = run_grid(
+            [RunSpec(c, tmp_path / "quiet" / run_name(c)) for c in configs],
+            executor=_Counting(executor, quiet_log),
+        )
         assert [r.error for r in quiet] == [None] * 4
 
         log = tmp_path / "killed.log"
@@ -335,13 +387,31 @@ def test_two_cluster_workers_share_a_postgresql_study(tmp_path, capfd):
     one PostgreSQL study end at exactly T finished trials."""
     pytest.importorskip("optuna")
     name = f"cluster-{os.getpid()}-{int(time.time())}"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:  # fmt: skip
-        code = main([
-            "search", "--trials", "5", "--epochs", "1", *SEARCH, "--out", str(tmp_path / "s"),
-            "--storage", POSTGRES_URL, "--study", name, "--enqueue", "heuristic",
-            "--workers", "2", "--cluster", cluster.scheduler_address,
-        ])  # fmt: skip
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        code = main(
+            [
+                "search",
+                "--trials",
+                "5",
+                "--epochs",
+                "1",
+                *SEARCH,
+                "--out",
+                str(tmp_path / "s"),
+                "--storage",
+                POSTGRES_URL,
+                "--study",
+                name,
+                "--enqueue",
+                "heuristic",
+                "--workers",
+                "2",
+                "--cluster",
+                cluster.scheduler_address,
+            ]
+        )
     err = capfd.readouterr().err
     assert code == 0, err
     study = _study(POSTGRES_URL, name)

@@ -65,11 +65,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add("--out", metavar="DIR", default=None,
         help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
-    add("--workers", type=positive_int, default=1, metavar="W",
+    add(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="W",
         help="runs trained at once, one process each (default %(default)s; with --cluster, "
-        "the cluster's worker threads)")  # fmt: skip
-    add("--threads", type=positive_int, default=None, metavar="N",
-        help="torch threads per run (default: cores / workers; 1 with --cluster)")  # fmt: skip
+        "the cluster's worker threads)",
+    )
+    add(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads per run (default: cores / workers; 1 with --cluster)",
+    )
     add_cluster_option(parser, "the runs")
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip
@@ -135,10 +145,19 @@ def run(args: argparse.Namespace) -> int:
 
     with executor_for(args.cluster) as executor:
         outcome = run_ablation(
-            config, goal, args.kinds, seeds, out, order=order, ranking=ranking,
-            order_source=source, workers=args.workers, threads=threads, on_progress=progress,
+            config,
+            goal,
+            args.kinds,
+            seeds,
+            out,
+            order=order,
+            ranking=ranking,
+            order_source=source,
+            workers=args.workers,
+            threads=threads,
+            on_progress=progress,
             executor=executor,
-        )  # fmt: skip
+        )
     print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
           file=sys.stderr)  # fmt: skip
     for path in outcome.files:

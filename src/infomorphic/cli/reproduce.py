@@ -87,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
                 from infomorphic.reproduce.searched import run_delegated
 
                 print(f"{name}: {DELEGATED[name]}", file=sys.stderr)
-                print(run_delegated(name, args.scale, base, Path(args.out), args.workers,
-                                    executor))  # fmt: skip
+                print(run_delegated(name, args.scale, base, Path(args.out), args.workers, executor))
                 continue
             print(f"{name}: {TARGETS[name].title}", file=sys.stderr)
-            folder = reproduce(name, args.scale, base, Path(args.out), args.workers, threads,
-                               progress, executor)  # fmt: skip
+            folder = reproduce(
+                name, args.scale, base, Path(args.out), args.workers, threads, progress, executor
+            )
             print(file=sys.stderr)
             print((folder / "table.md").read_text())
     return 0

@@ -100,8 +100,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="torch threads per worker (default: cores / workers; 1 with --cluster)",
     )
-    add_cluster_option(parser, "the --workers search workers (with a --storage every worker "
-                       "reaches: PostgreSQL; SQLite only with local:N)")  # fmt: skip
+    add_cluster_option(
+        parser,
+        "the --workers search workers (with a --storage every worker "
+        "reaches: PostgreSQL; SQLite only with local:N)",
+    )
     add(
         "--heartbeat",
         type=int,
@@ -205,8 +208,9 @@ def _on_cluster(settings: dict, study) -> int:
             _, pending = wait(pending, timeout=2.0)
             finished = count_finished(study)
             if finished != shown:
-                print(f"{finished}/{settings['trials']} trials finished", file=sys.stderr,
-                      flush=True)  # fmt: skip
+                print(
+                    f"{finished}/{settings['trials']} trials finished", file=sys.stderr, flush=True
+                )
                 shown = finished
         for worker, future in enumerate(futures):
             try:

@@ -83,11 +83,14 @@ def open_cluster(cluster: str | ClusterSpec, connect_timeout_s: float = 30.0) ->
     with contextlib.ExitStack() as stack:
         if spec.is_local:
             # one thread per worker process: a run trains with one torch thread, and two runs
-            # in two processes beat one run with two threads
+            # in two processes beat one run with two threads; the scheduler's web server on a
+            # free port (8787 may be another cluster's)
             local = distributed.LocalCluster(
-                n_workers=spec.local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=None,
-            )  # fmt: skip
+                n_workers=spec.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+            )
             stack.enter_context(local)
             client = stack.enter_context(distributed.Client(local))
         else:
