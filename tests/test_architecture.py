@@ -14,6 +14,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "infomorphic"
 LAYERS = {
     "files": 0,
     "_lazy": 0,
+    "locks": 0,
+    "threads": 0,
     "pid": 1,
     "nn": 2,
     "networks": 3,

@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -590,7 +591,7 @@ def test_bad_train_values_exit_2_naming_the_option(tmp_path, capsys, argv, optio
 def test_validation_messages_are_prefixed_with_the_option(tmp_path, capsys):
     assert main(["train", "--seed", "-3", "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err == (
-        "infomorphic: error: --seed: seed must be an integer >= 0, got -3\n"
+        "infomorphic: error: --seed: seed must be an integer in 0..4294967295, got -3\n"
     )
 
 
@@ -623,6 +624,7 @@ def test_train_builds_the_config_and_calls_the_library(tmp_path, monkeypatch, ca
     )
     assert out_dir == Path("runs/setup2-digits-30-20-seed4")
     kwargs.pop("hooks")  # the start-of-run report
+    assert 1 <= kwargs.pop("threads") <= (os.cpu_count() or 1)  # the cores free at start
     assert kwargs == {"resume": False, "progress": False, "checkpoint_interval_s": 0.0}
     captured = capsys.readouterr()
     assert captured.err == f"run folder: {out_dir}\n"

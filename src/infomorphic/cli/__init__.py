@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from infomorphic.cli import (
@@ -39,6 +40,8 @@ from infomorphic.cli.common import (
     typed_options,
     version,
 )
+from infomorphic.locks import StaleLockWarning
+from infomorphic.threads import prefer_passive_waiting, start_clock
 
 __all__ = ["COMMANDS", "ERROR_EXIT", "PROG", "build_parser", "main"]
 
@@ -91,13 +94,34 @@ def _command_and_config(
     return None, None
 
 
+_PLAIN_WARNINGS = (StaleLockWarning,)
+
+
+def _plain_warnings(show):
+    """``warnings.showwarning`` that prints the package's own warnings as one line on stderr
+    and hands the others to ``show``."""
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        if issubclass(category, _PLAIN_WARNINGS):
+            print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return show_warning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default ``sys.argv[1:]``) and return the exit status.
 
+    Run as a program (``argv`` None), it first asks OpenMP to wait passively
+    (``infomorphic.threads.prefer_passive_waiting``) unless the environment sets a policy.
     Every command takes ``--config FILE`` (TOML; its keys are the long options, and the command
     line takes precedence) and ``--print-config`` (print the resolved options and exit). The
     command sees ``args.given_options``: the options the command line or the file gave.
     """
+    start_clock()  # the default thread count measures other processes' load from here
+    if argv is None:  # run as a program: the process is the command's own
+        prefer_passive_waiting()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -117,7 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args.given_options = typed_options(build_parser(), argv) | from_file
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _plain_warnings(warnings.showwarning)
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:  # a command that saves its work catches this itself
         print(f"{PROG}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT

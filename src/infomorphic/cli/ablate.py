@@ -9,7 +9,6 @@ runner, so a rerun reuses every finished run and continues an interrupted one.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 from infomorphic.cli.common import comma_list, positive_int
 from infomorphic.cli.training_options import add_training_options, config_from_args
+from infomorphic.threads import default_threads
 
 DESCRIPTION = (
     "Ablate a hidden-layer goal: set each non-zero weight to 0 (zero), set them to 0 one after "
@@ -73,13 +73,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="runs trained at once, one process each (default %(default)s; with --cluster, "
         "the cluster's worker threads)",
     )
-    add(
-        "--threads",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="torch threads per run (default: cores / workers; 1 with --cluster)",
-    )
     add_cluster_option(parser, "the runs")
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip
@@ -133,9 +126,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
               f"{note if order == 'measured' else ''}")  # fmt: skip
         return 0
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
-    if args.cluster and not args.threads:
-        threads = 1  # a cluster's workers are processes with one thread each
+    # a cluster's workers are processes with one thread each
+    threads = args.threads or (1 if args.cluster else default_threads(args.workers))
 
     def progress(state, result) -> None:
         what = "reused" if result.reused else "failed" if result.error else "trained"

@@ -11,6 +11,8 @@ import argparse
 import json
 import textwrap
 
+from infomorphic.cli.common import positive_int, seed
+
 DESCRIPTION = (
     "Classify images with the network of a trained run folder. IMAGES are raw pixels on the "
     "scale of the run's data set (0..255 for MNIST and Fashion-MNIST: a light digit on a dark "
@@ -43,7 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add(
         "--seed",
-        type=int,
+        type=seed,
         default=0,
         help="seed of the hidden neurons' spikes, which the network samples (default %(default)s)",
     )
@@ -52,10 +54,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="cpu",
         help="torch device, e.g. cpu, cuda or cuda:1 (default %(default)s)",
     )
+    add(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads (default: the cores that other processes leave free as the "
+        "command starts)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import infomorphic.training.inference  # noqa: F401  (loads torch before the threads' count)
+    from infomorphic.threads import default_threads, torch_threads
+
+    with torch_threads(args.threads or default_threads()):
+        return _predict(args)
+
+
+def _predict(args: argparse.Namespace) -> int:
     import torch
 
     from infomorphic.training.inference import load_run, read_images

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
+from infomorphic.cli.common import positive_int
 
 TARGET_NAMES = (
     "fig3b", "fig3c", "fig4", "fig5", "fig6", "fig8", "fig10", "fig11", "table3", "deep",
@@ -56,8 +57,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--workers",
         type=int,
         default=2,
-        help="runs at a time, one thread each (default %(default)s; with --cluster, the "
+        help="runs at a time, one process each (default %(default)s; with --cluster, the "
         "cluster's worker threads)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads of each run (default: the cores that other processes leave free "
+        "as the command starts, shared among the workers)",
     )
     add_cluster_option(parser, "the runs (table3's too; fig6 searches here)")
     parser.set_defaults(func=run)
@@ -76,7 +85,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, device=args.device)
     names = [*TARGETS, *DELEGATED] if args.target == "all" else [args.target]
-    threads = None if args.device.startswith("cuda") else 1
+    from infomorphic.threads import default_threads
+
+    threads = args.threads
+    if threads is None and not args.device.startswith("cuda"):
+        # a cluster's workers are processes with one thread each; here, the cores free
+        threads = 1 if args.cluster else default_threads(args.workers)
 
     def progress(state, result) -> None:
         print(f"\r{state}", end="", file=sys.stderr, flush=True)

@@ -22,8 +22,10 @@ from infomorphic.cli.common import (
     seconds,
 )
 from infomorphic.cli.training_options import add_training_options, config_from_args
+from infomorphic.locks import hold
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
+from infomorphic.threads import default_threads
 from infomorphic.training.config import (
     CHECKPOINT_INTERVAL_S,
     DEFAULTS,
@@ -118,6 +120,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "training (0: after every epoch; default %(default)g)",
     )
     add("--no-progress", action="store_true", help="no progress bar (default: show one)")
+    add(
+        "--dry-run",
+        action="store_true",
+        help="check the options and the run folder, say what would be trained, and stop "
+        "(nothing is written) (default: off)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -190,11 +198,15 @@ class _Announce(Hook):
         self.progress_bar = progress_bar
 
     def on_fit_start(self, trainer) -> None:
+        import torch
+
         splits, config = trainer.splits, trainer.config
         resumed = f"; resumed after epoch {trainer.epoch}" if trainer.epoch else ""
+        threads = torch.get_num_threads()
         line = (
             f"data: {splits.name}, {len(splits.y_train)} training / {len(splits.y_val)} "
-            f"validation / {len(splits.y_test)} test images; {config.epochs} epochs{resumed}"
+            f"validation / {len(splits.y_test)} test images; {config.epochs} epochs{resumed}; "
+            f"{threads} thread{'s' if threads > 1 else ''}"
         )
         if self.progress_bar:  # above the bar, which is already drawn
             from tqdm.auto import tqdm
@@ -224,24 +236,45 @@ def _interrupted(exc: KeyboardInterrupt, out: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from infomorphic.data import DataUnavailableError
-
     if args.resume and args.force:
         raise ValueError("--resume and --force exclude each other: continue the run, or replace it")
+    out = run_folder(args, config_from_args(args))
+    if args.dry_run:
+        config, out = _checked(args, out)
+        threads = args.threads or "the cores free as training starts"
+        print(
+            f"would train {config.model} {','.join(map(str, config.hidden))} on "
+            f"{config.dataset} for {config.epochs} epochs (seed {config.seed}) into {out}, "
+            f"threads: {threads}"
+        )
+        return 0
+    with hold(out, "run folder"):  # a second writer is refused before anything is read
+        return _run(args, out)
+
+
+def _checked(args: argparse.Namespace, out: Path) -> tuple[TrainConfig, Path]:
+    """The configuration to train and its folder, after the folder's checks (nothing written)."""
     if args.resume:
-        out = run_folder(args, config_from_args(args))
-        config = resume_config(args, out)
+        return resume_config(args, out), out
+    config = config_from_args(args)
+    present = [name for name in RUN_FILES if (out / name).is_file()]
+    if present and not args.force:
+        raise ValueError(
+            f"{out} already holds a run ({', '.join(present)}); pass --resume to continue "
+            "it, --force to replace it, or --out to choose another folder (nothing is "
+            "overwritten)"
+        )
+    return config, out
+
+
+def _run(args: argparse.Namespace, out: Path) -> int:
+    from infomorphic.data import DataUnavailableError
+
+    config, out = _checked(args, out)
+    if args.resume:
         print(f"resuming: {out}", file=sys.stderr)
     else:
-        config = config_from_args(args)
-        out = run_folder(args, config)
         present = [name for name in RUN_FILES if (out / name).is_file()]
-        if present and not args.force:
-            raise ValueError(
-                f"{out} already holds a run ({', '.join(present)}); pass --resume to continue "
-                "it, --force to replace it, or --out to choose another folder (nothing is "
-                "overwritten)"
-            )
         if present:
             rows = _history_rows(out / "history.csv") if "history.csv" in present else None
             epochs = f", {rows} epochs of history" if rows else ""
@@ -252,11 +285,14 @@ def run(args: argparse.Namespace) -> int:
     from infomorphic.training.loop import terminate_as_interrupt
 
     options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
+    # a resumed run continues with its own thread count (config.json), unless --threads
+    threads = args.threads or (None if args.resume else default_threads())
     try:
         with terminate_as_interrupt():
             summary = train(
                 config, out, resume=args.resume, progress=progress,
-                checkpoint_interval_s=args.checkpoint_every, hooks=[_Announce(progress)], **options,
+                checkpoint_interval_s=args.checkpoint_every, hooks=[_Announce(progress)],
+                threads=threads, **options,
             )  # fmt: skip
     except KeyboardInterrupt as exc:
         return _interrupted(exc, out)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from infomorphic.cli.common import hidden_sizes
+from infomorphic.cli.common import hidden_sizes, positive_int
 from infomorphic.nn.activations import HIDDEN_ACTIVATIONS
 from infomorphic.training.config import DATASETS, DEFAULTS, MODEL_NAMES, TrainConfig
 
@@ -119,6 +119,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS["eval_samples"],
         metavar="K",
         help="spike samples averaged per evaluated image (the paper: %(default)s)",
+    )
+    add(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="torch threads of each training process (default: the cores that other "
+        "processes leave free as the command starts, shared among its workers)",
     )
 
 

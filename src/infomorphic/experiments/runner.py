@@ -10,17 +10,17 @@ pool of processes (two runs on two cores beat one run with two threads at N = 10
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from infomorphic.locks import hold
 from infomorphic.training.config import TrainConfig
 
 __all__ = ["Progress", "RunResult", "RunSpec", "grid", "run_name", "run_grid", "run_one"]
@@ -104,7 +104,13 @@ def run_name(config: TrainConfig) -> str:
 
 
 def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
-    """Train ``spec`` unless its folder already holds it finished; resume if interrupted."""
+    """Train ``spec`` unless its folder already holds it finished; resume if interrupted. The
+    folder is locked throughout: a run another process is writing is an error, not a reuse."""
+    with hold(spec.out, "run folder"):
+        return _run_one(spec, threads)
+
+
+def _run_one(spec: RunSpec, threads: int | None) -> RunResult:
     from infomorphic.training.api import train
     from infomorphic.training.run_folder import RunFolder
 
@@ -123,26 +129,16 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
     # A folder with this configuration but no checkpoint crashed before its first save: start
     # it again (the configuration was checked above).
     resume = folder.has_checkpoint
-    with _torch_threads(threads):
-        summary = train(spec.config, spec.out, resume=resume, overwrite=not resume, progress=False)
+    # a resumed run continues with the thread count it recorded: the same rounding
+    summary = train(
+        spec.config,
+        spec.out,
+        resume=resume,
+        overwrite=not resume,
+        progress=False,
+        threads=None if resume else threads,
+    )
     return RunResult(spec, summary)
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    """Torch's thread count for one run, given back afterwards: a run in the caller's process
-    must not change the caller's later arithmetic (thread counts change float rounding)."""
-    if not threads:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _run_safely(spec: RunSpec, threads: int | None) -> RunResult:

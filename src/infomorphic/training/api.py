@@ -4,16 +4,20 @@ when two configurations are the same run (``config_differences``)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from infomorphic.data import Splits
+from infomorphic.locks import hold
+from infomorphic.threads import torch_threads
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, TrainConfig
 from infomorphic.training.hooks import Hook, ProgressBar
 from infomorphic.training.loop import Trainer, TrainingDiverged
 from infomorphic.training.run_folder import (
+    RUN_ID,
     START_AGAIN,
     CorruptRunError,
     RunFolder,
@@ -37,6 +41,7 @@ def train(
     progress: bool = True,
     checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S,
     hooks: Sequence[Hook] = (),
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Train one model and return its summary.
 
@@ -48,12 +53,34 @@ def train(
     ``checkpoint_interval_s``: least time between two checkpoint saves (0: every epoch); the
     last epoch is always saved, and so is the last completed epoch when the run is interrupted
     (``KeyboardInterrupt``, re-raised with ``saved_epoch`` and ``run_folder`` set on it).
+    The run folder is locked while the run writes it (``infomorphic.locks``): a second writer
+    gets ``FolderLockedError`` naming this one. ``threads``: torch threads for this run, the
+    caller's setting given back afterwards; None: torch's current setting, or when resuming the
+    run's own (config.json records it: float rounding depends on the thread count, and a run
+    resumed with its own continues exactly as it would have).
     """
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other: continue the run or replace it")
     folder = RunFolder(out_dir) if out_dir else None
     if folder is None and resume:
         raise ValueError("resume needs the run folder (out_dir) to resume from")
+    lock = hold(folder.path, "run folder") if folder is not None else contextlib.nullcontext()
+    with lock, torch_threads(threads or (recorded_threads(folder) if resume else None)):
+        return _train(
+            config, folder, resume, overwrite, splits, progress, checkpoint_interval_s, hooks
+        )
+
+
+def _train(
+    config: TrainConfig,
+    folder: RunFolder | None,
+    resume: bool,
+    overwrite: bool,
+    splits: Splits | None,
+    progress: bool,
+    checkpoint_interval_s: float,
+    hooks: Sequence[Hook],
+) -> dict[str, Any]:
     if folder is not None and not (resume or overwrite):
         present = folder.run_files()
         if present:
@@ -94,6 +121,15 @@ def train(
         ) from None
 
 
+def recorded_threads(folder: RunFolder) -> int | None:
+    """The torch threads a run folder's run trained with (None when it does not say)."""
+    try:
+        threads = folder.config().get("threads")
+    except (OSError, ValueError):  # missing or damaged: resuming names that itself
+        return None
+    return threads if isinstance(threads, int) and not isinstance(threads, bool) else None
+
+
 def resume_from(writer: RunFolderWriter, trainer: Trainer) -> None:
     """Continue ``trainer`` from the checkpoint of ``writer``'s folder (the same
     configuration, but for the number of epochs)."""
@@ -113,6 +149,13 @@ def resume_from(writer: RunFolderWriter, trainer: Trainer) -> None:
         saved = TrainConfig.from_dict(state["config"])
     except (TypeError, AttributeError) as exc:
         raise folder.corrupt(RunFolder.CHECKPOINT, f"its configuration: {exc}") from None
+    done = state.get("epoch")
+    if isinstance(done, int) and trainer.config.epochs < done:
+        raise ValueError(
+            f"cannot resume with epochs {trainer.config.epochs}: the run in {folder.path} has "
+            f"trained {done} epochs already, and resuming only extends a run (give --epochs "
+            f"{done} or more, or leave it out)"
+        )
     differing = config_differences(saved, trainer.config)
     if differing:
         old, new = saved.to_dict(), trainer.config.to_dict()
@@ -131,6 +174,7 @@ def resume_from(writer: RunFolderWriter, trainer: Trainer) -> None:
             f"{folder.file(RunFolder.ATOMS)} do not fit together ({exc}); {START_AGAIN}"
         ) from None
     writer.saved_epoch = trainer.epoch
+    writer.run_id = state.get(RUN_ID) or writer.run_id
 
 
 def config_differences(
