@@ -114,25 +114,29 @@ def test_a_killed_worker_loses_nothing(tmp_path):
     """kill -9 in the middle of a trial; the rerun fails the silent trial, retries its
     parameters, and the study ends with exactly T complete trials."""
     out = tmp_path / "kill"
+    searched = len(GoalSpace.for_model("setup1").searched)
     worker = _start(out, 3, 200)  # trials of a few seconds: the kill lands inside one
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         time.sleep(0.5)
         if (out / "study.db").is_file():
             try:
-                running = [t for t in load(out).trials if t.state.name == "RUNNING"]
+                trials = load(out).trials
             except Exception:  # the study is being created
                 continue
-            if running:
+            # a trial is asked for, then its weights are stored one by one: wait for all
+            running = [t for t in trials if t.state.name == "RUNNING"]
+            if running and len(running[0].params) == searched:
                 break
     else:
         worker.kill()
         pytest.fail("no trial started within two minutes")
-    killed = running[0]
     time.sleep(1.0)  # well inside the trial
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    assert load(out).trials[killed.number].state.name == "RUNNING"  # nobody told it
+    killed = load(out).trials[running[0].number]  # as stored when the worker died
+    assert killed.state.name == "RUNNING"  # nobody told it
+    assert len(killed.params) == searched
     rerun = _start(out, 3, 200)
     _, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
@@ -146,8 +150,14 @@ def test_a_killed_worker_loses_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_two_workers_starting_at_once_enqueue_once(tmp_path):
+    """Two commands on one machine share a SQLite study, each with its own search folder (a
+    folder has one writer at a time)."""
     out = tmp_path / "race"
-    workers = [_start(out, 4, 1, "--enqueue", "heuristic") for _ in range(2)]
+    out.mkdir()
+    storage = ["--storage", f"sqlite:///{out / 'study.db'}", "--study", "search-setup1-random"]
+    workers = [
+        _start(tmp_path / f"w{k}", 4, 1, "--enqueue", "heuristic", *storage) for k in range(2)
+    ]
     told = []
     for worker in workers:
         _, err = worker.communicate(timeout=300)
@@ -175,3 +185,27 @@ def test_two_workers_share_a_study_on_postgresql(tmp_path):
     assert len(complete) == 5
     assert sum("enqueued" in t.user_attrs for t in study.trials) == 1
     assert all("completed" in text for text in outputs)  # both workers reported
+
+
+def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_path):
+    """optuna never fails a running trial that has not beaten once; a worker killed between
+    asking for a trial and its first heartbeat must not hold that trial's slot for ever."""
+    import datetime
+
+    from infomorphic.search.study import make_storage
+    from infomorphic.search.worker import _adopt_silent
+
+    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=1, grace_s=1)
+    study = optuna.create_study(study_name="s", storage=storage)
+    silent = study.ask({"x": optuna.distributions.FloatDistribution(-1, 1)})  # no heartbeat
+    optuna.storages.fail_stale_trials(study)
+    assert study.trials[0].state.name == "RUNNING"  # optuna alone would wait for ever
+    assert _adopt_silent(study) == 0  # too young: its worker may be about to beat
+    later = datetime.datetime.now() + datetime.timedelta(seconds=10)
+    assert _adopt_silent(study, now=later) == 1
+    assert _adopt_silent(study, now=later) == 0  # adopted once only
+    time.sleep(1.5)  # past the grace period of the heartbeat given to it
+    optuna.storages.fail_stale_trials(study)
+    states = [t.state.name for t in study.trials]
+    assert states == ["FAIL", "WAITING"]  # failed, and queued again with its parameters
+    assert study.trials[1].params == silent.params

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option
-from infomorphic.cli.common import print_error
 from infomorphic.cli.training_options import add_training_options, config_from_args
+from infomorphic.files import atomic_write_text
+from infomorphic.locks import hold
+from infomorphic.threads import default_threads, torch_threads
 
 SAMPLER_CHOICES = ("tpe", "cmaes", "random")
 
@@ -93,13 +96,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="worker processes on this machine (or on --cluster), each training one trial "
         "or population at a time (default %(default)s)",
     )
-    add(
-        "--threads",
-        type=int,
-        default=None,
-        metavar="N",
-        help="torch threads per worker (default: cores / workers; 1 with --cluster)",
-    )
     add_cluster_option(
         parser,
         "the --workers search workers (with a --storage every worker "
@@ -113,12 +109,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="heartbeat of running trials; a trial silent for 3x this long is failed and "
         "retried (default %(default)s)",
     )
+    add(
+        "--dry-run",
+        action="store_true",
+        help="check the options and say what would be searched, and stop (nothing is opened "
+        "or written) (default: off)",
+    )
     add_training_options(parser)
     parser.set_defaults(func=run)
 
 
+#: The search folder's record of the search (the storage, the study and the options).
+SEARCH_JSON = "search.json"
+#: The default storage: a SQLite file in the search folder, recorded relative to it.
+DATABASE = "study.db"
+#: A study name names folders too (runs/<study>, report-<study>): nothing that leaves them.
+_STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
 def _settings(args: argparse.Namespace) -> dict:
-    """Everything a worker process needs, as plain values."""
+    """Everything a worker process needs, as plain values (also the content of search.json)."""
+    from infomorphic.search.space import GoalSpace, parse_fixed
+
     config = config_from_args(args)
     if args.trials < 1:
         raise ValueError(f"--trials: must be >= 1, got {args.trials}")
@@ -126,14 +138,27 @@ def _settings(args: argparse.Namespace) -> dict:
         raise ValueError("--population and --workers must be >= 1")
     if args.heartbeat < 1:
         raise ValueError(f"--heartbeat: must be >= 1 second, got {args.heartbeat}")
+    if args.study is not None and not _STUDY_NAME.match(args.study):
+        raise ValueError(
+            f"--study {args.study!r}: a study name is letters, digits, '.', '_' and '-' (at "
+            "most 200, starting with a letter or digit); it names the search folder and the "
+            "report's"
+        )
+    if args.storage is not None:
+        from infomorphic.search.study import check_storage_url
+
+        check_storage_url(args.storage)
+    space = GoalSpace.for_model(config.model, parse_fixed(args.fixed))
+    for goal in args.enqueue:
+        space.params(goal)  # a goal that does not fit the space is refused before any work
     study = args.study or f"search-{config.model}-{args.sampler}"
     out = Path(args.out or f"runs/{study}")
-    storage = args.storage or f"sqlite:///{(out / 'study.db').resolve()}"
     if args.cluster:
         from infomorphic.experiments.cluster import parse_cluster, require_distributed
 
         # local:N workers are processes of this machine: the file lock that serialises their
         # asks of a SQLite study (search.worker) works across them; other machines' do not see it
+        storage = args.storage or "sqlite:"
         if storage.startswith("sqlite") and not parse_cluster(args.cluster).is_local:
             raise ValueError(
                 f"--cluster {args.cluster}: the study is a SQLite file on this machine, which "
@@ -143,41 +168,50 @@ def _settings(args: argparse.Namespace) -> dict:
             )
         require_distributed()  # before the study is created: name the extra first
     return {
-        "config": config.to_dict(), "trials": args.trials, "storage": storage,
-        "study": study, "out": str(out), "population": args.population, "sampler": args.sampler,
-        "fixed": args.fixed, "enqueue": args.enqueue, "prune": args.prune,
-        "workers": args.workers, "threads": args.threads, "heartbeat": args.heartbeat,
-        "cluster": args.cluster,
+        "config": config.to_dict(), "trials": args.trials, "storage": args.storage,
+        "database": None if args.storage else DATABASE, "study": study, "out": str(out),
+        "population": args.population, "sampler": args.sampler, "fixed": args.fixed,
+        "enqueue": args.enqueue, "prune": args.prune, "workers": args.workers,
+        "threads": args.threads, "heartbeat": args.heartbeat, "cluster": args.cluster,
     }  # fmt: skip
 
 
-def _open(settings: dict, worker: int | None):
+def storage_url(settings: dict) -> str:
+    """The storage URL of ``settings``: the given one, or the search folder's SQLite file."""
+    if settings["storage"]:
+        return settings["storage"]
+    return f"sqlite:///{(Path(settings['out']) / settings['database']).resolve()}"
+
+
+def _open(settings: dict, worker: int | None, create: bool = True):
     from infomorphic.search.space import GoalSpace, parse_fixed
     from infomorphic.search.study import make_sampler, make_storage, open_study, worker_seed
 
     space = GoalSpace.for_model(settings["config"]["model"], parse_fixed(settings["fixed"]))
-    storage = make_storage(settings["storage"], settings["heartbeat"], 3 * settings["heartbeat"])
+    storage = make_storage(storage_url(settings), settings["heartbeat"], 3 * settings["heartbeat"])
     seed = worker_seed(settings["config"]["seed"], worker)
     sampler = make_sampler(settings["sampler"], seed, settings["population"])
-    study, created = open_study(settings["study"], storage, sampler)
+    study, created = open_study(settings["study"], storage, sampler, create=create)
     return space, study, created
 
 
 def _work(settings: dict, worker: int | None) -> int:
     """One worker; runs in this process or a child. Returns the exit status."""
-    import torch
-
     from infomorphic.search.worker import run_worker
     from infomorphic.training.config import TrainConfig
 
-    if settings["threads"]:
-        torch.set_num_threads(settings["threads"])
-    space, study, _ = _open(settings, worker)
-    base = TrainConfig.from_dict(settings["config"])
-    report = run_worker(
-        study, space, base, settings["trials"], population=settings["population"],
-        prune=settings["prune"], log=lambda text: print(text, file=sys.stderr, flush=True),
-    )  # fmt: skip
+    with torch_threads(settings["threads"]):
+        space, study, _ = _open(settings, worker, create=False)
+        base = TrainConfig.from_dict(settings["config"])
+        report = run_worker(
+            study,
+            space,
+            base,
+            settings["trials"],
+            population=settings["population"],
+            prune=settings["prune"],
+            log=lambda text: print(text, file=sys.stderr, flush=True),
+        )
     print(f"worker {worker}: {report.completed} completed, {report.pruned} pruned, "
           f"{report.failed} failed", file=sys.stderr)  # fmt: skip
     return 0
@@ -199,7 +233,6 @@ def _on_cluster(settings: dict, study) -> int:
     from infomorphic.cli.cluster_options import executor_for
     from infomorphic.search.study import count_finished
 
-    settings = {**settings, "threads": settings["threads"] or 1}
     codes = []
     with executor_for(settings["cluster"]) as executor:
         futures = [executor.submit(_work, settings, w) for w in range(settings["workers"])]
@@ -221,29 +254,134 @@ def _on_cluster(settings: dict, study) -> int:
     return max(codes)
 
 
+def _previous(out: Path) -> dict | None:
+    """The search.json of an earlier search in ``out`` (None when there is none)."""
+    from infomorphic.search.locate import read_search_json
+
+    path = out / SEARCH_JSON
+    if not path.is_file():
+        return None
+    return read_search_json(
+        path, "restore it from a copy, or delete it to start this folder's search afresh"
+    )
+
+
+def _same_search(previous: dict, settings: dict, out: Path) -> None:
+    """Refuse to add another study, or another storage, to a folder that holds a search."""
+    from infomorphic.search.study import redact
+
+    named = _recorded_storage(previous, out)
+    if previous["study"] != settings["study"] or named != settings["storage"]:
+        where = redact(named) if named else f"{out / DATABASE}"
+        raise ValueError(
+            f"{out} holds the search of study {previous['study']!r} in {where} "
+            f"({out / SEARCH_JSON}); give its --study and --storage to continue it, or another "
+            "--out for another search"
+        )
+
+
+def _recorded_storage(previous: dict, out: Path) -> str | None:
+    """The storage an earlier search.json names, None for the folder's own SQLite file
+    (search.json before issue 17 named that file by an absolute URL)."""
+    from infomorphic.search.study import sqlite_file
+
+    if previous.get("database") or not previous.get("storage"):
+        return None
+    file = sqlite_file(previous["storage"])
+    if file is not None and file.name == DATABASE and (out / DATABASE).is_file():
+        return None  # this folder's study.db, or a copy's: the folder's own wins
+    return previous["storage"]
+
+
+def _lost(out: Path, settings: dict, what: str) -> ValueError:
+    """The error for a search folder whose study has gone: never a silent fresh start."""
+    return ValueError(
+        f"{out / SEARCH_JSON} records a search of study {settings['study']!r}, but {what}: "
+        "the study was deleted or its database emptied. Restore the database from a copy, or "
+        f"delete {out / SEARCH_JSON} to start the search afresh"
+    )
+
+
+def _check_setup(study, record: dict, settings: dict) -> None:
+    from infomorphic.search.study import CHANGEABLE, record_differences
+
+    recorded = study.user_attrs.get("infomorphic")
+    if not recorded:
+        return
+    differences = record_differences(recorded, record)
+    if differences:
+        changeable = ", ".join("--" + name.replace("_", "-") for name in CHANGEABLE)
+        raise ValueError(
+            f"study {settings['study']!r} was created with other options, and its trials "
+            f"would not compare with these: {'; '.join(differences)}. Give the study's own "
+            f"options to continue it, or another --study (and --out) for a new search; options "
+            f"that may change from run to run: {changeable}"
+        )
+
+
+def _dry_run(settings: dict) -> int:
+    config = settings["config"]
+    where = settings["storage"] or str(Path(settings["out"]) / DATABASE)
+    threads = settings["threads"] or "the cores free as the search starts, shared by its workers"
+    print(
+        f"would search study {settings['study']} in {where} until {settings['trials']} trials "
+        f"have finished: {config['model']} {','.join(map(str, config['hidden']))} on "
+        f"{config['dataset']}, {config['epochs']} epochs each, sampler {settings['sampler']}, "
+        f"{settings['workers']} worker(s), threads: {threads}; search folder {settings['out']}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.dry_run:
+        return _dry_run(settings)
     out = Path(settings["out"])
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        space, study, created = _open(settings, None)
-    except ImportError as exc:
-        return print_error(exc)
-    from infomorphic.search.study import enqueue_goals
+    with hold(out, "search folder"):
+        return _run(settings, out)
 
+
+def _run(settings: dict, out: Path) -> int:
+    from infomorphic.search.study import StorageError, sqlite_file
+
+    previous = _previous(out)
+    if previous is not None:
+        _same_search(previous, settings, out)
+    file = sqlite_file(storage_url(settings))
+    if previous is not None and file is not None and not file.is_file():
+        raise _lost(out, settings, f"{file} does not exist")
+    try:
+        space, study, created = _open(settings, None, create=previous is None)
+    except StorageError:
+        raise
+    except ValueError as exc:  # the study is not in its storage
+        if previous is None:
+            raise
+        raise _lost(out, settings, str(exc)) from None
+    from infomorphic.search.study import enqueue_goals, setup_record
+    from infomorphic.training.config import TrainConfig
+
+    record = setup_record(
+        TrainConfig.from_dict(settings["config"]),
+        space,
+        settings["sampler"],
+        settings["population"],
+    )
     # The creator enqueues on a fresh study and then marks it set up; other workers enqueue
     # only on a study that is set up (goals already there are skipped), never on a fresh one.
     if created:
         enqueue_goals(study, space, settings["enqueue"])
-        study.set_user_attr("infomorphic", {
-            "config": settings["config"], "sources": list(space.source_names),
-            "fixed": dict(space.fixed), "sampler": settings["sampler"],
-            "population": settings["population"],
-        })  # fmt: skip
-    elif settings["enqueue"] and "infomorphic" in study.user_attrs:
-        enqueue_goals(study, space, settings["enqueue"])
-    (out / "search.json").write_text(json.dumps(settings, indent=2))
-    print(f"study {settings['study']} in {settings['storage']}", file=sys.stderr)
+        study.set_user_attr("infomorphic", record)
+    else:
+        _check_setup(study, record, settings)
+        if settings["enqueue"] and "infomorphic" in study.user_attrs:
+            enqueue_goals(study, space, settings["enqueue"])
+    atomic_write_text(out / SEARCH_JSON, json.dumps(settings, indent=2))
+    # a cluster's workers are processes with one thread each; here, the cores free
+    threads = 1 if settings["cluster"] else default_threads(settings["workers"])
+    # the workers' copy: absolute paths (a cluster's workers start in other folders)
+    settings = {**settings, "threads": settings["threads"] or threads, "out": str(out.resolve())}
+    print(f"study {settings['study']} in {_shown_storage(settings)}", file=sys.stderr)
     try:
         if settings["cluster"]:
             return _on_cluster(settings, study)
@@ -251,8 +389,6 @@ def run(args: argparse.Namespace) -> int:
             return _work(settings, None)
         import multiprocessing
 
-        cores = multiprocessing.cpu_count()
-        settings["threads"] = settings["threads"] or max(1, cores // settings["workers"])
         context = multiprocessing.get_context("spawn")
         with context.Pool(settings["workers"]) as pool:
             codes = pool.starmap(_child, [(settings, w) for w in range(settings["workers"])])
@@ -261,3 +397,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"interrupted: the study keeps every finished trial; rerun the same command to "
               f"continue to {settings['trials']} trials", file=sys.stderr)  # fmt: skip
         return 130
+
+
+def _shown_storage(settings: dict) -> str:
+    from infomorphic.search.study import redact
+
+    return (
+        redact(settings["storage"])
+        if settings["storage"]
+        else str(Path(settings["out"]) / DATABASE)
+    )

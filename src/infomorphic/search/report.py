@@ -9,8 +9,7 @@ cross-check, scikit-learn's permutation importance of a random forest on held-ou
 (5-fold: each trial is held out once). Test accuracy is read from each trial's attributes and
 reported, never used to rank.
 
-``locate`` finds a study from the command line's STUDY: a search folder (its ``search.json``
-names the storage and study) or a study name with a storage URL.
+``locate`` (in ``search.locate``) finds a study from the command line's STUDY.
 
 To watch a study live while it runs, point optuna-dashboard at its storage::
 
@@ -23,14 +22,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from infomorphic.files import atomic_write_bytes, atomic_write_text
+from infomorphic.search.locate import SearchTarget, load_study, locate
 from infomorphic.search.space import GoalSpace
-from infomorphic.search.study import make_storage, require_optuna
+from infomorphic.search.study import redact, require_optuna
 
 __all__ = [
     "MIN_IMPORTANCE_TRIALS",
@@ -51,65 +49,6 @@ TEST_NOTE = (
     "Test accuracy is recorded with each trial for reference only: it is never used to select, "
     "prune or rank goals; the ranking is by validation accuracy alone."
 )
-
-
-@dataclass(frozen=True)
-class SearchTarget:
-    """Where a study lives: storage URL, study name, and its search folder if known."""
-
-    storage: str
-    study: str
-    folder: Path | None = None
-
-
-def _sqlite_file(url: str) -> Path | None:
-    return Path(url[len("sqlite:///") :].split("?", 1)[0]) if url.startswith("sqlite:///") else None
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
-
-
-def locate(study: str, storage: str | None = None) -> SearchTarget:
-    """STUDY as the command line takes it: a search folder holding ``search.json`` (storage and
-    study from it; ``storage`` overrides the storage), or a study name with ``storage``, or a
-    study name whose folder is ``runs/<study>`` (the search command's default)."""
-    folder = Path(study)
-    if not folder.is_dir() and storage is None and (Path("runs") / study).is_dir():
-        folder = Path("runs") / study
-    if folder.is_dir():
-        meta = folder / "search.json"
-        if not meta.is_file():
-            raise ValueError(f"{folder} holds no search.json: give a search folder made by "
-                             "infomorphic search, or a study name with --storage URL")  # fmt: skip
-        data = json.loads(meta.read_text())
-        url = storage or data["storage"]
-        file, local = _sqlite_file(url), folder / "study.db"
-        if storage is None and file is not None and not file.is_file() and local.is_file():
-            url = f"sqlite:///{local.resolve()}"  # the folder was moved since the search
-        return SearchTarget(url, data["study"], folder)
-    if storage is None:
-        raise ValueError(f"{study!r} is no search folder: give the folder (holding search.json) "
-                         "or the study name with --storage URL")  # fmt: skip
-    return SearchTarget(storage, study)
-
-
-def load_study(target: SearchTarget) -> Any:
-    """The stored study; a ValueError naming the studies there when it does not exist."""
-    optuna = require_optuna()
-    file = _sqlite_file(target.storage)
-    if file is not None and not file.is_file():  # optuna would create an empty database
-        raise ValueError(f"no study database at {file}")
-    storage = make_storage(target.storage)
-    try:
-        return optuna.load_study(study_name=target.study, storage=storage)
-    except KeyError:
-        names = optuna.get_all_study_names(storage)
-        raise ValueError(
-            f"no study {target.study!r} in {redact(target.storage)}; it holds "
-            f"{', '.join(repr(n) for n in names) if names else 'no studies'}"
-        ) from None
 
 
 def _setup(study: Any) -> dict[str, Any]:

@@ -18,8 +18,9 @@ LOW, HIGH = -1.0, 1.0
 
 
 def parse_fixed(items: Sequence[str]) -> dict[str, float]:
-    """``["H_res=0", "{F}{C}=0.5"]`` -> ``{"H_res": 0.0, "{F}{C}": 0.5}``."""
-    fixed = {}
+    """``["H_res=0", "{F}{C}=0.5"]`` -> ``{"H_res": 0.0, "{F}{C}": 0.5}``; each weight once,
+    within the searched range [-1, 1]."""
+    fixed: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
@@ -30,7 +31,18 @@ def parse_fixed(items: Sequence[str]) -> dict[str, float]:
             raise ValueError(f"--fixed {item!r}: {value!r} is not a number") from None
         if not math.isfinite(number):
             raise ValueError(f"--fixed {item!r}: the value must be finite")
-        fixed[name.strip().replace(" ", "")] = number
+        if not LOW <= number <= HIGH:
+            raise ValueError(
+                f"--fixed {item!r}: goal weights live in [{LOW:g}, {HIGH:g}], as the searched "
+                "ones do"
+            )
+        key = name.strip().replace(" ", "")
+        if key in fixed:
+            raise ValueError(
+                f"--fixed {key} is given twice ({fixed[key]:g} and {number:g}); fix each "
+                "weight once"
+            )
+        fixed[key] = number
     return fixed
 
 

@@ -11,22 +11,31 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import socket
 import time
 import warnings
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from infomorphic.search.space import GoalSpace
+from infomorphic.training.config import TrainConfig
 
 __all__ = [
+    "CHANGEABLE",
     "FINISHED",
     "SAMPLERS",
+    "StorageError",
+    "check_storage_url",
     "count_finished",
     "enqueue_goals",
     "make_sampler",
     "make_storage",
     "open_study",
+    "record_differences",
     "require_optuna",
+    "setup_record",
     "worker_seed",
 ]
 
@@ -56,12 +65,61 @@ def _finished_states():
 
 FINISHED = ("COMPLETE", "PRUNED")
 
+#: The storage URLs a study may live in (optuna's relational storages).
+STORAGE_EXAMPLES = "sqlite:///FILE.db or postgresql+psycopg://USER@HOST/DB"
+_SCHEME = re.compile(r"^(sqlite|postgresql|mysql)(\+[A-Za-z0-9_]+)?://")
+#: Errors of a first use that a retry can get past: workers creating one database's schema at
+#: once, a SQLite file locked for a moment.
+_TRANSIENT = re.compile(r"already exists|locked|duplicate key|UniqueViolation|UNIQUE constraint")
+
+
+class StorageError(ValueError):
+    """An optuna storage that cannot be used: a bad URL, an unreachable server, a damaged
+    database; the message names it (password hidden) and says why."""
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL (None for other URLs and in-memory databases)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse a URL that is no relational storage, or a SQLite file in a missing folder."""
+    if not isinstance(url, str) or not _SCHEME.match(url):
+        raise StorageError(f"{url!r} is not a storage URL; give {STORAGE_EXAMPLES}")
+    file = sqlite_file(url)
+    if file is not None and not file.parent.is_dir():
+        raise StorageError(f"the SQLite storage {file} lies in a folder that does not exist")
+
+
+def _storage_error(url: str, exc: Exception) -> StorageError:
+    """What went wrong opening ``url``, in one line."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = detail[0] if detail else type(exc).__name__
+    file = sqlite_file(url)
+    if file is not None and "not a database" in reason:
+        return StorageError(
+            f"{file} is not an SQLite database of optuna (damaged, or another kind of file: "
+            f"{reason}); restore it from a copy, or move it away to start a new study"
+        )
+    if "connect" in reason.lower() or "refused" in reason.lower():
+        return StorageError(f"cannot connect to the storage {redact(url)}: {reason}")
+    return StorageError(f"cannot open the storage {redact(url)}: {reason}")
+
 
 def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> Any:
-    """An optuna storage for ``url``; databases get heartbeats and retry stale trials."""
+    """An optuna storage for ``url``, with heartbeats that fail and retry stale trials;
+    ``StorageError`` when the URL is bad or the storage cannot be opened."""
     optuna = require_optuna()
-    if not url.startswith(("sqlite:", "postgresql", "mysql")):
-        return optuna.storages.get_storage(url)
+    check_storage_url(url)
     if url.startswith("postgresql"):
         try:
             import psycopg  # noqa: F401
@@ -79,9 +137,11 @@ def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_
     for attempt in range(8):  # concurrent first use of an empty database races on the schema
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine, **kwargs)
-        except Exception:
-            if attempt == 7:
-                raise
+        except ImportError:
+            raise
+        except Exception as exc:
+            if attempt == 7 or not _TRANSIENT.search(str(exc)):
+                raise _storage_error(url, exc) from None
             time.sleep(0.2 + random.random())
     raise AssertionError("unreachable")
 
@@ -118,10 +178,17 @@ def make_sampler(name: str, seed: int, population: int = 1) -> Any:
     raise ValueError(f"unknown sampler {name!r}; choose from {', '.join(SAMPLERS)}")
 
 
-def open_study(name: str, storage: Any, sampler: Any) -> tuple[Any, bool]:
+def open_study(name: str, storage: Any, sampler: Any, create: bool = True) -> tuple[Any, bool]:
     """Load study ``name`` or create it; (study, created by this call). Creation is attempted
-    once; a worker that loses the race loads what the winner created."""
+    once; a worker that loses the race loads what the winner created. With ``create=False`` a
+    missing study is a ValueError (a search folder whose study was deleted or emptied)."""
     optuna = require_optuna()
+    if not create:
+        try:
+            return optuna.load_study(study_name=name, storage=storage, sampler=sampler), False
+        except KeyError:
+            url = redact(str(getattr(storage, "url", storage)))
+            raise ValueError(f"the storage {url} holds no study {name!r}") from None
     for attempt in range(8):
         try:
             study = optuna.create_study(
@@ -154,3 +221,69 @@ def enqueue_goals(study: Any, space: GoalSpace, goals: list[str]) -> int:
 
 def count_finished(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=_finished_states()))
+
+
+# -- what a study was created with -----------------------------------------------------------
+#: Options that may differ between the runs of one study: how many trials, how they are run
+#: and where, not what a trial is. Every other option (model, sizes, data set, epochs, seed,
+#: batch size, activation, passes, bins, sampler, fixed weights) must be the study's own.
+CHANGEABLE = (
+    "trials",
+    "workers",
+    "threads",
+    "heartbeat",
+    "enqueue",
+    "prune",
+    "population",
+    "device",
+    "data_dir",
+    "compile",
+)
+#: TrainConfig fields a search does not take from its options (set per trial, or how it runs).
+_NOT_COMPARED = ("device", "data_dir", "compile", "eval_splits", "eval_batch_size", "goal")
+
+
+def setup_record(
+    config: TrainConfig, space: GoalSpace, sampler: str, population: int
+) -> dict[str, Any]:
+    """What a study records of the search that created it (its ``infomorphic`` attribute)."""
+    return {
+        "config": config.to_dict(),
+        "sources": list(space.source_names),
+        "fixed": dict(space.fixed),
+        "sampler": sampler,
+        "population": population,
+    }
+
+
+def _fixed_text(fixed: Mapping[str, float]) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in sorted(fixed.items())) or "none"
+
+
+def record_differences(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """How ``wanted`` (a ``setup_record``) differs from the ``recorded`` one in what a trial
+    is, one ``--option NEW (the study has OLD)`` each; [] when a rerun may continue it."""
+    from infomorphic.training.api import config_differences
+
+    differences = []
+    old_config = TrainConfig.from_dict(dict(recorded.get("config") or {}))
+    new_config = TrainConfig.from_dict(dict(wanted["config"]))
+    for field in config_differences(old_config, new_config, ignore=_NOT_COMPARED):
+        old, new = getattr(old_config, field), getattr(new_config, field)
+        differences.append(
+            f"--{field.replace('_', '-')} {_shown(new)} (the study has {_shown(old)})"
+        )
+    if recorded.get("sampler") not in (None, wanted["sampler"]):
+        differences.append(f"--sampler {wanted['sampler']} (the study has {recorded['sampler']})")
+    old_fixed = {k: float(v) for k, v in dict(recorded.get("fixed") or {}).items()}
+    if old_fixed != dict(wanted["fixed"]):
+        differences.append(
+            f"--fixed {_fixed_text(wanted['fixed'])} (the study has {_fixed_text(old_fixed)})"
+        )
+    return differences
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return "the model's own" if value is None else str(value)

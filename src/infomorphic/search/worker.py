@@ -4,12 +4,16 @@ Rerunning the same command continues a study until exactly ``trials`` trials hav
 a trial runs only if fewer than ``trials`` live trials (finished, running or queued) were
 created before it, so workers that race at the end never overshoot. A killed worker's trials
 stop beating, are failed by the next worker and retried with the same parameters; Ctrl-C fails
-the running trials and queues their parameters again before it stops.
+the running trials and queues their parameters again before it stops. A trial gets its first
+heartbeat as soon as it is asked for; one whose worker died before that (optuna never fails a
+trial that has not beaten once, so it would hold its slot for ever) is given a heartbeat by the
+next worker, goes stale and is retried like any other (``_adopt_silent``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import threading
 import time
@@ -72,6 +76,40 @@ class _Heartbeat:
 
 
 _LIVE = ("COMPLETE", "PRUNED", "RUNNING", "WAITING")
+#: A trial's user attribute once its heartbeat was recorded (the trial's number as its value:
+#: a retry that copies its attributes is still told apart).
+_BEATING = "heartbeat_of"
+
+
+def _first_beat(study: Any, trial: Any) -> None:
+    storage = study._storage
+    if getattr(storage, "get_heartbeat_interval", lambda: None)():
+        storage.record_heartbeat(trial._trial_id)
+        trial.set_user_attr(_BEATING, trial.number)
+
+
+def _adopt_silent(study: Any, now: datetime.datetime | None = None) -> int:
+    """Give a heartbeat to each running trial that never had one and started more than three
+    heartbeat intervals ago (its worker died between asking for it and its first heartbeat):
+    it then goes stale and is failed and retried like any other. How many were adopted."""
+    optuna = require_optuna()
+    storage = study._storage
+    interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
+    if not interval:
+        return 0
+    now, adopted = now or datetime.datetime.now(), 0
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if trial.user_attrs.get(_BEATING) == trial.number or trial.datetime_start is None:
+            continue
+        if (now - trial.datetime_start).total_seconds() < 3 * interval:
+            continue
+        storage.record_heartbeat(trial._trial_id)
+        try:
+            storage.set_trial_user_attr(trial._trial_id, _BEATING, trial.number)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # it was not silent after all: it just finished
+        adopted += 1
+    return adopted
 
 
 def _live(study: Any) -> list[Any]:
@@ -112,6 +150,7 @@ def _ask_unlocked(
     asked = []
     for _ in range(min(count, free)):
         trial = study.ask()
+        _first_beat(study, trial)  # at once: a worker killed from here on loses nothing
         space.suggest(trial)
         earlier = [t for t in _live(study) if t.number < trial.number]
         if len(earlier) >= trials:  # another worker took the last slot first
@@ -190,6 +229,7 @@ def run_worker(
         splits = load_splits(base.validate())
     report = WorkerReport()
     while True:
+        _adopt_silent(study)
         optuna.storages.fail_stale_trials(study)
         finished = count_finished(study)
         if finished >= trials:
