@@ -107,7 +107,8 @@ def test_same_seed_same_run_other_seed_other_run(digits):
     [
         ({"model": "setup9"}, "choose from setup1"),
         ({"epochs": -1}, "epochs must be an integer >= 0"),
-        ({"seed": -3}, "seed must be an integer >= 0"),
+        ({"seed": -3}, r"seed must be an integer in 0\.\.4294967295"),
+        ({"seed": 2**32}, r"seed must be an integer in 0\.\.4294967295"),
         ({"hidden": [0]}, "hidden layer sizes"),
         ({"device": "foo"}, "device must be"),
         ({"eval_splits": ("val", "dev")}, "eval_splits"),

@@ -42,8 +42,13 @@ def print_error(message: object) -> int:
 
 def hidden_sizes(text: str) -> list[int]:
     """``"800,200"`` -> ``[800, 200]`` (the sizes themselves are checked by the library)."""
+    parts = text.split(",")
+    if any(not part.strip() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"want sizes like 100 or 800,200, got {text!r} (an empty size between commas)"
+        )
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        return [int(part) for part in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(f"want sizes like 100 or 800,200, got {text!r}") from None
 
@@ -56,6 +61,19 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"want a number >= 1, got {text!r}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A seed: a whole number in 0..2**32-1, the range every generator of a run takes."""
+    from infomorphic.training.config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"want a seed in 0..{MAX_SEED}, got {text!r}")
     return value
 
 
@@ -128,6 +146,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
                 "(pip install tomli)"
             ) from None
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"--config: {path} is a directory; give a TOML file")
     if not path.is_file():
         raise FileNotFoundError(f"--config: {path} does not exist")
     try:

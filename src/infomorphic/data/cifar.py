@@ -1,17 +1,24 @@
 """CIFAR-10 "python version" batches, and safe extraction of its tarball.
 
-The batches are pickles, so only trusted files should be read (unpickling can run code). The
-tarball is never extracted wholesale: only the six batch files are copied out, under names
-chosen here, so an archive entry such as ``../x`` or ``/abs/x`` cannot write outside the target.
+The batches are pickles, and unpickling a crafted file runs any code it names; so they are read
+by ``SafeBatchUnpickler``, which admits only what a batch holds (dicts, lists, strings, bytes,
+numbers, and numpy arrays with the few numpy helpers that rebuild them) and refuses every other
+name a pickle asks for: a crafted data folder cannot run code. The tarball is never extracted
+wholesale: only the six batch files are copied out, under names chosen here, so an archive entry
+such as ``../x`` or ``/abs/x`` cannot write outside the target.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import importlib
 import pickle
 import tarfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +46,59 @@ CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_EXPECTED = f"{', '.join(CIFAR_FILES)} (python version, or the tarball {CIFAR_TARBALL})"
 
 
+class UnsafePickleError(pickle.UnpicklingError):
+    """A pickle asked for something a CIFAR-10 batch never holds (it could run code)."""
+
+
+def _numpy_helper(name: str, *modules: str) -> Callable[..., Any] | None:
+    """A numpy helper that rebuilds arrays, from whichever module this numpy keeps it in."""
+    for module in modules:
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    """What protocol-2 pickles of ``bytes`` call (``_codecs.encode(text, 'latin1')``); no
+    other encoding, as a codec name could import a module."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise UnsafePickleError(f"a pickle asked to encode with {encoding!r}")
+    return codecs.encode(text, "latin1")
+
+
+_RECONSTRUCT = _numpy_helper("_reconstruct", "numpy._core.multiarray", "numpy.core.multiarray")
+_FROMBUFFER = _numpy_helper("_frombuffer", "numpy._core.numeric", "numpy.core.numeric")
+#: Every name a CIFAR-10 batch (pickled by Python 2 or 3, protocols 2 to 5) may ask for.
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
+    ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
+    ("_codecs", "encode"): _latin1_bytes,
+}
+
+
+class SafeBatchUnpickler(pickle.Unpickler):
+    """Unpickles what a CIFAR-10 batch holds and nothing else: any other global a pickle
+    names (a function to call, a class to build) raises ``UnsafePickleError``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _ALLOWED.get((module, name))
+        if found is None:
+            raise UnsafePickleError(
+                f"it asks for {module}.{name}, which a CIFAR-10 batch never holds (unpickling "
+                "it could run code), so it was not read"
+            )
+        return found
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafePickleError("it refers to persistent objects, which a batch never holds")
+
+
 def missing_cifar_files(directory: Path) -> list[str]:
     """Names of the six batch files that ``directory`` lacks."""
     return [f for f in CIFAR_FILES if not (directory / f).is_file()]
@@ -48,7 +108,9 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Unpickle one batch: x uint8 ``(n, 3072)`` (3x32x32, channel-major), y int64 ``(n,)``."""
     try:
         with path.open("rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+            batch = SafeBatchUnpickler(f, encoding="bytes").load()
+    except UnsafePickleError as exc:
+        raise CorruptDataError(f"{path}: not a CIFAR-10 python batch: {exc}") from None
     except Exception as exc:  # unpickling garbage can raise almost anything
         raise CorruptDataError(f"{path}: not a CIFAR-10 python batch ({exc!r})") from exc
     if not isinstance(batch, dict):

@@ -189,7 +189,13 @@ class Goal:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"goal file {path} does not exist")
-        text = path.read_text()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"goal file {path}: not a text file (a JSON list or label->weight object, or "
+                "numbers separated by spaces or commas)"
+            ) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError:

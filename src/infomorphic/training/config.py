@@ -20,6 +20,7 @@ __all__ = [
     "DATASETS",
     "DEFAULTS",
     "EVAL_SPLITS",
+    "MAX_SEED",
     "MODEL_NAMES",
     "OPTIMIZERS",
     "AdamSettings",
@@ -41,6 +42,10 @@ OPTIMIZERS: dict[str, AdamSettings] = {
     "output": AdamSettings(lr=0.003, weight_decay=0.00015),
     "backprop": AdamSettings(lr=0.001, weight_decay=0.0),
 }
+
+#: The largest seed: every generator a run seeds (torch's, numpy's, optuna's samplers) takes
+#: it, and the seeds derived from it stay within 64 bits.
+MAX_SEED = 2**32 - 1
 
 #: Least time between two checkpoint saves of a run folder (tens of MB for large layers).
 CHECKPOINT_INTERVAL_S = 30.0
@@ -105,7 +110,7 @@ class TrainConfig:
             if preset.kind == "infomorphic" and preset.hidden_goal is not None:
                 activation(self.activation, preset.sources)
         _check_int("epochs", self.epochs, 0)
-        _check_int("seed", self.seed, 0)
+        _check_int("seed", self.seed, 0, MAX_SEED)
         _check_int("batch_size", self.batch_size, 2)
         _check_int("eval_batch_size", self.eval_batch_size, 1)
         _check_int("passes", self.passes, 2)
@@ -148,6 +153,9 @@ class TrainConfig:
 DEFAULTS: dict[str, Any] = TrainConfig().to_dict()
 
 
-def _check_int(name: str, value: object, least: int) -> None:
+def _check_int(name: str, value: object, least: int, most: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+        wanted = f">= {least}" if most is None else f"in {least}..{most}"
+        raise ValueError(f"{name} must be an integer {wanted}, got {value!r}")
+    if most is not None and value > most:
+        raise ValueError(f"{name} must be an integer in {least}..{most}, got {value!r}")

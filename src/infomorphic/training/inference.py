@@ -24,6 +24,10 @@ from infomorphic.training.run_folder import RunFolder
 
 __all__ = ["IMAGE_FORMATS", "LoadedRun", "load_run", "read_images"]
 
+#: Images further than this many standard deviations from a run's mean are refused when the
+#: run did not record its pixels' range (runs of older versions).
+FAR_STD = 100.0
+
 #: What ``read_images`` reads, for messages and ``--help``.
 IMAGE_FORMATS = (
     "an IDX image file (gzipped or not), a .npy array (n, features) or (n, height, width) of "
@@ -47,6 +51,9 @@ class LoadedRun:
     mean: float
     std: float
     device: torch.device
+    #: The raw pixels' range in the run's training split (None for runs that did not record
+    #: it): images far outside it are refused, as no prediction of them means anything.
+    pixel_range: tuple[float, float] | None = None
 
     @property
     def n_features(self) -> int:
@@ -76,10 +83,33 @@ class LoadedRun:
         x = x.to(torch.float32)
         if not torch.isfinite(x).all():
             raise ValueError("images hold NaN or infinite pixel values")
+        self._check_range(x)
         # float32 arithmetic, as the run's own data were standardised (data.prepare_splits)
         mean = torch.tensor(self.mean, dtype=torch.float32)
         std = torch.tensor(self.std, dtype=torch.float32)
         return ((x - mean) / std).to(self.device)
+
+    def _check_range(self, x: torch.Tensor) -> None:
+        """Refuse pixels beyond the training data's range by more than its width (or, for a
+        run without a recorded range, more than ``FAR_STD`` standard deviations from the
+        mean): raw pixels on another scale, or no image at all."""
+        lowest, highest = (float(v) for v in x.aminmax())
+        if self.pixel_range is not None:
+            low, high = self.pixel_range
+            margin = high - low
+            seen = f"the run's training images have pixels from {low:g} to {high:g}"
+        else:
+            margin = FAR_STD * self.std
+            low = high = self.mean
+            seen = (
+                f"the run's training images have mean {self.mean:g} and standard deviation "
+                f"{self.std:g}"
+            )
+        if lowest < low - margin or highest > high + margin:
+            raise ValueError(
+                f"pixel values from {lowest:g} to {highest:g} lie far outside the run's data: "
+                f"{seen}; give raw pixels on the data set's own scale (0..255 for MNIST)"
+            )
 
     def scores(self, x_raw: np.ndarray | torch.Tensor, seed: int = 0) -> torch.Tensor:
         """Class scores (n, n_classes) of raw images; the highest is the predicted class.
@@ -112,10 +142,18 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:
         raise folder.corrupt(RunFolder.CONFIG, "no standardisation mean and std") from None
     if not np.isfinite(mean) or not std > 0:
         raise folder.corrupt(RunFolder.CONFIG, f"standardisation mean {mean}, std {std}")
+    pixel_range = None
+    if "min" in standardisation and "max" in standardisation:
+        try:
+            pixel_range = (float(standardisation["min"]), float(standardisation["max"]))
+        except (TypeError, ValueError):
+            raise folder.corrupt(
+                RunFolder.CONFIG, "a standardisation min or max that is no number"
+            ) from None
     device = torch.device(device)
     model = folder.load_model(device)
     model.eval()
-    return LoadedRun(folder, model, config, mean, std, device)
+    return LoadedRun(folder, model, config, mean, std, device, pixel_range)
 
 
 # -- reading images ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 from infomorphic.training.evaluation import evaluate, fit_readout
 from infomorphic.training.hooks import Hook
+from infomorphic.training.memory import check_memory
 from infomorphic.training.recording import NeuronRecorder
 from infomorphic.training.steps import make_step
 
@@ -118,6 +119,13 @@ class Trainer:
         self.config = config.validate()
         self.device = torch_device(config.device)
         self.splits = (splits if splits is not None else load_splits(config)).to(self.device)
+        check_memory(
+            config.hidden,
+            self.splits.n_features,
+            self.splits.n_classes,
+            self.device,
+            training=config.epochs > 0,
+        )
         masks = torch.Generator().manual_seed(config.seed)  # sparse lateral masks
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)  # nn.Linear initialises from the global generator

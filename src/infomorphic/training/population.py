@@ -21,6 +21,7 @@ from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
 from infomorphic.training.loop import epoch_means, load_splits, torch_device
+from infomorphic.training.memory import check_memory
 from infomorphic.training.optim import make_adam
 
 __all__ = ["PopulationTrainer"]
@@ -49,6 +50,13 @@ class PopulationTrainer:
             raise ValueError("population training runs eagerly; drop compile")
         self.device = torch_device(self.config.device)
         self.splits = (splits if splits is not None else load_splits(self.config)).to(self.device)
+        check_memory(
+            self.config.hidden,
+            self.splits.n_features,
+            self.splits.n_classes,
+            self.device,
+            copies=len(self.configs),
+        )
         members = []
         for config in self.configs:
             with torch.random.fork_rng(devices=[]):

@@ -7,7 +7,8 @@ atomically; ``config.json`` and the checkpoint carry ``FORMAT_VERSION``, and rea
 folder written in a format they do not know. Checkpoints load with ``weights_only=True``:
 loading one never runs code. Every reader checks what it reads: a damaged file (empty,
 truncated, overwritten) raises ``CorruptRunError`` naming the file and what to do, and is never
-loaded as if it were whole.
+loaded as if it were whole. A run's ``run_id`` (in ``config.json``, ``atoms.npz`` and the
+checkpoint) tells its files from another run's (``run_record``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ import numpy as np
 import torch
 
 from infomorphic.files import atomic_write_bytes, atomic_write_text
-from infomorphic.training.config import CHECKPOINT_INTERVAL_S, OPTIMIZERS, TrainConfig
+from infomorphic.training.config import CHECKPOINT_INTERVAL_S, TrainConfig
 from infomorphic.training.hooks import Hook
+from infomorphic.training.run_record import (
+    RUN_ID,
+    check_neurons,
+    check_same_run,
+    new_run_id,
+    resolved_config,
+)
 
 if TYPE_CHECKING:
     from infomorphic.networks.base import Classifier
@@ -222,7 +230,8 @@ class RunFolder:
         return rows
 
     def atoms(self) -> dict[str, np.ndarray]:
-        """The arrays of ``atoms.npz`` ({} for a run without neuron records)."""
+        """The arrays of ``atoms.npz`` ({} for a run without neuron records); refused when
+        they belong to another run than ``config.json``."""
         path = self.file(self.ATOMS)
         if not path.is_file():
             return {}
@@ -231,10 +240,14 @@ class RunFolder:
             if not isinstance(data, np.lib.npyio.NpzFile):
                 raise ValueError("a single array, not an .npz archive")
             with data:
-                return {k: data[k] for k in data.files}
+                arrays = {k: data[k] for k in data.files}
         except Exception as exc:  # BadZipFile, EOFError, OSError, ValueError: all damage
             what = str(exc) or type(exc).__name__
             raise self.corrupt(self.ATOMS, f"not a readable .npz archive: {what}") from None
+        run_id = arrays.pop(RUN_ID, None)
+        check_same_run(self, self.ATOMS, None if run_id is None else str(run_id))
+        check_neurons(self, arrays)
+        return arrays
 
     def summary(self) -> dict[str, Any]:
         return self._read_json(self.SUMMARY)
@@ -276,6 +289,7 @@ class RunFolder:
         missing = [key for key in _CHECKPOINT_KEYS if key not in state]
         if missing:
             raise self.corrupt(self.CHECKPOINT, f"it lacks {', '.join(missing)}")
+        check_same_run(self, self.CHECKPOINT, state.get(RUN_ID))
         return state
 
     def load_model(self, device: str | torch.device = "cpu") -> Classifier:
@@ -301,28 +315,6 @@ class RunFolder:
         return model.to(device)
 
 
-def resolved_config(trainer: Trainer) -> dict[str, Any]:
-    """config.json's content: the options, the data read and the network built from them."""
-    from infomorphic.networks.infomorphic import InfomorphicNetwork
-
-    splits, model = trainer.splits, trainer.model
-    cfg = trainer.config.to_dict()
-    cfg.update(
-        data_source=splits.source,
-        n_train=len(splits.y_train), n_val=len(splits.y_val), n_test=len(splits.y_test),
-        n_features=splits.n_features, n_classes=splits.n_classes,
-        standardisation={"mean": float(splits.mean), "std": float(splits.std)},
-    )  # fmt: skip
-    if isinstance(model, InfomorphicNetwork):
-        cfg["network"] = model.config.to_dict()
-        layers = zip(model.layer_names(), model.trainable_layers(), strict=True)
-        cfg["goals"] = {name: layer.goal.as_dict() for name, layer in layers}
-        cfg["optimizers"] = {k: vars(OPTIMIZERS[k]) for k in ("hidden", "output")}
-    else:
-        cfg["optimizers"] = {"backprop": vars(OPTIMIZERS["backprop"])}
-    return cfg
-
-
 class RunFolderWriter(Hook):
     """Keeps a run folder up to date: history after every epoch; atoms and checkpoint after the
     first epoch, at most every ``checkpoint_interval_s`` seconds, and after the last one. On an
@@ -340,6 +332,8 @@ class RunFolderWriter(Hook):
         self.interval = checkpoint_interval_s
         self.saved_epoch: int | None = None
         self.last_save = time.monotonic()
+        #: This run's identity in its files; a resumed run keeps its checkpoint's.
+        self.run_id = new_run_id()
 
     def save(self, trainer: Trainer) -> None:
         """Write the atoms and the checkpoint now."""
@@ -348,14 +342,14 @@ class RunFolderWriter(Hook):
     def _write(
         self, config: TrainConfig, state: dict[str, Any], arrays: dict[str, np.ndarray]
     ) -> None:
-        if arrays:
-            self.folder.write_atoms(arrays)  # first: the checkpoint counts its epochs
-        self.folder.write_checkpoint({"config": config.to_dict(), **state})
+        if arrays:  # first: the checkpoint counts its epochs
+            self.folder.write_atoms({**arrays, RUN_ID: np.array(self.run_id)})
+        self.folder.write_checkpoint({"config": config.to_dict(), **state, RUN_ID: self.run_id})
         self.saved_epoch = state["epoch"]
         self.last_save = time.monotonic()
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self.folder.write_config(resolved_config(trainer))  # also creates the folder
+        self.folder.write_config({**resolved_config(trainer), RUN_ID: self.run_id})
         if trainer.history:  # resumed: drop an interrupted run's rows after the checkpoint
             self.folder.write_history(trainer.history)
         self.last_save = time.monotonic()
@@ -379,7 +373,7 @@ class RunFolderWriter(Hook):
         if self.saved_epoch is not None and self.saved_epoch >= state["epoch"]:
             return
         if not self.folder.file(RunFolder.CONFIG).is_file():
-            self.folder.write_config(resolved_config(trainer))
+            self.folder.write_config({**resolved_config(trainer), RUN_ID: self.run_id})
         if state["history"]:
             self.folder.write_history(state["history"])
         self._write(trainer.config, state, arrays)
