@@ -238,6 +238,7 @@ CHANGEABLE = (
     "device",
     "data_dir",
     "compile",
+    "cluster",
 )
 #: TrainConfig fields a search does not take from its options (set per trial, or how it runs).
 _NOT_COMPARED = ("device", "data_dir", "compile", "eval_splits", "eval_batch_size", "goal")
