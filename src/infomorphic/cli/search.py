@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import textwrap
 from pathlib import Path
@@ -19,6 +18,7 @@ from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
 from infomorphic.locks import hold
+from infomorphic.search.folder import DATABASE, SEARCH_JSON, check_study_name
 from infomorphic.threads import default_threads, torch_threads
 
 SAMPLER_CHOICES = ("tpe", "cmaes", "random")
@@ -119,14 +119,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-#: The search folder's record of the search (the storage, the study and the options).
-SEARCH_JSON = "search.json"
-#: The default storage: a SQLite file in the search folder, recorded relative to it.
-DATABASE = "study.db"
-#: A study name names folders too (runs/<study>, report-<study>): nothing that leaves them.
-_STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-
-
 def _settings(args: argparse.Namespace) -> dict:
     """Everything a worker process needs, as plain values (also the content of search.json)."""
     from infomorphic.search.space import GoalSpace, parse_fixed
@@ -138,12 +130,8 @@ def _settings(args: argparse.Namespace) -> dict:
         raise ValueError("--population and --workers must be >= 1")
     if args.heartbeat < 1:
         raise ValueError(f"--heartbeat: must be >= 1 second, got {args.heartbeat}")
-    if args.study is not None and not _STUDY_NAME.match(args.study):
-        raise ValueError(
-            f"--study {args.study!r}: a study name is letters, digits, '.', '_' and '-' (at "
-            "most 200, starting with a letter or digit); it names the search folder and the "
-            "report's"
-        )
+    if args.study is not None:
+        check_study_name(args.study)
     if args.storage is not None:
         from infomorphic.search.study import check_storage_url
 
@@ -254,71 +242,6 @@ def _on_cluster(settings: dict, study) -> int:
     return max(codes)
 
 
-def _previous(out: Path) -> dict | None:
-    """The search.json of an earlier search in ``out`` (None when there is none)."""
-    from infomorphic.search.locate import read_search_json
-
-    path = out / SEARCH_JSON
-    if not path.is_file():
-        return None
-    return read_search_json(
-        path, "restore it from a copy, or delete it to start this folder's search afresh"
-    )
-
-
-def _same_search(previous: dict, settings: dict, out: Path) -> None:
-    """Refuse to add another study, or another storage, to a folder that holds a search."""
-    from infomorphic.search.study import redact
-
-    named = _recorded_storage(previous, out)
-    if previous["study"] != settings["study"] or named != settings["storage"]:
-        where = redact(named) if named else f"{out / DATABASE}"
-        raise ValueError(
-            f"{out} holds the search of study {previous['study']!r} in {where} "
-            f"({out / SEARCH_JSON}); give its --study and --storage to continue it, or another "
-            "--out for another search"
-        )
-
-
-def _recorded_storage(previous: dict, out: Path) -> str | None:
-    """The storage an earlier search.json names, None for the folder's own SQLite file
-    (search.json before issue 17 named that file by an absolute URL)."""
-    from infomorphic.search.study import sqlite_file
-
-    if previous.get("database") or not previous.get("storage"):
-        return None
-    file = sqlite_file(previous["storage"])
-    if file is not None and file.name == DATABASE and (out / DATABASE).is_file():
-        return None  # this folder's study.db, or a copy's: the folder's own wins
-    return previous["storage"]
-
-
-def _lost(out: Path, settings: dict, what: str) -> ValueError:
-    """The error for a search folder whose study has gone: never a silent fresh start."""
-    return ValueError(
-        f"{out / SEARCH_JSON} records a search of study {settings['study']!r}, but {what}: "
-        "the study was deleted or its database emptied. Restore the database from a copy, or "
-        f"delete {out / SEARCH_JSON} to start the search afresh"
-    )
-
-
-def _check_setup(study, record: dict, settings: dict) -> None:
-    from infomorphic.search.study import CHANGEABLE, record_differences
-
-    recorded = study.user_attrs.get("infomorphic")
-    if not recorded:
-        return
-    differences = record_differences(recorded, record)
-    if differences:
-        changeable = ", ".join("--" + name.replace("_", "-") for name in CHANGEABLE)
-        raise ValueError(
-            f"study {settings['study']!r} was created with other options, and its trials "
-            f"would not compare with these: {'; '.join(differences)}. Give the study's own "
-            f"options to continue it, or another --study (and --out) for a new search; options "
-            f"that may change from run to run: {changeable}"
-        )
-
-
 def _dry_run(settings: dict) -> int:
     config = settings["config"]
     where = settings["storage"] or str(Path(settings["out"]) / DATABASE)
@@ -342,14 +265,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(settings: dict, out: Path) -> int:
+    from infomorphic.search.folder import check_same_search, check_setup, lost, previous_search
     from infomorphic.search.study import StorageError, sqlite_file
 
-    previous = _previous(out)
+    previous = previous_search(out)
     if previous is not None:
-        _same_search(previous, settings, out)
+        check_same_search(previous, settings["study"], settings["storage"], out)
     file = sqlite_file(storage_url(settings))
     if previous is not None and file is not None and not file.is_file():
-        raise _lost(out, settings, f"{file} does not exist")
+        raise lost(out, settings["study"], f"{file} does not exist")
     try:
         space, study, created = _open(settings, None, create=previous is None)
     except StorageError:
@@ -357,7 +281,7 @@ def _run(settings: dict, out: Path) -> int:
     except ValueError as exc:  # the study is not in its storage
         if previous is None:
             raise
-        raise _lost(out, settings, str(exc)) from None
+        raise lost(out, settings["study"], str(exc)) from None
     from infomorphic.search.study import enqueue_goals, setup_record
     from infomorphic.training.config import TrainConfig
 
@@ -373,7 +297,7 @@ def _run(settings: dict, out: Path) -> int:
         enqueue_goals(study, space, settings["enqueue"])
         study.set_user_attr("infomorphic", record)
     else:
-        _check_setup(study, record, settings)
+        check_setup(study, record, settings["study"])
         if settings["enqueue"] and "infomorphic" in study.user_attrs:
             enqueue_goals(study, space, settings["enqueue"])
     atomic_write_text(out / SEARCH_JSON, json.dumps(settings, indent=2))
