@@ -27,6 +27,14 @@ def load(out: Path, name: str = "search-setup1-random"):
     return optuna.load_study(study_name=name, storage=f"sqlite:///{out / 'study.db'}")
 
 
+def enqueued(study) -> int:
+    """Trials of an enqueued goal, its retries (a trial failed as stale and queued again with
+    its attributes) not counted."""
+    return sum(
+        "enqueued" in t.user_attrs and "failed_trial" not in t.system_attrs for t in study.trials
+    )
+
+
 def states(study) -> dict[str, int]:
     counts: dict[str, int] = {}
     for trial in study.trials:
@@ -165,7 +173,7 @@ def test_two_workers_starting_at_once_enqueue_once(tmp_path):
         told += re.findall(r"^trial (\d+):", err, flags=re.MULTILINE)
     study = load(out)
     assert states(study).get("COMPLETE") == 4
-    assert sum("enqueued" in t.user_attrs for t in study.trials) == 1
+    assert enqueued(study) == 1
     assert sorted(told) == sorted(set(told))  # no trial trained by both workers
 
 
@@ -183,7 +191,7 @@ def test_two_workers_share_a_study_on_postgresql(tmp_path):
     study = optuna.load_study(study_name=name, storage=POSTGRES_URL)
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert len(complete) == 5
-    assert sum("enqueued" in t.user_attrs for t in study.trials) == 1
+    assert enqueued(study) == 1
     assert all("completed" in text for text in outputs)  # both workers reported
 
 
@@ -211,3 +219,41 @@ def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_pat
     states = [t.state.name for t in study.trials]
     assert states == ["FAIL", "WAITING"]  # failed, and queued again with its parameters
     assert study.trials[1].params == silent.params
+
+
+def test_a_worker_goes_on_when_another_failed_its_trial_as_stale(tmp_path, monkeypatch):
+    """A worker stalled past the grace period finds its trial failed by another worker (and
+    retried there): it says so and goes on, whether that happened while it was setting the
+    trial up or while it trained it."""
+    from infomorphic.search import worker
+    from infomorphic.search.study import make_storage
+    from infomorphic.training.config import TrainConfig
+
+    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=60)
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    space = GoalSpace.for_model("setup1")
+
+    def fail_as_stale(trial) -> None:  # what another worker's fail_stale_trials does
+        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+    real_suggest, calls = GoalSpace.suggest, []
+
+    def suggest(self, trial):
+        calls.append(trial.number)
+        if len(calls) == 1:
+            fail_as_stale(trial)  # stalled while its weights were being suggested
+        return real_suggest(self, trial)
+
+    def train(asked, *args):
+        if asked[0].number == 1:
+            fail_as_stale(asked[0])  # stalled while it trained
+        summary = {"val_accuracy": 0.5, "test_accuracy": 0.5, "train_accuracy": 0.5}
+        return [{**summary, "epochs": 1, "seconds": 0.1} for _ in asked]
+
+    monkeypatch.setattr(GoalSpace, "suggest", suggest)
+    monkeypatch.setattr(worker, "_train", train)
+    said = []
+    report = worker.run_worker(study, space, TrainConfig(), 1, splits=object(), log=said.append)
+    assert (report.taken, report.completed) == (2, 1)
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "COMPLETE"]
+    assert sum("failed by another worker" in line for line in said) == 2

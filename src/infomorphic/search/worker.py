@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 try:
@@ -42,24 +42,39 @@ class WorkerReport:
     pruned: int = 0
     failed: int = 0
     surplus: int = 0
+    #: trials another worker failed as stale while this one held them (their retries run)
+    taken: int = 0
+    #: what the worker said of them while asking, for its log
+    notes: list[str] = field(default_factory=list)
 
 
 class _Heartbeat:
-    """Records a heartbeat for running trials every ``interval`` seconds, from a thread."""
+    """Records a heartbeat for running trials every ``interval`` seconds, from a thread. A
+    trial beats from the moment it is ``add``-ed, right after it is asked for: a worker killed
+    at any point after that leaves a trial that goes stale and is retried."""
 
-    def __init__(self, study: Any, trials: list[Any]) -> None:
+    def __init__(self, study: Any) -> None:
         storage = study._storage
         self.interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
-        self.storage, self.ids = storage, [t._trial_id for t in trials]
+        self.storage, self.ids = storage, []
         self.stop = threading.Event()
         self.thread = None
         if self.interval:
-            self._beat()
             self.thread = threading.Thread(target=self._run, daemon=True)
             self.thread.start()
 
+    def add(self, trial: Any) -> None:
+        if self.interval:
+            self.storage.record_heartbeat(trial._trial_id)
+            trial.set_user_attr(_BEATING, trial.number)
+            self.ids.append(trial._trial_id)
+
+    def discard(self, trial: Any) -> None:
+        if trial._trial_id in self.ids:
+            self.ids.remove(trial._trial_id)
+
     def _beat(self) -> None:
-        for trial_id in self.ids:
+        for trial_id in list(self.ids):
             self.storage.record_heartbeat(trial_id)
 
     def _run(self) -> None:
@@ -79,13 +94,6 @@ _LIVE = ("COMPLETE", "PRUNED", "RUNNING", "WAITING")
 #: A trial's user attribute once its heartbeat was recorded (the trial's number as its value:
 #: a retry that copies its attributes is still told apart).
 _BEATING = "heartbeat_of"
-
-
-def _first_beat(study: Any, trial: Any) -> None:
-    storage = study._storage
-    if getattr(storage, "get_heartbeat_interval", lambda: None)():
-        storage.record_heartbeat(trial._trial_id)
-        trial.set_user_attr(_BEATING, trial.number)
 
 
 def _adopt_silent(study: Any, now: datetime.datetime | None = None) -> int:
@@ -135,25 +143,44 @@ def _asking(study: Any) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _ask(study: Any, space: GoalSpace, trials: int, count: int, report: WorkerReport) -> list[Any]:
+def _ask(
+    study: Any,
+    space: GoalSpace,
+    trials: int,
+    count: int,
+    report: WorkerReport,
+    heartbeat: _Heartbeat,
+) -> list[Any]:
     """Up to ``count`` trials, each with a slot: fewer than ``trials`` live trials (finished,
     running or queued) were created before it. None when every slot is taken."""
     with _asking(study):
-        return _ask_unlocked(study, space, trials, count, report)
+        return _ask_unlocked(study, space, trials, count, report, heartbeat)
 
 
 def _ask_unlocked(
-    study: Any, space: GoalSpace, trials: int, count: int, report: WorkerReport
+    study: Any,
+    space: GoalSpace,
+    trials: int,
+    count: int,
+    report: WorkerReport,
+    heartbeat: _Heartbeat,
 ) -> list[Any]:
     optuna = require_optuna()
     free = trials - sum(t.state.name != "WAITING" for t in _live(study))
     asked = []
     for _ in range(min(count, free)):
         trial = study.ask()
-        _first_beat(study, trial)  # at once: a worker killed from here on loses nothing
-        space.suggest(trial)
+        try:
+            heartbeat.add(trial)  # at once: a worker killed from here on loses nothing
+            space.suggest(trial)
+        except optuna.exceptions.UpdateFinishedTrialError:  # failed as stale meanwhile
+            heartbeat.discard(trial)
+            report.taken += 1
+            report.notes.append(_taken([trial.number]))
+            continue
         earlier = [t for t in _live(study) if t.number < trial.number]
         if len(earlier) >= trials:  # another worker took the last slot first
+            heartbeat.discard(trial)
             trial.set_user_attr("surplus", True)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             report.surplus += 1
@@ -234,34 +261,75 @@ def run_worker(
         finished = count_finished(study)
         if finished >= trials:
             return report
-        asked = _ask(study, space, trials, population, report)
-        if not asked:  # every slot is taken by running trials: wait for them or their retries
-            time.sleep(idle_wait_s)
-            continue
-        heartbeat = _Heartbeat(study, asked)
+        heartbeat = _Heartbeat(study)
         try:
-            summaries = _train(asked, space, base, splits, prune)
-        except KeyboardInterrupt:
-            for trial in asked:  # the rerun retries them with the same parameters
-                trial.set_user_attr("interrupted", True)
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
-            raise
+            asked = _ask(study, space, trials, population, report, heartbeat)
+            while report.notes:
+                log(report.notes.pop(0))
+            if not asked:  # every slot is taken by running trials: wait for them or retries
+                time.sleep(idle_wait_s)
+                continue
+            try:
+                summaries = _train(asked, space, base, splits, prune)
+            except KeyboardInterrupt:
+                for trial in asked:  # the rerun retries them with the same parameters
+                    with _unless_taken(trial, report, log):
+                        trial.set_user_attr("interrupted", True)
+                        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                        study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
+                raise
+            except optuna.exceptions.UpdateFinishedTrialError:  # reporting a pruning step
+                report.taken += len(asked)
+                log(_taken([t.number for t in asked]))
+                continue
         finally:
             heartbeat.close()
         for trial, summary in zip(asked, summaries, strict=True):
-            if summary.get("pruned"):
-                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                report.pruned += 1
-                continue
-            value = summary.get("val_accuracy", float("nan"))
-            if summary.get("error") or not math.isfinite(value):
-                trial.set_user_attr("error", summary.get("error", "no validation accuracy"))
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                report.failed += 1
-                continue
-            for key in ("test_accuracy", "train_accuracy", "epochs", "seconds"):
-                trial.set_user_attr(key, summary[key])
-            study.tell(trial, value)
-            report.completed += 1
-            log(f"trial {trial.number}: validation accuracy {value:.4f}")
+            with _unless_taken(trial, report, log):
+                _tell(study, trial, summary, report, log)
+
+
+def _taken(numbers: list[int]) -> str:
+    """What happened to trials that another worker failed while this one held them."""
+    which = f"trial {numbers[0]}" if len(numbers) == 1 else f"trials {numbers}"
+    return (
+        f"{which}: failed by another worker while this one held it (its heartbeat looked "
+        "stale: this worker stalled for longer than the grace period); its retry runs it again"
+    )
+
+
+@contextlib.contextmanager
+def _unless_taken(trial: Any, report: WorkerReport, log: Callable[[str], None]) -> Iterator[None]:
+    """Go on when another worker failed ``trial`` as stale meanwhile (its retry runs it)."""
+    optuna = require_optuna()
+    try:
+        yield
+    except optuna.exceptions.UpdateFinishedTrialError:
+        report.taken += 1
+        log(_taken([trial.number]))
+
+
+def _tell(
+    study: Any,
+    trial: Any,
+    summary: dict[str, Any],
+    report: WorkerReport,
+    log: Callable[[str], None],
+) -> None:
+    """Tell the study one trial's outcome: pruned, failed, or its validation accuracy."""
+    optuna = require_optuna()
+    if summary.get("pruned"):
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        report.pruned += 1
+        return
+    value = summary.get("val_accuracy", float("nan"))
+    if summary.get("error") or not math.isfinite(value):
+        trial.set_user_attr("error", summary.get("error", "no validation accuracy"))
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        report.failed += 1
+        return
+    for key in ("test_accuracy", "train_accuracy", "epochs", "seconds"):
+        trial.set_user_attr(key, summary[key])
+    study.tell(trial, value)
+    report.completed += 1
+    log(f"trial {trial.number}: validation accuracy {value:.4f}")
