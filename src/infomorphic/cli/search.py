@@ -18,7 +18,6 @@ from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
 from infomorphic.locks import hold
-from infomorphic.search.folder import DATABASE, SEARCH_JSON, check_study_name
 from infomorphic.threads import default_threads, torch_threads
 
 SAMPLER_CHOICES = ("tpe", "cmaes", "random")
@@ -121,6 +120,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _settings(args: argparse.Namespace) -> dict:
     """Everything a worker process needs, as plain values (also the content of search.json)."""
+    from infomorphic.search.folder import DATABASE, check_study_name
     from infomorphic.search.space import GoalSpace, parse_fixed
 
     config = config_from_args(args)
@@ -244,7 +244,7 @@ def _on_cluster(settings: dict, study) -> int:
 
 def _dry_run(settings: dict) -> int:
     config = settings["config"]
-    where = settings["storage"] or str(Path(settings["out"]) / DATABASE)
+    where = _shown_storage(settings)
     threads = settings["threads"] or "the cores free as the search starts, shared by its workers"
     print(
         f"would search study {settings['study']} in {where} until {settings['trials']} trials "
@@ -265,7 +265,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(settings: dict, out: Path) -> int:
-    from infomorphic.search.folder import check_same_search, check_setup, lost, previous_search
+    from infomorphic.search.folder import (
+        SEARCH_JSON,
+        check_same_search,
+        check_setup,
+        lost,
+        previous_search,
+    )
     from infomorphic.search.study import StorageError, sqlite_file
 
     previous = previous_search(out)
@@ -324,10 +330,10 @@ def _run(settings: dict, out: Path) -> int:
 
 
 def _shown_storage(settings: dict) -> str:
+    """The storage, password hidden, or the search folder's own database file."""
+    from infomorphic.search.folder import DATABASE
     from infomorphic.search.study import redact
 
-    return (
-        redact(settings["storage"])
-        if settings["storage"]
-        else str(Path(settings["out"]) / DATABASE)
-    )
+    if settings["storage"]:
+        return redact(settings["storage"])
+    return str(Path(settings["out"]) / DATABASE)
