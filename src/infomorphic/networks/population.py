@@ -169,7 +169,8 @@ class PopulationNetwork(nn.Module):
                 bins = torch.stack([F_.bin_adaptive(s, self.n_bins) for s in stacked])
             out_bins = torch.stack([F_.bin_adaptive(s, self.output_bins) for s in out_sources])
         hidden = F_.local_goals(bins, theta, self.neuron_goals.to(theta.dtype), self.n_bins)
-        output = F_.local_goals(out_bins, out_theta, self.output_goal.to(theta.dtype))
+        output_goal = self.output_goal.to(theta.dtype)
+        output = F_.local_goals(out_bins, out_theta, output_goal, self.output_bins)
         loss = -(hidden.goals.sum() + output.goals.sum())
         return GoalLoss(
             loss,
