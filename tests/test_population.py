@@ -34,6 +34,7 @@ def goals(model: str, count: int) -> list:
         # member, float rounding puts it on either side, and the weights part by 3e-4.)
         ("setup1", {"bins": 40, "output_bins": 40}),
         ("context-only", {"bins": 6, "output_bins": 30}),
+        ("setup1", {"eval_context": "bias"}),
     ],
 )
 def test_members_equal_solo_runs(model, knobs, digits):

@@ -9,7 +9,13 @@ import re
 
 from infomorphic.cli.common import hidden_sizes
 from infomorphic.nn.activations import HIDDEN_ACTIVATIONS
-from infomorphic.training.config import DATASETS, DEFAULTS, MODEL_NAMES, TrainConfig
+from infomorphic.training.config import (
+    DATASETS,
+    DEFAULTS,
+    EVAL_CONTEXTS,
+    MODEL_NAMES,
+    TrainConfig,
+)
 
 __all__ = ["add_training_options", "config_from_args"]
 
@@ -18,6 +24,7 @@ __all__ = ["add_training_options", "config_from_args"]
 _FIELD_OPTIONS = (
     ("output_bins", "--output-bins"),
     ("eval_samples", "--eval-samples"),
+    ("eval_context", "--eval-context"),
     ("passes", "--passes"),
     ("bins", "--bins"),
     ("activation", "--activation"),
@@ -120,6 +127,14 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="spike samples averaged per evaluated image (the paper: %(default)s)",
     )
+    add(
+        "--eval-context",
+        choices=EVAL_CONTEXTS,
+        default=DEFAULTS["eval_context"],
+        help="a label context in evaluation, without labels: zero (C = 0, the paper's text) or "
+        "bias (a zero label through the context map, as the authors' code) (default "
+        "%(default)s)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -141,6 +156,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         bins=args.bins,
         output_bins=args.output_bins,
         eval_samples=args.eval_samples,
+        eval_context=getattr(args, "eval_context", DEFAULTS["eval_context"]),
     )
     try:
         return config.validate()

@@ -96,7 +96,7 @@ def run_name(config: TrainConfig) -> str:
     if config.batch_size != TrainConfig.batch_size:
         name += f"-b{config.batch_size}"
     for option, tag in (("passes", "p"), ("bins", "bins"), ("output_bins", "obins"),
-                        ("eval_samples", "es")):  # fmt: skip
+                        ("eval_samples", "es"), ("eval_context", "ctx")):  # fmt: skip
         value = getattr(config, option, None)
         if value is not None and value != getattr(TrainConfig, option):
             name += f"-{tag}{value}"

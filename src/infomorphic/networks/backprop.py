@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
+from infomorphic.networks.presets import EVAL_CONTEXTS
 from infomorphic.nn import functional as F_
 from infomorphic.nn.layers import lateral_mask
 
@@ -42,8 +43,14 @@ class BackpropNetwork(Classifier):
         n_classes: int,
         lateral: int | None = None,
         generator: torch.Generator | None = None,
+        eval_context: str = "zero",
     ) -> None:
         super().__init__()
+        if eval_context not in EVAL_CONTEXTS:
+            raise ValueError(
+                f"eval_context must be one of {', '.join(EVAL_CONTEXTS)}, got {eval_context!r}"
+            )
+        self.eval_context = eval_context
         if len(hidden) != 1:
             raise ValueError("the paper's backprop baseline has one hidden layer; use mlp")
         (size,) = hidden
@@ -61,10 +68,13 @@ class BackpropNetwork(Classifier):
         labels_onehot: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Output firing probabilities (B, n_classes); context zero without labels."""
+        """Output firing probabilities (B, n_classes); without labels the context is zero, or
+        the context map's bias with ``eval_context="bias"``."""
         f = self.feedforward(x)
-        if labels_onehot is None:
+        if labels_onehot is None and self.eval_context == "zero":
             c = torch.zeros_like(f)
+        elif labels_onehot is None:
+            c = self.context_map.bias.expand_as(f)
         else:
             c = self.context_map(labels_onehot)
         lateral = self.lateral_map.bias.expand_as(f)  # pass 1: an all-zero lateral state

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
-from infomorphic.networks.presets import Context
+from infomorphic.networks.presets import EVAL_CONTEXTS, Context
 from infomorphic.nn.activations import activation as activation_entry
 from infomorphic.nn.functional import sample_spikes
 from infomorphic.nn.layers import InfomorphicLayer, LayerState
@@ -39,9 +39,14 @@ class NetworkConfig:
     passes: int = 2  # lateral passes of recurrent networks; the goals see the last one
     hidden_bins: int = 20  # bins per source of the hidden layers' goal estimate
     output_bins: int = 20  # ... and of the output layer's
+    eval_context: str = "zero"  # a label context in evaluation: "zero" or "bias" (its map's)
 
     def __post_init__(self) -> None:
         self.context = Context.parse(self.context)
+        if self.eval_context not in EVAL_CONTEXTS:
+            raise ValueError(
+                f"eval_context must be one of {', '.join(EVAL_CONTEXTS)}, got {self.eval_context!r}"
+            )
         for name in ("passes", "hidden_bins", "output_bins"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 2:
@@ -166,7 +171,9 @@ class InfomorphicNetwork(Classifier):
         if self.uses_feedback:
             parts.append(feedback)
         if all(p is None for p in parts) and not self.uses_feedback:
-            return None  # label context in evaluation: zero context
+            if self.config.eval_context == "zero":
+                return None  # label context in evaluation: C = 0 (the paper's section 4)
+            # "bias": an all-zero label through the context map, as the authors' code does
         # Feedback starts from an all-zero output state that, like the lateral state, enters
         # through the context map (its bias), as in the authors' implementation.
         zeros = torch.zeros(batch, self.config.n_classes, device=self.polarity.device)
@@ -259,7 +266,8 @@ class InfomorphicNetwork(Classifier):
     # -- readout ----------------------------------------------------------------------------
     @torch.no_grad()
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Evaluation outputs before the readout: theta (B, n_classes), context zero."""
+        """Evaluation outputs before the readout: theta (B, n_classes), without labels (a label
+        context is zero, or its map's bias with ``eval_context="bias"``)."""
         return self.run(x, None, generator).output.theta
 
     def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:

@@ -65,6 +65,7 @@ class PopulationNetwork(nn.Module):
         self.ff_weight = _stack([layer.feedforward.weight for layer in layers])  # (P, N, in)
         self.ff_bias = _stack([layer.feedforward.bias for layer in layers])  # (P, N)
         self.has_context = first.context_map is not None
+        self.eval_context = cfg.eval_context
         if self.has_context:
             self.ctx_weight = _stack([layer.context_map.weight for layer in layers])
             self.ctx_bias = _stack([layer.context_map.bias for layer in layers])
@@ -131,8 +132,10 @@ class PopulationNetwork(nn.Module):
         x = x.detach()
         agg = {"F": torch.addmm(self.ff_bias.reshape(-1), x, self._flat(self.ff_weight).T)}
         if self.has_context:
-            if labels_onehot is None:  # evaluation: context zero
+            if labels_onehot is None and self.eval_context == "zero":  # evaluation: C = 0
                 agg["C"] = x.new_zeros(batch, self.members * self.n_neurons)
+            elif labels_onehot is None:  # evaluation, "bias": a zero label through the map
+                agg["C"] = self.ctx_bias.reshape(1, -1).expand(batch, -1)
             else:
                 flat = self._flat(self.ctx_weight)
                 agg["C"] = torch.addmm(self.ctx_bias.reshape(-1), labels_onehot, flat.T)
@@ -185,7 +188,7 @@ class PopulationNetwork(nn.Module):
     def outputs(
         self, x: torch.Tensor, generators: Sequence[torch.Generator | None]
     ) -> torch.Tensor:
-        """Evaluation outputs theta (B, P, K), context zero."""
+        """Evaluation outputs theta (B, P, K), without labels (see ``eval_context``)."""
         out_theta = self.run(x, None, generators)[3]
         return out_theta.reshape(x.shape[0], self.members, self.n_classes)
 

@@ -12,11 +12,24 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MODELS", "SPARSE_LATERAL", "Context", "ModelPreset", "model_preset", "register_model"]
+__all__ = [
+    "EVAL_CONTEXTS",
+    "MODELS",
+    "SPARSE_LATERAL",
+    "Context",
+    "ModelPreset",
+    "model_preset",
+    "register_model",
+]
 
 #: Setups 2 and 3 give each hidden neuron at most this many random lateral inputs (paper
 #: section 5.1).
 SPARSE_LATERAL = 100
+
+#: What a label context is in evaluation, when there is no label: ``zero``, C = 0 (the paper's
+#: section 4, the default), or ``bias``, an all-zero label vector through the context map, so C
+#: is the map's bias (the authors' implementation; docs/protocol.md, "Evaluation").
+EVAL_CONTEXTS = ("zero", "bias")
 
 
 class Context(enum.Flag):

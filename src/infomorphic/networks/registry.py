@@ -29,10 +29,12 @@ def model_config(
     passes: int = 2,
     bins: int = 20,
     output_bins: int = 20,
+    eval_context: str = "zero",
 ) -> NetworkConfig:
     """The configuration of an infomorphic preset; ``goal`` and ``activation`` replace the
     preset's own for trained hidden layers (a fixed random hidden layer ignores both);
-    ``passes``, ``bins`` and ``output_bins`` set the lateral passes and the goals' bins."""
+    ``passes``, ``bins`` and ``output_bins`` set the lateral passes and the goals' bins,
+    ``eval_context`` what a label context is in evaluation."""
     preset = model_preset(model)
     if preset.kind != "infomorphic":
         raise ValueError(f"{model!r} is not an infomorphic model")
@@ -48,6 +50,7 @@ def model_config(
         passes=passes,
         hidden_bins=bins,
         output_bins=output_bins,
+        eval_context=eval_context,
     )
     if cfg.fixed_hidden:
         return cfg
@@ -75,13 +78,14 @@ class BuildRequest:
     passes: int
     bins: int
     output_bins: int
+    eval_context: str = "zero"
 
 
 def _build_infomorphic(request: BuildRequest) -> Classifier:
     config = model_config(
         request.preset.name, request.n_inputs, request.n_classes, request.hidden, request.goal,
         request.activation, passes=request.passes, bins=request.bins,
-        output_bins=request.output_bins,
+        output_bins=request.output_bins, eval_context=request.eval_context,
     )  # fmt: skip
     return InfomorphicNetwork(config, request.generator)
 
@@ -89,7 +93,7 @@ def _build_infomorphic(request: BuildRequest) -> Classifier:
 def _build_backprop(request: BuildRequest) -> Classifier:
     return BackpropNetwork(
         request.n_inputs, request.hidden, request.n_classes, request.preset.lateral,
-        request.generator,
+        request.generator, request.eval_context,
     )  # fmt: skip
 
 
@@ -117,16 +121,18 @@ def build_model(
     passes: int = 2,
     bins: int = 20,
     output_bins: int = 20,
+    eval_context: str = "zero",
 ) -> Classifier:
     """An untrained network of the registered model ``model``.
 
     ``generator`` draws what the network draws itself (sparse lateral masks); the linear maps
     are initialised from torch's global generator, as ``torch.nn.Linear`` does. ``passes``,
-    ``bins`` and ``output_bins`` apply to infomorphic networks (the paper: 2, 20, 20).
+    ``bins`` and ``output_bins`` apply to infomorphic networks (the paper: 2, 20, 20);
+    ``eval_context`` ("zero" or "bias") to networks with a label context.
     """
     preset = model_preset(model)
     request = BuildRequest(
         preset, n_inputs, n_classes, list(hidden), goal, activation, generator, passes, bins,
-        output_bins,
+        output_bins, eval_context,
     )  # fmt: skip
     return BUILDERS[preset.kind](request)

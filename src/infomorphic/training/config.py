@@ -12,13 +12,14 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from infomorphic.data.loading import DATASET_NAMES, dataset_key
-from infomorphic.networks.presets import MODELS, model_preset
+from infomorphic.networks.presets import EVAL_CONTEXTS, MODELS, model_preset
 from infomorphic.nn.activations import HIDDEN_ACTIVATIONS, activation
 
 __all__ = [
     "CHECKPOINT_INTERVAL_S",
     "DATASETS",
     "DEFAULTS",
+    "EVAL_CONTEXTS",
     "EVAL_SPLITS",
     "MODEL_NAMES",
     "OPTIMIZERS",
@@ -83,6 +84,9 @@ class TrainConfig:
     bins: int = 20
     output_bins: int = 20
     eval_samples: int = 1
+    # What a label context is in evaluation (no label): "zero", the paper's C = 0 (section 4),
+    # or "bias", a zero label through the context map, as the authors' code (docs/protocol.md).
+    eval_context: str = "zero"
     # One fused graph per batch size for the infomorphic step (fixed-shape estimator, spikes
     # from torch's global generator); CUDA graphs on a GPU. Slower on a CPU.
     compile: bool = False
@@ -112,6 +116,10 @@ class TrainConfig:
         _check_int("bins", self.bins, 2)
         _check_int("output_bins", self.output_bins, 2)
         _check_int("eval_samples", self.eval_samples, 1)
+        if self.eval_context not in EVAL_CONTEXTS:
+            raise ValueError(
+                f"eval_context must be one of {', '.join(EVAL_CONTEXTS)}, got {self.eval_context!r}"
+            )
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not _DEVICE.match(self.device):

@@ -125,6 +125,7 @@ class Trainer:
                 config.model, self.splits.n_features, self.splits.n_classes, config.hidden,
                 config.goal, config.activation, generator=masks, passes=config.passes,
                 bins=config.bins, output_bins=config.output_bins,
+                eval_context=config.eval_context,
             ).to(self.device)  # fmt: skip
         self.step = make_step(self.model, config, self.device)
         self.batch_generator = torch.Generator().manual_seed(config.seed + 1)

@@ -59,6 +59,7 @@ class PopulationTrainer:
                         config.hidden, config.goal, config.activation,
                         generator=torch.Generator().manual_seed(config.seed),
                         passes=config.passes, bins=config.bins, output_bins=config.output_bins,
+                        eval_context=config.eval_context,
                     )
                 )  # fmt: skip
         self.model = PopulationNetwork(members).to(self.device)

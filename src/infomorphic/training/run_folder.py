@@ -289,6 +289,7 @@ class RunFolder:
                 config["model"], config["n_features"], config["n_classes"], config["hidden"],
                 config["goal"], config["activation"], passes=config.get("passes", 2),
                 bins=config.get("bins", 20), output_bins=config.get("output_bins", 20),
+                eval_context=config.get("eval_context", "zero"),
             )  # fmt: skip
         except KeyError as exc:
             raise self.corrupt(self.CONFIG, f"it lacks {exc}") from None

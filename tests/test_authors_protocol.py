@@ -1,0 +1,97 @@
+"""The protocol as the authors ran it, beside the paper's text: the evaluation context, the
+authors' training accuracy, the readout-only baseline, and the warning for a binning that puts
+a layer's initial pre-activations into one cell (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from infomorphic.data import load_dataset, prepare_splits
+from infomorphic.networks import build_model
+from infomorphic.training import RunFolder, TrainConfig, Trainer, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return prepare_splits(load_dataset("digits"), 0.2, 0)
+
+
+def config(**changes) -> TrainConfig:
+    values = {"dataset": "digits", "hidden": [12], "batch_size": 128, "epochs": 2, "seed": 1}
+    return TrainConfig(**{**values, **changes})
+
+
+def _pair(model: str, **kwargs):
+    """The same untrained network twice: eval_context zero and bias."""
+    nets = []
+    for how in ("zero", "bias"):
+        torch.manual_seed(3)
+        nets.append(build_model(model, 8, 4, [6], eval_context=how, **kwargs))
+    return nets
+
+
+# ---------------------------------------------------------------------- evaluation context
+
+
+def test_bias_context_is_the_context_maps_bias_by_hand():
+    """context-only hidden neurons: theta = sigma(F (0.9 + 0.2 sigma(2 F C))) with F = W x + b
+    and, in evaluation, C = 0 (zero) or C = the context map's bias (bias), the formula of the
+    bivariate activation written out here."""
+    zero, bias = _pair("context-only")
+    with torch.no_grad():
+        bias.hidden[0].context_map.bias.copy_(torch.linspace(-2, 2, 6))
+        zero.hidden[0].context_map.bias.copy_(torch.linspace(-2, 2, 6))
+    x = torch.randn(32, 8, generator=torch.Generator().manual_seed(0))
+    layer = bias.hidden[0]
+    f = x @ layer.feedforward.weight.T + layer.feedforward.bias
+    for net, c in ((zero, torch.zeros_like(f)), (bias, layer.context_map.bias.expand_as(f))):
+        expected = torch.sigmoid(f * (0.9 + 0.2 * torch.sigmoid(2 * f * c)))
+        theta = net.run(x, None, torch.Generator().manual_seed(1)).hidden[0].theta
+        torch.testing.assert_close(theta, expected)
+    # training (labels given) does not depend on the option
+    onehot = torch.nn.functional.one_hot(torch.arange(32) % 4, 4).float()
+    a = zero.run(x, onehot, torch.Generator().manual_seed(1)).output.theta
+    b = bias.run(x, onehot, torch.Generator().manual_seed(1)).output.theta
+    torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("model", ["setup1", "backprop"])
+def test_bias_context_equals_zero_context_when_the_bias_is_zero(model):
+    zero, bias = _pair(model)
+    x = torch.randn(16, 8, generator=torch.Generator().manual_seed(0))
+
+    def outputs(net):
+        return net.outputs(x, torch.Generator().manual_seed(5))
+
+    assert not torch.equal(outputs(zero), outputs(bias))  # the bias is not zero at first
+    for net in (zero, bias):
+        context_map = net.hidden[0].context_map if model == "setup1" else net.context_map
+        with torch.no_grad():
+            context_map.bias.zero_()
+    torch.testing.assert_close(outputs(zero), outputs(bias))
+
+
+def test_eval_context_reaches_the_saved_run_and_its_name(digits, tmp_path):
+    from infomorphic.experiments import run_name
+
+    summary = train(config(eval_context="bias"), tmp_path, splits=digits, progress=False)
+    assert 0 <= summary["test_accuracy"] <= 1
+    loaded = RunFolder(tmp_path).load_model()
+    assert loaded.config.eval_context == "bias"
+    assert run_name(config(eval_context="bias")).endswith("-ctxbias")
+    assert "ctx" not in run_name(config())
+    with pytest.raises(ValueError, match="eval_context must be one of zero, bias"):
+        config(eval_context="label").validate()
+
+
+def test_eval_context_option_on_the_command_line(tmp_path, capsys):
+    from infomorphic.cli import main
+
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
+                 "--eval-context", "bias", "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 0
+    assert RunFolder(out).config()["eval_context"] == "bias"
+    assert main(["train", "--eval-context", "label"]) == 2
+    assert "--eval-context" in capsys.readouterr().err
