@@ -4,11 +4,13 @@ a layer's initial pre-activations into one cell (docs/protocol.md)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.networks import build_model
+from infomorphic.networks.base import batch_accuracy
 from infomorphic.training import RunFolder, TrainConfig, Trainer, train
 
 
@@ -95,3 +97,65 @@ def test_eval_context_option_on_the_command_line(tmp_path, capsys):
     assert RunFolder(out).config()["eval_context"] == "bias"
     assert main(["train", "--eval-context", "label"]) == 2
     assert "--eval-context" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the authors' train accuracy
+
+
+def authors_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    """acc_continuous after correct_inverse_neurons(invert_others=True), as the authors' trainer
+    measures a batch: a neuron whose batch mean is >= 0.5 is inverted, then the argmax."""
+    flipped = np.where(outputs.mean(axis=0) >= 0.5, 1 - outputs, outputs)
+    return float((flipped.argmax(axis=1) == labels).mean())
+
+
+def test_batch_accuracy_by_hand():
+    outputs = torch.tensor([[0.9, 0.2, 0.1], [0.8, 0.7, 0.2], [0.7, 0.1, 0.6], [0.2, 0.1, 0.1]])
+    # neuron 0 (mean 0.65) is inverted: rows become [0.1, 0.2, 0.1], [0.2, 0.7, 0.2],
+    # [0.3, 0.1, 0.6], [0.8, 0.1, 0.1] -> argmax 1, 1, 2, 0
+    labels = torch.tensor([1, 1, 0, 0])
+    assert float(batch_accuracy(outputs, labels)) == 0.75
+    assert float(batch_accuracy(outputs, labels, flip=False)) == 0.5  # argmax 0, 0, 0, 0
+    stacked = torch.stack([outputs, 1 - outputs], dim=1)  # (B, P=2, K): one value per member
+    assert batch_accuracy(stacked, labels).shape == (2,)
+
+
+@pytest.mark.parametrize("model", ["setup1", "context-only", "setup3"])
+def test_train_batch_accuracy_is_the_epoch_mean_of_the_batches(model, digits):
+    trainer = Trainer(config(model=model), digits)
+    seen = []
+    goal_loss = trainer.step.goal_loss
+
+    def recording(x, onehot):
+        result = goal_loss(x, onehot)
+        seen.append((result.output.numpy().copy(), onehot.argmax(1).numpy()))
+        return result
+
+    trainer.step.goal_loss = recording
+    trainer.fit()
+    batches = len(seen) // 2
+    for epoch, row in enumerate(trainer.history):
+        mine = seen[epoch * batches : (epoch + 1) * batches]
+        expected = np.mean([authors_accuracy(o, y) for o, y in mine])
+        assert row["train_batch_accuracy"] == pytest.approx(expected, abs=1e-6)
+    assert trainer.summary()["train_batch_accuracy"] == trainer.history[-1]["train_batch_accuracy"]
+
+
+@pytest.mark.parametrize("model", ["backprop", "mlp"])
+def test_train_batch_accuracy_of_backprop_networks(model, digits):
+    trainer = Trainer(config(model=model, epochs=1), digits)
+    seen = []
+    inner = trainer.model.training_loss_and_outputs
+
+    def recording(x, labels, generator=None):
+        loss, outputs = inner(x, labels, generator)
+        seen.append((outputs.numpy().copy(), labels.numpy()))
+        return loss, outputs
+
+    trainer.model.training_loss_and_outputs = recording
+    trainer.fit()
+    if model == "backprop":  # sigmoid outputs with the polarity flip
+        expected = np.mean([authors_accuracy(o, y) for o, y in seen])
+    else:  # logits: the argmax as it is
+        expected = np.mean([float((o.argmax(1) == y).mean()) for o, y in seen])
+    assert trainer.history[-1]["train_batch_accuracy"] == pytest.approx(expected, abs=1e-6)

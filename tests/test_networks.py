@@ -381,9 +381,11 @@ def test_goal_loss_is_minus_the_sum_of_all_goals():
     model = make("setup1", hidden=(30,))
     x, _, onehot = batch(9)
     torch.manual_seed(3)
-    loss, decompositions = model.goal_loss(x, onehot)
+    loss, decompositions, output = model.goal_loss(x, onehot)
     torch.manual_seed(3)
-    results = model.layer_goals(model.run(x, onehot))
+    states = model.run(x, onehot)
+    results = model.layer_goals(states)
+    torch.testing.assert_close(output, states.output.theta.detach(), rtol=0, atol=0)
     expected = -sum(goals.sum() for goals, _ in results)
     torch.testing.assert_close(loss, expected, rtol=0, atol=1e-6)
     assert len(decompositions) == 2
@@ -405,10 +407,10 @@ def test_goal_loss_compiles_to_one_graph(name):
     def loss_and_grads(fn, fixed_shapes):
         model.zero_grad(set_to_none=True)
         torch.manual_seed(4)
-        loss, decompositions = fn(x, onehot, None, fixed_shapes)
+        loss, decompositions, output = fn(x, onehot, None, fixed_shapes)
         loss.backward()
         grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
-        return loss.detach(), decompositions, grads
+        return loss.detach(), [*decompositions, output], grads
 
     eager = loss_and_grads(model.goal_loss, False)
     graph = loss_and_grads(compiled, True)

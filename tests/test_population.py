@@ -40,8 +40,14 @@ def goals(model: str, count: int) -> list:
 def test_members_equal_solo_runs(model, knobs, digits):
     configs = [
         TrainConfig(
-            dataset="digits", model=model, hidden=[12], batch_size=128, epochs=2, seed=4,
-            goal=goal, **knobs,
+            dataset="digits",
+            model=model,
+            hidden=[12],
+            batch_size=128,
+            epochs=2,
+            seed=4,
+            goal=goal,
+            **knobs,
         )  # fmt: skip
         for goal in goals(model, 3)
     ]
@@ -50,9 +56,8 @@ def test_members_equal_solo_runs(model, knobs, digits):
     for member, config in enumerate(configs):
         solo = Trainer(config, digits)
         summary = solo.fit()
-        assert [r["val_accuracy"] for r in solo.history] == [
-            r["val_accuracy"] for r in population.histories[member]
-        ]
+        for key in ("val_accuracy", "train_batch_accuracy"):
+            assert [r[key] for r in solo.history] == [r[key] for r in population.histories[member]]
         for key in ("train_accuracy", "val_accuracy", "test_accuracy"):
             assert summaries[member][key] == summary[key]
         alone, inside = solo.model.state_dict(), population.model.member(member).state_dict()

@@ -91,8 +91,15 @@ class BackpropNetwork(Classifier):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Cross-entropy on the sigmoid outputs, with the label as context."""
+        return self.training_loss_and_outputs(x, labels, generator)[0]
+
+    def training_loss_and_outputs(
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``training_loss`` and the outputs (B, n_classes) it was computed from, detached."""
         onehot = nn.functional.one_hot(labels, self.n_classes).to(x.dtype)
-        return nn.functional.cross_entropy(self(x, onehot, generator), labels)
+        outputs = self(x, onehot, generator)
+        return nn.functional.cross_entropy(outputs, labels), outputs.detach()
 
     @torch.no_grad()
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -126,7 +133,14 @@ class MLPNetwork(Classifier):
         self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """Cross-entropy on the logits (deterministic: ``generator`` is unused)."""
-        return nn.functional.cross_entropy(self.body(x), labels)
+        return self.training_loss_and_outputs(x, labels, generator)[0]
+
+    def training_loss_and_outputs(
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``training_loss`` and the logits (B, n_classes) it was computed from, detached."""
+        logits = self.body(x)
+        return nn.functional.cross_entropy(logits, labels), logits.detach()
 
     @torch.no_grad()
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

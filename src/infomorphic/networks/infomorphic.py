@@ -81,11 +81,13 @@ class LayerGoals(NamedTuple):
 
 
 class GoalLoss(NamedTuple):
-    """A training batch's loss (minus every neuron's goal, summed) and each trainable layer's
-    decomposition (N, n_atoms + 1), detached, bottom-up."""
+    """A training batch's loss (minus every neuron's goal, summed), each trainable layer's
+    decomposition (N, n_atoms + 1), detached, bottom-up, and the output layer's firing
+    probabilities of this training pass (B, n_classes), detached (None where not kept)."""
 
     loss: torch.Tensor
     decompositions: list[torch.Tensor]
+    output: torch.Tensor | None = None
 
 
 class InfomorphicNetwork(Classifier):
@@ -261,7 +263,8 @@ class InfomorphicNetwork(Classifier):
         states = self.run(x, labels_onehot, generator)
         results = self.layer_goals(states, fixed_shapes)
         loss = -torch.stack([r.goals.sum() for r in results]).sum()
-        return GoalLoss(loss, [r.decomposition.detach() for r in results])
+        decompositions = [r.decomposition.detach() for r in results]
+        return GoalLoss(loss, decompositions, states.output.theta.detach())
 
     # -- readout ----------------------------------------------------------------------------
     @torch.no_grad()

@@ -162,7 +162,7 @@ class PopulationNetwork(nn.Module):
         generators: Sequence[torch.Generator | None],
     ) -> GoalLoss:
         """Minus every neuron's goal, summed; decompositions hidden (P, N, A+1) and output
-        (P, K, A_out+1), detached."""
+        (P, K, A_out+1), detached; the output theta of this pass (B, P, K), detached."""
         agg, theta, out_sources, out_theta = self.run(x, labels_onehot, generators)
         with torch.no_grad():
             stacked = torch.stack([agg[s] for s in self.sources])
@@ -181,6 +181,7 @@ class PopulationNetwork(nn.Module):
                 hidden.decomposition.detach().reshape(self.members, self.n_neurons, -1),
                 output.decomposition.detach().reshape(self.members, self.n_classes, -1),
             ],
+            out_theta.detach().reshape(x.shape[0], self.members, self.n_classes),
         )
 
     # -- readout ----------------------------------------------------------------------------

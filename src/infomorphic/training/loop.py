@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -27,9 +27,17 @@ from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 from infomorphic.training.evaluation import evaluate, fit_readout
 from infomorphic.training.hooks import Hook
 from infomorphic.training.recording import NeuronRecorder
-from infomorphic.training.steps import make_step
+from infomorphic.training.steps import StepOutput, make_step
 
-__all__ = ["Terminated", "TrainingDiverged", "Trainer", "load_splits", "terminate_as_interrupt"]
+__all__ = [
+    "EpochMeans",
+    "Terminated",
+    "TrainingDiverged",
+    "Trainer",
+    "epoch_means",
+    "load_splits",
+    "terminate_as_interrupt",
+]
 
 #: Training images on which each epoch measures how much the last lateral pass still moves
 #: the hidden layers (the history's ``hidden<k>_pass_change``).
@@ -74,29 +82,41 @@ def load_splits(config: TrainConfig) -> Splits:
     return prepare_splits(raw, config.val_fraction, config.seed)
 
 
+class EpochMeans(NamedTuple):
+    """An epoch's steps averaged over its batches: each decomposition, and the batches'
+    accuracy on their own training pass (None if the step keeps no outputs)."""
+
+    decompositions: list[torch.Tensor]
+    accuracy: torch.Tensor | None
+
+
 def epoch_means(
-    step: Callable[[torch.Tensor, torch.Tensor], list[torch.Tensor]],
+    step: Callable[[torch.Tensor, torch.Tensor], StepOutput],
     splits: Splits,
     batch_size: int,
     generator: torch.Generator,
-) -> list[torch.Tensor]:
+) -> EpochMeans:
     """One shuffled pass of ``step`` over the training split; each of the decompositions it
-    returns, averaged over the batches ([] for a step that returns none). A last batch of one
-    sample is skipped: a batch's PID needs at least two."""
+    returns ([] for a step that returns none) and its batch accuracy, averaged over the
+    batches. A last batch of one sample is skipped: a batch's PID needs at least two."""
     sums: list[torch.Tensor] = []
+    accuracy: torch.Tensor | None = None
     batches = 0
     for xb, yb in iterate_batches(
         splits.x_train, splits.y_train, batch_size, shuffle=True, generator=generator
     ):
         if len(yb) < 2:
             continue
-        decompositions = step(xb, yb)
+        decompositions, batch_accuracy = step(xb, yb)
         if batches == 0:
             sums = [d.clone() for d in decompositions]
+            accuracy = None if batch_accuracy is None else batch_accuracy.clone()
         else:
             sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
+            if accuracy is not None and batch_accuracy is not None:
+                accuracy = accuracy + batch_accuracy
         batches += 1
-    return [s / batches for s in sums]
+    return EpochMeans([s / batches for s in sums], None if accuracy is None else accuracy / batches)
 
 
 def torch_device(name: str) -> torch.device:
@@ -139,14 +159,20 @@ class Trainer:
         self._completed: dict[str, Any] | None = None  # see completed_state
 
     # -- one epoch --------------------------------------------------------------------------
-    def train_epoch(self) -> dict[str, np.ndarray]:
-        """One pass over the training data; each layer's mean decomposition (N, A+1)."""
+    def train_epoch(self) -> tuple[dict[str, np.ndarray], float | None]:
+        """One pass over the training data: each layer's mean decomposition (N, A+1), and the
+        mean over the batches of each batch's accuracy on its own training pass (the authors'
+        training accuracy; None if the step keeps no outputs)."""
         self.model.train()
         means = epoch_means(self.step, self.splits, self.config.batch_size, self.batch_generator)
-        if not means:
-            return {}
+        accuracy = None if means.accuracy is None else float(means.accuracy)
+        if not means.decompositions:
+            return {}, accuracy
         names = self.model.layer_names()
-        return {n: m.cpu().numpy() for n, m in zip(names, means, strict=True)}
+        decompositions = {
+            n: m.cpu().numpy() for n, m in zip(names, means.decompositions, strict=True)
+        }
+        return decompositions, accuracy
 
     def _check_finite(self, means: dict[str, np.ndarray]) -> None:
         broken = [name for name, m in means.items() if not np.isfinite(m).all()]
@@ -192,11 +218,13 @@ class Trainer:
         stopped = False
         while self.epoch < self.config.epochs and not stopped:
             start = time.perf_counter()
-            means = self.train_epoch()
+            means, batch_accuracy = self.train_epoch()
             self._check_finite(means)
             self.epoch += 1
             splits = self.config.eval_splits
             metrics = self.measure(splits, self.epoch) if splits else {}
+            if batch_accuracy is not None:
+                metrics["train_batch_accuracy"] = batch_accuracy
             self.seconds += time.perf_counter() - start
             row = {"epoch": self.epoch, **metrics, "seconds": self.seconds}
             row.update(self.recorder.record(means))
@@ -254,6 +282,7 @@ class Trainer:
             "test_accuracy": metrics["test_accuracy"],
             "val_accuracy": metrics["val_accuracy"],
             "train_accuracy": metrics["train_accuracy"],
+            **{k: self.history[-1][k] for k in ("train_batch_accuracy",) if k in self.history[-1]},
             "epochs": self.epoch,
             "stopped_early": stopped_early,
             "seconds": self.seconds,

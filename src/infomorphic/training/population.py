@@ -16,12 +16,14 @@ from typing import Any
 import torch
 
 from infomorphic.data import Splits
+from infomorphic.networks.base import batch_accuracy
 from infomorphic.networks.population import PopulationNetwork
 from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
-from infomorphic.training.loop import epoch_means, load_splits, torch_device
+from infomorphic.training.loop import EpochMeans, epoch_means, load_splits, torch_device
 from infomorphic.training.optim import make_adam
+from infomorphic.training.steps import StepOutput
 
 __all__ = ["PopulationTrainer"]
 
@@ -84,19 +86,21 @@ class PopulationTrainer:
     def size(self) -> int:
         return len(self.configs)
 
-    def step(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
-        """One batch for every member: decompositions hidden (P, N, A+1) and output."""
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
+        """One batch for every member: decompositions hidden (P, N, A+1) and output, and each
+        member's accuracy on this training pass (P,)."""
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         onehot = torch.nn.functional.one_hot(y, self.splits.n_classes).to(x.dtype)
-        loss, decompositions = self.model.goal_loss(x, onehot, self.spike_generators)
+        loss, decompositions, output = self.model.goal_loss(x, onehot, self.spike_generators)
         loss.backward()
         for opt in self.optimizers:
             opt.step()
-        return decompositions
+        return StepOutput(decompositions, batch_accuracy(output, y))
 
-    def train_epoch(self) -> list[torch.Tensor]:
-        """One pass over the training data; mean decompositions hidden (P, N, A+1), output."""
+    def train_epoch(self) -> EpochMeans:
+        """One pass over the training data; mean decompositions hidden (P, N, A+1), output,
+        and each member's mean batch accuracy (P,)."""
         return epoch_means(self.step, self.splits, self.config.batch_size, self.batch_generator)
 
     @torch.no_grad()
@@ -132,7 +136,7 @@ class PopulationTrainer:
         """Train the remaining epochs; one summary per member (``error`` set if it diverged)."""
         while self.epoch < self.config.epochs:
             start = time.perf_counter()
-            hidden, output = self.train_epoch()
+            (hidden, output), accuracy = self.train_epoch()
             self.epoch += 1
             for member in range(self.size):
                 finite = bool(torch.isfinite(hidden[member]).all())
@@ -146,8 +150,9 @@ class PopulationTrainer:
             for member, values in enumerate(metrics):
                 weights = self.model.hidden_goals[member].cpu().numpy()
                 goal = float(hidden[member].mean(0).cpu().numpy() @ weights)
-                row = {"epoch": self.epoch, **values, "seconds": self.seconds,
-                       "hidden1_goal": goal}  # fmt: skip
+                row = {"epoch": self.epoch, **values,
+                       "train_batch_accuracy": float(accuracy[member]),
+                       "seconds": self.seconds, "hidden1_goal": goal}  # fmt: skip
                 self.histories[member].append(row)
                 rows.append(row)
             if self.on_epoch_end is not None and self.on_epoch_end(self, rows):

@@ -1,20 +1,21 @@
 """Training-step strategies: local goals (eager or compiled) and backprop.
 
-A step takes one batch, updates the parameters and returns each trainable layer's
-decomposition (N, n_atoms + 1) of the batch (none for backprop). The loop never branches on the
-kind of network; it asks ``make_step`` for the right strategy. Optimiser settings are the
-paper's (Table 1), from ``infomorphic.training.config.OPTIMIZERS``.
+A step takes one batch, updates the parameters and returns a ``StepOutput``: each trainable
+layer's decomposition (N, n_atoms + 1) of the batch (none for backprop) and the batch's
+accuracy on its own training pass (the authors' training accuracy, ``batch_accuracy``). The
+loop never branches on the kind of network; it asks ``make_step`` for the right strategy.
+Optimiser settings are the paper's (Table 1), from ``infomorphic.training.config.OPTIMIZERS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import torch
 from torch import nn
 
-from infomorphic.networks.base import Classifier
+from infomorphic.networks.base import Classifier, batch_accuracy
 from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
 from infomorphic.training.config import OPTIMIZERS, TrainConfig
 from infomorphic.training.optim import make_adam
@@ -24,6 +25,7 @@ __all__ = [
     "BackpropStep",
     "CompiledLocalGoalStep",
     "LocalGoalStep",
+    "StepOutput",
     "TrainStep",
     "local_optimizers",
     "make_step",
@@ -33,12 +35,20 @@ __all__ = [
 COMPILE_BACKEND = "inductor"
 
 
+class StepOutput(NamedTuple):
+    """What one step gives back: each trainable layer's decomposition of the batch, and the
+    batch's accuracy on its training pass (a tensor, None if the step keeps no outputs)."""
+
+    decompositions: list[torch.Tensor]
+    accuracy: torch.Tensor | None = None
+
+
 class TrainStep(Protocol):
     """One training step on a batch x (B, n_inputs), y (B,) int64."""
 
     optimizers: list[torch.optim.Optimizer]
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]: ...
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 
@@ -93,15 +103,17 @@ class LocalGoalStep(_StepState):
         self.generator = torch.Generator(device=device).manual_seed(seed)
         self.goal_loss = goal_loss or (lambda x, onehot: model.goal_loss(x, onehot, self.generator))
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         onehot = nn.functional.one_hot(y, self.n_classes).to(x.dtype)
-        loss, decompositions = self.goal_loss(x, onehot)
-        loss.backward()
+        result = self.goal_loss(x, onehot)
+        result.loss.backward()
         for opt in self.optimizers:
             opt.step()
-        return decompositions
+        output = result.output
+        accuracy = None if output is None else batch_accuracy(output, y)
+        return StepOutput(result.decompositions, accuracy)
 
 
 class CompiledLocalGoalStep(LocalGoalStep):
@@ -157,12 +169,14 @@ class BackpropStep(_StepState):
             make_adam(model.parameters(), settings.lr, settings.weight_decay, device)
         ]
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         (opt,) = self.optimizers
         opt.zero_grad(set_to_none=True)
-        self.model.training_loss(x, y, self.generator).backward()
+        loss, outputs = self.model.training_loss_and_outputs(x, y, self.generator)
+        loss.backward()
         opt.step()
-        return []
+        # the polarity flip only where the readout has one (not the mlp's logits)
+        return StepOutput([], batch_accuracy(outputs, y, flip=self.model.needs_readout_fit))
 
 
 def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> TrainStep:
