@@ -159,3 +159,38 @@ def test_train_batch_accuracy_of_backprop_networks(model, digits):
     else:  # logits: the argmax as it is
         expected = np.mean([float((o.argmax(1) == y).mean()) for o, y in seen])
     assert trainer.history[-1]["train_batch_accuracy"] == pytest.approx(expected, abs=1e-6)
+
+
+# -------------------------------------------------------------------------- readout only
+
+
+def test_readout_only_is_the_output_layer_on_the_inputs(digits):
+    model = build_model("readout-only", 8, 4, [100])
+    assert len(model.hidden) == 0 and model.output.feedforward.in_features == 8
+    assert model.layer_names() == ["output"] and not model.recurrent
+    x = torch.randn(16, 8, generator=torch.Generator().manual_seed(0))
+    by_hand = torch.sigmoid(x @ model.output.feedforward.weight.T + model.output.feedforward.bias)
+    torch.testing.assert_close(model.outputs(x), by_hand)  # A = F: the context only in the goal
+    assert model.output.goal.name == "output"
+    trainer = Trainer(config(model="readout-only", epochs=4), digits)
+    assert trainer.config.hidden == []  # no hidden layer, whatever --hidden said
+    summary = trainer.fit()
+    assert summary["test_accuracy"] > 0.5  # digits: chance is 0.1
+    assert "output_goal" in trainer.history[-1] and "train_batch_accuracy" in trainer.history[-1]
+
+
+def test_readout_only_refuses_a_hidden_goal_and_runs_from_the_command_line(tmp_path):
+    from infomorphic.cli import main
+    from infomorphic.experiments import run_name
+
+    with pytest.raises(ValueError, match="no hidden layer"):
+        config(model="readout-only", goal="heuristic").validate()
+    assert run_name(config(model="readout-only").validate()).startswith(
+        "readout-only-default-digits-N0-"
+    )
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", "digits", "--model", "readout-only", "--epochs", "1",
+                 "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 0
+    assert RunFolder(out).config()["hidden"] == []
+    assert RunFolder(out).load_model().output.feedforward.in_features == 64

@@ -60,8 +60,9 @@ def test_every_model_builds_and_runs(name):
         return
     assert isinstance(model, InfomorphicNetwork)
     states = model.run(x, onehot, torch.Generator().manual_seed(0))
-    assert len(states.hidden) == 1
-    assert states.hidden[0].output.shape == (BATCH, 20)
+    hidden = 0 if name == "readout-only" else 1  # no hidden layer: the output on the inputs
+    assert len(states.hidden) == hidden
+    assert all(state.output.shape == (BATCH, 20) for state in states.hidden)
     assert states.output.theta.shape == (BATCH, N_CLASSES)
     results = model.layer_goals(states)
     assert len(results) == len(model.trainable_layers())

@@ -86,7 +86,7 @@ def _goal_tag(goal: Any) -> str:
 
 def run_name(config: TrainConfig) -> str:
     """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed."""
-    hidden = "-".join(str(h) for h in config.hidden)
+    hidden = "-".join(str(h) for h in config.hidden) or "0"  # 0: no hidden layer
     name = (
         f"{config.model}-{_goal_tag(config.goal)}-{config.dataset}-N{hidden}-e{config.epochs}"
         f"-seed{config.seed}"

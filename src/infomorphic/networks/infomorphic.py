@@ -91,7 +91,8 @@ class GoalLoss(NamedTuple):
 
 
 class InfomorphicNetwork(Classifier):
-    """Stacked infomorphic hidden layers and a bivariate output layer (one neuron per class).
+    """Stacked infomorphic hidden layers and a bivariate output layer (one neuron per class);
+    with ``hidden=[]`` the output layer alone, on the inputs (the readout-only baseline).
 
     ``model(x)`` gives the output layer's firing probabilities (B, n_classes) of the two-pass
     protocol without context (evaluation); ``class_scores`` applies each output neuron's fitted
@@ -103,8 +104,6 @@ class InfomorphicNetwork(Classifier):
     def __init__(self, config: NetworkConfig, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.config = config
-        if not config.hidden:
-            raise ValueError("an infomorphic network needs at least one hidden layer")
         if any(int(n) < 1 for n in config.hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {config.hidden}")
         context_features = config.n_classes * (
@@ -153,7 +152,7 @@ class InfomorphicNetwork(Classifier):
 
     @property
     def recurrent(self) -> bool:
-        return self.hidden[0].has_lateral or self.uses_feedback
+        return bool(self.hidden) and (self.hidden[0].has_lateral or self.uses_feedback)
 
     def trainable_layers(self) -> list[InfomorphicLayer]:
         """The layers with a goal, bottom-up (the output layer last)."""
@@ -200,7 +199,7 @@ class InfomorphicNetwork(Classifier):
                 below = states[-1].output
                 feedback = sample_spikes(self.output(below, None).theta.detach(), generator)
         states = self._hidden_pass(x, labels_onehot, feedback, earlier, generator)
-        output = self.output(states[-1].output, labels_onehot)
+        output = self.output(states[-1].output if states else x, labels_onehot)
         return NetworkStates(states, output, earlier)
 
     def _hidden_pass(

@@ -67,12 +67,13 @@ class ModelPreset:
     inputs per neuron; ``activation``: an entry of ``infomorphic.nn.activations.ACTIVATIONS``;
     ``hidden_goal``: the default goal of the hidden layers (None: they are not trained). The
     ``"backprop"`` kind (the paper's baseline) uses ``lateral`` too; ``"mlp"`` uses only
-    ``name``, ``summary`` and ``kind``.
+    ``name``, ``summary`` and ``kind``; ``"readout"`` (no hidden layer: the output layer on the
+    inputs) none of the hidden layers' fields.
     """
 
     name: str
     summary: str
-    kind: Literal["infomorphic", "backprop", "mlp"] = "infomorphic"
+    kind: Literal["infomorphic", "backprop", "mlp", "readout"] = "infomorphic"
     sources: str = "FCL"
     context: Context = Context.LABEL
     lateral: int | None = None
@@ -141,6 +142,13 @@ for _preset in (
         "mlp",
         "a plain sigmoid multilayer perceptron of the same sizes, cross-entropy on its logits",
         kind="mlp",
+        hidden_goal=None,
+    ),
+    ModelPreset(
+        "readout-only",
+        "no hidden layer: the infomorphic output layer on the inputs, the label as its context "
+        "and the output goal (the authors' readout baseline of Fig. 8); ignores --hidden",
+        kind="readout",
         hidden_goal=None,
     ),
     ModelPreset(

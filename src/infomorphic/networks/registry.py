@@ -38,6 +38,8 @@ def model_config(
     preset = model_preset(model)
     if preset.kind != "infomorphic":
         raise ValueError(f"{model!r} is not an infomorphic model")
+    if not hidden:
+        raise ValueError(f"{model!r} needs at least one hidden layer")
     cfg = NetworkConfig(
         n_inputs=n_inputs,
         n_classes=n_classes,
@@ -90,6 +92,15 @@ def _build_infomorphic(request: BuildRequest) -> Classifier:
     return InfomorphicNetwork(config, request.generator)
 
 
+def _build_readout(request: BuildRequest) -> Classifier:
+    """The output layer alone on the inputs: hidden sizes, goal and activation do not apply."""
+    config = NetworkConfig(
+        request.n_inputs, request.n_classes, hidden=[], hidden_goal=None,
+        output_bins=request.output_bins, eval_context=request.eval_context,
+    )  # fmt: skip
+    return InfomorphicNetwork(config, request.generator)
+
+
 def _build_backprop(request: BuildRequest) -> Classifier:
     return BackpropNetwork(
         request.n_inputs, request.hidden, request.n_classes, request.preset.lateral,
@@ -104,6 +115,7 @@ def _build_mlp(request: BuildRequest) -> Classifier:
 #: One builder per ``ModelPreset.kind``: a function of a ``BuildRequest``.
 BUILDERS: dict[str, Callable[[BuildRequest], Classifier]] = {
     "infomorphic": _build_infomorphic,
+    "readout": _build_readout,
     "backprop": _build_backprop,
     "mlp": _build_mlp,
 }

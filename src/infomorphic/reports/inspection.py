@@ -99,9 +99,13 @@ def _hidden_activity(model: Any, x: Any, batch: int, generator: Any) -> list[np.
 
 
 def _first_weights(model: Any) -> np.ndarray:
-    """The feedforward weights (N, n_inputs) of the first hidden layer."""
-    if getattr(model, "hidden", None) is not None:
-        layer = model.hidden[0].feedforward
+    """The feedforward weights (N, n_inputs) of the first hidden layer (of the output layer for
+    a network without one)."""
+    hidden = getattr(model, "hidden", None)
+    if hidden:
+        layer = hidden[0].feedforward
+    elif hidden is not None:
+        layer = model.output.feedforward
     elif getattr(model, "body", None) is not None:
         layer = model.body[0]
     else:

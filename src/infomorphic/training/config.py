@@ -96,7 +96,14 @@ class TrainConfig:
         preset = model_preset(self.model)
         if dataset_key(self.dataset) not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}")
-        if not self.hidden or any(
+        if preset.kind == "readout":  # no hidden layer: the output layer on the inputs
+            if self.goal is not None or self.activation is not None:
+                raise ValueError(
+                    f"{self.model} has no hidden layer: it takes no hidden goal or activation "
+                    f"(got goal {self.goal!r}, activation {self.activation!r})"
+                )
+            self.hidden = []
+        elif not self.hidden or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
         ):
             raise ValueError(f"hidden layer sizes must be positive integers, got {self.hidden}")
@@ -130,7 +137,7 @@ class TrainConfig:
                 f"eval_splits must be distinct names among {', '.join(EVAL_SPLITS)}, got {splits}"
             )
         self.eval_splits = splits
-        if self.compile and preset.kind != "infomorphic":
+        if self.compile and preset.kind not in ("infomorphic", "readout"):
             raise ValueError("compile applies to infomorphic models; backprop runs eagerly")
         return self
 
