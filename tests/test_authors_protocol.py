@@ -194,3 +194,39 @@ def test_readout_only_refuses_a_hidden_goal_and_runs_from_the_command_line(tmp_p
     assert code == 0
     assert RunFolder(out).config()["hidden"] == []
     assert RunFolder(out).load_model().output.feedforward.in_features == 64
+
+
+# ------------------------------------------------------------------------ degenerate binning
+
+
+def test_single_cell_sources_by_hand():
+    from infomorphic.nn.layers import InfomorphicLayer, LayerState
+
+    layer = InfomorphicLayer(4, 3, context_features=2, n_bins=5)  # cells of width 8 on (-20, 20)
+    f = torch.tensor([[0.5, -3.9, 10.0], [3.9, 0.0, 1.0]])  # neuron 2 leaves the middle cell
+    c = torch.tensor([[0.1, 0.2, 0.3], [-0.1, -0.2, -0.3]])
+    state = LayerState({"F": f, "C": c, "L": torch.zeros(2, 3)}, torch.zeros(2, 3), f)
+    assert layer.single_cell(state) == {"C": (-4.0, 4.0), "L": (-4.0, 4.0)}
+    layer.n_bins = 4  # 0 is a bin edge: C spreads over two cells, L (all 0) stays in one
+    assert layer.single_cell(state) == {"L": (0.0, 10.0)}
+
+
+@pytest.mark.parametrize(("bins", "warned"), [(5, True), (7, True), (4, False), (20, False)])
+def test_degenerate_binning_warns_before_training(bins, warned, digits, recwarn):
+    from infomorphic.nn.layers import DegenerateBinningWarning
+
+    Trainer(config(bins=bins), digits)
+    found = [w for w in recwarn if issubclass(w.category, DegenerateBinningWarning)]
+    assert len(found) == warned
+    if warned:
+        text = str(found[0].message)
+        assert f"hidden1: {bins} bins on (-20, 20)" in text and "even number of bins" in text
+        assert "F in [" in text
+
+
+def test_degenerate_binning_warns_in_population_training(digits):
+    from infomorphic.nn.layers import DegenerateBinningWarning
+    from infomorphic.training.population import PopulationTrainer
+
+    with pytest.warns(DegenerateBinningWarning, match="5 bins"):
+        PopulationTrainer([config(bins=5), config(bins=5, goal="heuristic")], digits)

@@ -235,6 +235,37 @@ class InfomorphicNetwork(Classifier):
         """Output firing probabilities theta (B, n_classes); without labels, as evaluated."""
         return self.run(x, labels_onehot, generator).output.theta
 
+    @torch.no_grad()
+    def degenerate_binning(
+        self, x: torch.Tensor, labels_onehot: torch.Tensor | None, generator: torch.Generator
+    ) -> list[str]:
+        """One message for each trained hidden layer with fixed-range bins whose feedforward
+        source F falls, for every neuron, into one bin on the batch x (B, n_inputs) with its
+        labels: the layer measures nothing of its input, so no atom with F moves and it stays at
+        chance (an odd bin count on (-20, 20) puts the initial |F| < 3 into the middle cell;
+        C and the first pass's L usually sit there too). Meant for the untrained network,
+        before training starts."""
+        states = self.run(x, labels_onehot, generator)
+        messages = []
+        for k, (layer, state) in enumerate(zip(self.hidden, states.hidden, strict=True)):
+            if layer.goal is None or layer.binning != "fixed":
+                continue
+            cells = layer.single_cell(state)
+            if "F" not in cells:
+                continue
+            low, high = layer.bin_range
+            where = ", ".join(
+                f"{name} in [{cell[0]:g}, {cell[1]:g})" if cell else name
+                for name, cell in cells.items()
+            )
+            messages.append(
+                f"hidden{k + 1}: {layer.n_bins} bins on ({low:g}, {high:g}) put the initial "
+                f"pre-activations of every neuron into one bin ({where}), so the layer measures "
+                "nothing of its input and will not learn; use an even number of bins (0 is "
+                "then a bin edge) or a narrower bin range"
+            )
+        return messages
+
     # -- local goals ------------------------------------------------------------------------
     def layer_goals(self, states: NetworkStates, fixed_shapes: bool = False) -> list[LayerGoals]:
         """Each trainable layer's goals and decomposition, bottom-up."""

@@ -49,6 +49,11 @@ DRIVES = {
 }
 
 
+class DegenerateBinningWarning(UserWarning):
+    """A layer's binning puts every initial pre-activation into one cell: its atoms are all 0
+    and it cannot learn (e.g. an odd bin count on a range centred on 0)."""
+
+
 @dataclass
 class LayerState:
     """One pass of a layer: aggregated sources, firing probability and emitted output."""
@@ -202,6 +207,27 @@ class InfomorphicLayer(nn.Module):
                 return F_.bin_fixed(stacked, low, high, self.n_bins)
             return torch.stack([F_.bin_adaptive(s, self.n_bins) for s in stacked])
 
+    def single_cell(self, state: LayerState) -> dict[str, tuple[float, float] | None]:
+        """The sources that fall into one bin over the whole batch for every neuron, each with
+        that cell (low, high) if it is the same for all neurons (None otherwise). With every
+        source in one cell the joint histogram has one cell, so every atom is 0 and no goal
+        has a gradient."""
+        bins = self.bins(state)  # (n_sources, B, N)
+        single = (bins == bins[:, :1]).all(dim=2).all(dim=1)  # (n_sources,)
+        out: dict[str, tuple[float, float] | None] = {}
+        for k, name in enumerate(self.sources):
+            if not bool(single[k]):
+                continue
+            cells = bins[k, 0]
+            if self.binning != "fixed" or not bool((cells == cells[0]).all()):
+                out[name] = None
+                continue
+            low, high = self.bin_range
+            width = (high - low) / self.n_bins
+            index = int(cells[0])
+            out[name] = (low + index * width, low + (index + 1) * width)
+        return out
+
     def local_goals(
         self, state: LayerState, fixed_shapes: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -220,4 +246,4 @@ class InfomorphicLayer(nn.Module):
         )
 
 
-__all__ = ["DRIVES", "InfomorphicLayer", "LayerState", "lateral_mask"]
+__all__ = ["DRIVES", "DegenerateBinningWarning", "InfomorphicLayer", "LayerState", "lateral_mask"]

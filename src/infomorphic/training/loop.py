@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ import torch
 from infomorphic.data import Splits, iterate_batches, load_dataset, prepare_splits
 from infomorphic.networks.infomorphic import InfomorphicNetwork
 from infomorphic.networks.registry import build_model
+from infomorphic.nn.layers import DegenerateBinningWarning
 from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 from infomorphic.training.evaluation import evaluate, fit_readout
 from infomorphic.training.hooks import Hook
@@ -37,6 +39,7 @@ __all__ = [
     "epoch_means",
     "load_splits",
     "terminate_as_interrupt",
+    "warn_degenerate_binning",
 ]
 
 #: Training images on which each epoch measures how much the last lateral pass still moves
@@ -119,6 +122,16 @@ def epoch_means(
     return EpochMeans([s / batches for s in sums], None if accuracy is None else accuracy / batches)
 
 
+def warn_degenerate_binning(model: Any, x: torch.Tensor, onehot: torch.Tensor) -> None:
+    """A ``DegenerateBinningWarning`` for each layer of the untrained ``model`` whose bins hold
+    all of its pre-activations on the batch in one cell, before any training is paid for."""
+    if not isinstance(model, InfomorphicNetwork):
+        return
+    generator = torch.Generator(device=x.device).manual_seed(0)  # no stream of the run's
+    for message in model.degenerate_binning(x, onehot, generator):
+        warnings.warn(message, DegenerateBinningWarning, stacklevel=3)
+
+
 def torch_device(name: str) -> torch.device:
     """The device named in a configuration; a ValueError when torch cannot see it."""
     device = torch.device(name)
@@ -152,6 +165,7 @@ class Trainer:
         probe = self.splits.x_train[:PROBE_SIZE], self.splits.y_train[:PROBE_SIZE]
         onehot = torch.nn.functional.one_hot(probe[1], self.splits.n_classes).to(probe[0].dtype)
         self.recorder = NeuronRecorder(self.model, (probe[0], onehot))
+        warn_degenerate_binning(self.model, probe[0], onehot)
         self.hooks = list(hooks)
         self.epoch = 0
         self.seconds = 0.0

@@ -21,7 +21,14 @@ from infomorphic.networks.population import PopulationNetwork
 from infomorphic.networks.registry import build_model
 from infomorphic.training.config import EVAL_SPLITS, OPTIMIZERS, TrainConfig
 from infomorphic.training.evaluation import eval_generator
-from infomorphic.training.loop import EpochMeans, epoch_means, load_splits, torch_device
+from infomorphic.training.loop import (
+    PROBE_SIZE,
+    EpochMeans,
+    epoch_means,
+    load_splits,
+    torch_device,
+    warn_degenerate_binning,
+)
 from infomorphic.training.optim import make_adam
 from infomorphic.training.steps import StepOutput
 
@@ -64,6 +71,11 @@ class PopulationTrainer:
                         eval_context=config.eval_context,
                     )
                 )  # fmt: skip
+        probe = self.splits.x_train[:PROBE_SIZE].cpu()
+        onehot = torch.nn.functional.one_hot(
+            self.splits.y_train[:PROBE_SIZE].cpu(), self.splits.n_classes
+        )
+        warn_degenerate_binning(members[0], probe, onehot.to(probe.dtype))
         self.model = PopulationNetwork(members).to(self.device)
         self.optimizers = [
             make_adam(params, s.lr, s.weight_decay, self.device)
