@@ -40,6 +40,14 @@ def print_error(message: object) -> int:
     return ERROR_EXIT
 
 
+def print_distinct_errors(errors: dict[str, int]) -> None:
+    """Each distinct error of a grid's failed runs once on stderr, with how many runs it ended
+    (a hundred runs failing for one reason say so once, not a hundred times)."""
+    for message, count in errors.items():
+        runs = "1 run" if count == 1 else f"{count} runs"
+        print(f"{PROG}: error ({runs}): {message}", file=sys.stderr)
+
+
 def hidden_sizes(text: str) -> list[int]:
     """``"800,200"`` -> ``[800, 200]`` (the sizes themselves are checked by the library)."""
     try:
