@@ -40,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--sampler",
         choices=SAMPLER_CHOICES,
         default="tpe",
-        help="tpe (multivariate, 100 start-up trials), cmaes or random (default %(default)s)",
+        help="tpe (multivariate, 100 start-up trials), cmaes (with H_res fixed at 0, as the "
+        "paper's CMA-ES runs; see --search-all) or random (default %(default)s)",
     )
     add(
         "--trials",
@@ -70,7 +71,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable)",
+        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable); cmaes fixes "
+        "H_res=0 unless it is named here or --search-all is given",
+    )
+    add(
+        "--search-all",
+        action="store_true",
+        help="search every weight the sampler would fix by default (cmaes: H_res)",
     )
     add(
         "--enqueue",
@@ -126,6 +133,8 @@ def _settings(args: argparse.Namespace) -> dict:
         raise ValueError("--population and --workers must be >= 1")
     if args.heartbeat < 1:
         raise ValueError(f"--heartbeat: must be >= 1 second, got {args.heartbeat}")
+    from infomorphic.search.study import default_fixed
+
     study = args.study or f"search-{config.model}-{args.sampler}"
     out = Path(args.out or f"runs/{study}")
     storage = args.storage or f"sqlite:///{(out / 'study.db').resolve()}"
@@ -145,7 +154,8 @@ def _settings(args: argparse.Namespace) -> dict:
     return {
         "config": config.to_dict(), "trials": args.trials, "storage": storage,
         "study": study, "out": str(out), "population": args.population, "sampler": args.sampler,
-        "fixed": args.fixed, "enqueue": args.enqueue, "prune": args.prune,
+        "fixed": default_fixed(args.sampler, list(args.fixed), args.search_all),
+        "enqueue": args.enqueue, "prune": args.prune,
         "workers": args.workers, "threads": args.threads, "heartbeat": args.heartbeat,
         "cluster": args.cluster,
     }  # fmt: skip

@@ -21,6 +21,8 @@ from infomorphic.search.space import GoalSpace
 __all__ = [
     "FINISHED",
     "SAMPLERS",
+    "SAMPLER_FIXED",
+    "default_fixed",
     "count_finished",
     "enqueue_goals",
     "make_sampler",
@@ -31,6 +33,9 @@ __all__ = [
 ]
 
 SAMPLERS = ("tpe", "cmaes", "random")
+#: Weights a sampler fixes unless asked to search every weight: the paper's CMA-ES runs fixed
+#: the H_res weight at 0 (appendix A.6; the authors' optuna_sweep.yaml ends its goal with 0).
+SAMPLER_FIXED: dict[str, dict[str, float]] = {"cmaes": {"H_res": 0.0}}
 HEARTBEAT_S = 30
 GRACE_S = 90
 
@@ -55,6 +60,14 @@ def _finished_states():
 
 
 FINISHED = ("COMPLETE", "PRUNED")
+
+
+def default_fixed(sampler: str, fixed: list[str], search_all: bool = False) -> list[str]:
+    """The ``--fixed`` items of a search: those given, then the sampler's own defaults
+    (``SAMPLER_FIXED``) for weights not named there, unless ``search_all``."""
+    named = {item.partition("=")[0].strip().replace(" ", "") for item in fixed}
+    defaults = {} if search_all else SAMPLER_FIXED.get(sampler, {})
+    return [*fixed, *(f"{name}={value:g}" for name, value in defaults.items() if name not in named)]
 
 
 def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> Any:
