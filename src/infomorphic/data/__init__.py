@@ -12,6 +12,8 @@ package except ``infomorphic.files`` (atomic writes). The modules:
 * ``locate``: the cache directory, the search path (``$INFOMORPHIC_DATA_PATH``, the cache,
   ``/usr/share/datasets``) and downloads with mirrors and a timeout;
 * ``loading``: ``load_dataset``, which ties the above together;
+* ``identity``: ``data_identity``, a data set named by set, sizes and checksum, for results
+  that must not carry a machine's paths;
 * ``splits``: ``Splits``, ``prepare_splits`` and ``iterate_batches``, the only module that
   needs torch. Its names are imported on first use, so finding and reading data (and
   ``import infomorphic.data``) does not load torch.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from infomorphic.data.identity import data_identity
 from infomorphic.data.loading import DATASET_NAMES, load_dataset
 from infomorphic.data.locate import DOWNLOAD_TIMEOUT_S, data_search_path, default_cache_dir
 from infomorphic.data.types import CorruptDataError, DataUnavailableError, RawDataset
@@ -35,6 +38,7 @@ __all__ = [
     "DataUnavailableError",
     "RawDataset",
     "Splits",
+    "data_identity",
     "data_search_path",
     "default_cache_dir",
     "iterate_batches",

@@ -86,6 +86,7 @@ def read_cifar_dir(directory: Path) -> RawDataset:
         n_classes=10,
         name="cifar10",
         source=f"CIFAR-10 python batches in {directory.resolve()}: {', '.join(CIFAR_FILES)}",
+        files=tuple(str((directory / name).resolve()) for name in CIFAR_FILES),
     )
 
 

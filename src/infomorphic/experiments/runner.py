@@ -21,18 +21,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from infomorphic.training.config import TrainConfig
+from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 
 __all__ = ["Progress", "RunResult", "RunSpec", "grid", "run_name", "run_grid", "run_one"]
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a grid: its configuration, its folder and a label to group results by."""
+    """One run of a grid: its configuration, its folder and a label to group results by.
+
+    ``requires``: history columns the grid reads; a finished run without them (written by a
+    version that did not record them) is trained again from the start, its configuration
+    unchanged, so that it gains them.
+    """
 
     config: TrainConfig
     out: Path
     label: str = ""
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,11 @@ def run_name(config: TrainConfig) -> str:
         value = getattr(config, option, None)
         if value is not None and value != getattr(TrainConfig, option):
             name += f"-{tag}{value}"
+    # Splits measured after every epoch: none (the grids' own choice) and all (train's default)
+    # keep the names they always had; any other choice is tagged, e.g. -evvt for val and test.
+    splits = tuple(config.eval_splits)
+    if splits and splits != EVAL_SPLITS:
+        name += "-ev" + "".join(split[0] for split in splits)
     return name + ("-compiled" if config.compile else "")
 
 
@@ -119,7 +130,12 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
                 "choose another folder"
             )
         if folder.is_finished and folder.summary().get("epochs") == spec.config.epochs:
-            return RunResult(spec, folder.summary(), reused=True)
+            history = folder.history() if spec.requires else []
+            if not [c for c in spec.requires if not history or c not in history[-1]]:
+                return RunResult(spec, folder.summary(), reused=True)
+            with _torch_threads(threads):  # finished, but without a column the grid reads
+                summary = train(spec.config, spec.out, overwrite=True, progress=False)
+            return RunResult(spec, summary)
     # A folder with this configuration but no checkpoint crashed before its first save: start
     # it again (the configuration was checked above).
     resume = folder.has_checkpoint

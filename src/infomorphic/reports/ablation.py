@@ -27,7 +27,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,8 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 @dataclass(frozen=True)
 class AblationOutcome:
-    """What ``run_ablation`` did: its rows, the order used and the files written."""
+    """What ``run_ablation`` did: its rows, the order used, the files written, and each run's
+    result."""
 
     rows: list[dict[str, Any]]
     order: list[str]
@@ -270,6 +271,7 @@ class AblationOutcome:
     reused: int
     trained: int
     failed: int
+    results: list[RunResult] = field(default_factory=list)
 
 
 def run_ablation(
@@ -327,7 +329,7 @@ def run_ablation(
         variants += make_variants(goal, ["cumulative"], removal)[1:]
         train(variants)
     rows = result_rows(goal, variants, seeds, results)
-    used = {(v.weights, s) for v in variants for s in seeds}
+    used = dict.fromkeys((v.weights, s) for v in variants for s in seeds)
     kept = [results[k] for k in used]
     files: list[Path] = []
     if any(r.error is None for r in kept):  # a table of nothing is no result: none then
@@ -339,7 +341,11 @@ def run_ablation(
             rows, goal, base, removal, source, out, figures, critical=critical
         )
     return AblationOutcome(
-        rows, removal, files, reused=sum(r.reused for r in kept),
+        rows,
+        removal,
+        files,
+        reused=sum(r.reused for r in kept),
         trained=sum(not r.reused and r.error is None for r in kept),
         failed=sum(r.error is not None for r in kept),
-    )  # fmt: skip
+        results=kept,
+    )

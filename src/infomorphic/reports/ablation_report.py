@@ -25,7 +25,9 @@ __all__ = [
     "CriticalWeights",
     "ReferenceStats",
     "VariantSummary",
+    "critical_markdown",
     "critical_weights",
+    "cumulative_drops",
     "markdown",
     "reference_stats",
     "summarise",
@@ -278,6 +280,12 @@ def _critical_section(critical: CriticalWeights, goal: Goal, zero: Sequence[Vari
             f"| {beyond} | {here} |"
         )
     return [*lines, ""]
+
+
+def critical_markdown(rows: Sequence[Mapping[str, Any]], goal: Goal, k: int = 4) -> str:
+    """The critical-weights section of ablation.md on its own (the table3 target's table)."""
+    zero = [s for s in summarise(rows) if s.kind == "zero"]
+    return "\n".join(_critical_section(critical_weights(rows, k), goal, zero))
 
 
 def markdown(
