@@ -304,7 +304,8 @@ def test_fig6_searches_reports_and_the_goals_trained_again(tmp_path, monkeypatch
     for label in ("tpe-1", "cmaes-1"):
         assert f"| {label} | 2 |" in table and f"| found {label} |" in table
         report = (fig6.folder / label / "report" / "report.md").read_text()
-        assert f"sqlite:///{label}/study.db" in report and str(tmp_path) not in report
+        assert "sqlite:///../study.db (relative to this report's folder)" in report
+        assert "scikit-learn digits, 1,438 train" in report and str(tmp_path) not in report
     cmaes = json.loads((fig6.folder / "cmaes-1" / "report" / "report.json").read_text())
     assert cmaes["settings"]["fixed"] == {"H_res": 0.0}  # the paper's CMA-ES runs
     assert "The paper: the first TPE goal" in table and str(tmp_path) not in table

@@ -137,14 +137,14 @@ def _run_search(job: dict[str, Any]) -> dict[str, Any]:
     return {"label": job["label"], "completed": report.completed, "failed": report.failed}
 
 
-def _best(folder: Path, study_name: str, label: str) -> dict[str, Any]:
+def _best(folder: Path, study_name: str, label: str, data: str) -> dict[str, Any]:
     """The search's report (written into ``folder/report``) and its best goal."""
     from infomorphic.search.report import SearchTarget, load_study, write_report
 
     url = f"sqlite:///{(folder / 'study.db').resolve()}"
     study = load_study(SearchTarget(url, study_name))
-    # the report names the study by its path relative to the target's folder, not the machine's
-    path = write_report(study, folder / "report", top=5, storage=f"sqlite:///{label}/study.db")
+    # the report names the study by its path relative to itself, and the data by its identity
+    path = write_report(study, folder / "report", top=5, storage=url, data=data)
     data = json.loads((path.parent / "report.json").read_text())
     best = data["top"][0]
     rows = data["importance"].get("rows", [])
@@ -198,7 +198,7 @@ def _fig6(
             errors.append(RunResult(RunSpec(config, Path(job["folder"])), None, result["error"]))
             continue
         try:
-            searches.append(_best(Path(job["folder"]), job["study"], job["label"]))
+            searches.append(_best(Path(job["folder"]), job["study"], job["label"], data))
         except ValueError as exc:  # no complete trial
             errors.append(RunResult(RunSpec(config, Path(job["folder"])), None, str(exc)))
     goals: dict[str, Any] = {g: g for g in SEARCHED_GOALS}
