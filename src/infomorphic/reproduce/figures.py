@@ -109,7 +109,7 @@ def _panels(spec: Target, values: Mapping[str, Values]) -> bytes:
         found = values.get(metric, {})
         for index, (panel, group, _, _) in enumerate(FIG8_GROUPS):
             cols = [columns[panel]] if panel in columns else [0, 1]
-            colour = colours(index % 10)
+            colour = "black" if index >= 10 else colours(index)  # readout only: black
             style = "--" if "heuristic" in group else "-"
             for col in cols:
                 axis = axes[row, col]
@@ -197,6 +197,8 @@ def curves_figure(spec: Target, curves: Mapping[tuple[str, float | None], list[l
                     alpha=0.15,
                     linewidth=0,
                 )
+        if max((len(r) for runs in curves.values() for r in runs), default=0) > 50:
+            axis.set_xscale("log")  # long runs: the early epochs, where they differ, visible
         axis.set_xlabel("epoch")
         axis.set_ylabel(_label(spec.curve or "") + ", median over seeds")
         if not percent:

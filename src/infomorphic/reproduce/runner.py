@@ -196,7 +196,9 @@ def results_table(
     lines = [
         f"# {spec.title}",
         "",
-        f"Scale `{scale.name}` ({scale.seeds} seed{'s' if scale.seeds > 1 else ''} per point); "
+        f"Scale `{scale.name}` ({scale.seeds} seed{'s' if scale.seeds > 1 else ''} per point"
+        + (f"; N = {scale.hidden} where the paper has 100" if scale.hidden != 100 else "")
+        + "); "
         f"data: {data}. Ours: the {word} over seeds, spread min..max. The paper's numbers: "
         f"{word}s of 10 runs on {paper_data}." + (f" {spec.note}" if spec.note else ""),
         "",
