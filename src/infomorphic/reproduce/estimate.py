@@ -11,6 +11,9 @@ its source there:
   100 cost what N = 100 costs (the step's fixed work dominates there); every model costs what
   setups 1 and 2 cost at its size (bivariate models and backprop are cheaper: the estimate
   errs high), a deep network the sum of its layers.
+- ``INPUT_SHARE``: the share of the N = 100 step that grows with the number of inputs (the
+  matrix products: 3.1 of 11.5 ms, profiling note 3): CIFAR-10's 3,072 inputs against MNIST's
+  784 make a sample 1.8 times dearer.
 - ``EVAL_FRACTION``: an evaluated sample costs this share of a trained one (from the
   Fashion-MNIST run of benchmarks/README.md: 91.4 s for 100 epochs with every split evaluated
   after every epoch, of which 47 steps x 11.5 ms per epoch were training).
@@ -33,12 +36,16 @@ __all__ = [
     "DATA_SIZES",
     "EVAL_FRACTION",
     "GPU_STEP_S",
+    "INPUT_SHARE",
     "Estimate",
     "estimate_runs",
     "run_cost",
 ]
 
 CPU_US_PER_SAMPLE = {100: 34.2, 500: 160.3, 1000: 286.4, 2000: 780.7}
+INPUT_SHARE = 0.27
+#: Inputs per image where they are not MNIST's 784.
+INPUTS = {"cifar10": 3072, "digits": 64}
 EVAL_FRACTION = 0.47
 GPU_STEP_S = 0.005
 CORES = 2
@@ -86,7 +93,8 @@ def run_cost(config: TrainConfig, n_train_total: int, n_test: int) -> RunCost:
     images (before the validation hold-out) and ``n_test`` test images."""
     n_val = round(n_train_total * config.val_fraction)
     n_train = n_train_total - n_val
-    us = _us_per_sample(config.hidden)
+    inputs = INPUTS.get(config.dataset, 784)
+    us = _us_per_sample(config.hidden) * (1 - INPUT_SHARE + INPUT_SHARE * inputs / 784)
     per_epoch_eval = 0
     if config.eval_splits:  # the readout is fitted on the training split, then each split
         sizes = {"train": 0, "val": n_val, "test": n_test}
@@ -102,12 +110,13 @@ def run_cost(config: TrainConfig, n_train_total: int, n_test: int) -> RunCost:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A grid's estimated cost: runs, of them still to train, and hours."""
+    """A grid's estimated cost: runs, of them still to train, search trials, and hours."""
 
     runs: int
     to_train: int
     core_hours: float
     gpu_hours: float
+    trials: int = 0
 
     @property
     def cpu_hours(self) -> float:
@@ -115,8 +124,10 @@ class Estimate:
         return self.core_hours / CORES
 
     def __str__(self) -> str:
+        trials = f" and {self.trials} search trials" if self.trials else ""
         return (
-            f"{self.to_train} of {self.runs} runs to train: about {_hours(self.cpu_hours)} on "
+            f"{self.to_train} of {self.runs} runs{trials} to train: about "
+            f"{_hours(self.cpu_hours)} on "
             f"{CORES} CPU cores ({_hours(self.core_hours)} of one core), about "
             f"{_hours(self.gpu_hours)} on one GPU (assumed {GPU_STEP_S * 1e3:g} ms per step, not "
             "measured; benchmarks/README.md, Compute estimates)"
@@ -132,17 +143,24 @@ def _hours(hours: float) -> str:
 
 
 def estimate_runs(
-    configs: Sequence[TrainConfig], sizes: dict[str, tuple[int, int]], done: Sequence[bool] = ()
+    configs: Sequence[TrainConfig],
+    sizes: dict[str, tuple[int, int]],
+    done: Sequence[bool] = (),
+    trials: Sequence[tuple[TrainConfig, int]] = (),
 ) -> Estimate:
-    """The cost of the runs not ``done`` (a flag per config; none done by default); ``sizes``:
-    (training images before the hold-out, test images) by data set name."""
+    """The cost of the runs not ``done`` (a flag per config; none done by default) and of the
+    search ``trials`` ((trial configuration, how many)); ``sizes``: (training images before the
+    hold-out, test images) by data set name."""
     flags = list(done) or [False] * len(configs)
+    searched = [config for config, count in trials for _ in range(count)]
     core = gpu = 0.0
-    for config, finished in zip(configs, flags, strict=True):
+    for config, finished in zip(
+        [*configs, *searched], flags + [False] * len(searched), strict=True
+    ):
         if finished:
             continue
         train_total, test = sizes.get(config.dataset, DATA_SIZES.get(config.dataset, (0, 0)))
         cost = run_cost(config, train_total, test)
         core += cost.core_s
         gpu += cost.gpu_s
-    return Estimate(len(configs), flags.count(False), core / 3600, gpu / 3600)
+    return Estimate(len(configs), flags.count(False), core / 3600, gpu / 3600, len(searched))

@@ -84,12 +84,13 @@ def plan(spec: Target, scale: Scale, base: TrainConfig) -> list[Run]:
     return [(group, x, config.validate()) for group, x, config in spec.runs(base, scale)]
 
 
-def data_facts(config: TrainConfig) -> tuple[str, tuple[int, int]]:
+def data_facts(config: TrainConfig, download: bool = True) -> tuple[str, tuple[int, int]]:
     """The data set of ``config`` named by set, sizes and checksum, and (training images before
-    the validation hold-out, test images); a DataUnavailableError when it cannot be read."""
+    the validation hold-out, test images); a DataUnavailableError when it cannot be read (or
+    downloaded, if ``download``)."""
     from infomorphic.data import data_identity, load_dataset
 
-    raw = load_dataset(config.dataset, data_dir=config.data_dir)
+    raw = load_dataset(config.dataset, data_dir=config.data_dir, download=download)
     return data_identity(raw), (len(raw.y_train), len(raw.y_test))
 
 
@@ -275,15 +276,14 @@ def dry_run(name: str, scale: str | Scale, base: TrainConfig, out: Path) -> tupl
         specs, trials, lines = _unique(_specs(spec, plan(spec, size, base), out)), [], []
     first = specs[0].config if specs else base
     try:
-        data, sizes = data_facts(first)
+        data, sizes = data_facts(first, download=False)
         data_sizes = {first.dataset: sizes}
     except Exception as exc:  # no data here: the estimate takes the set's standard size
         data, data_sizes = f"not readable here ({type(exc).__name__}); standard sizes assumed", {}
     done = _progress_done(specs)
     for spec_, finished in zip(specs, done, strict=True):
         lines.append(f"  {spec_.out.name}{'  (finished)' if finished else ''}")
-    configs = [s.config for s in specs] + [c for c, count in trials for _ in range(count)]
-    estimate = estimate_runs(configs, data_sizes, done + [False] * (len(configs) - len(specs)))
+    estimate = estimate_runs([s.config for s in specs], data_sizes, done, trials)
     head = f"{name} at scale {size.name} ({size.summary}): {len(specs)} runs"
     if trials:
         head += f" and {sum(count for _, count in trials)} search trials"
