@@ -283,12 +283,12 @@ SEARCH_TINY = Scale(
 def test_fig6_searches_reports_and_the_goals_trained_again(tmp_path, monkeypatch):
     """Two of the six searches (the smoke test, marked slow, runs all six)."""
     pytest.importorskip("optuna")
-    from infomorphic.reproduce import searched
+    from infomorphic.reproduce import fig6 as module
     from infomorphic.search import report
 
     for name, small in (("TREES", 5), ("REPEATS", 2), ("MDI_TREES", 8)):  # the forests' cost
         monkeypatch.setattr(report, name, small)
-    assert [s[0] for s in searched.SEARCHES] == [
+    assert [s[0] for s in module.SEARCHES] == [
         "tpe-1",
         "tpe-2",
         "tpe-3",
@@ -296,7 +296,7 @@ def test_fig6_searches_reports_and_the_goals_trained_again(tmp_path, monkeypatch
         "cmaes-2",
         "cmaes-3",
     ]
-    monkeypatch.setattr(searched, "SEARCHES", (("tpe-1", "tpe", 1), ("cmaes-1", "cmaes", 1)))
+    monkeypatch.setattr(module, "SEARCHES", (("tpe-1", "tpe", 1), ("cmaes-1", "cmaes", 1)))
     fig6 = reproduce("fig6", SEARCH_TINY, DIGITS, tmp_path, workers=1)
     table = (fig6.folder / "table.md").read_text()
     for label in ("tpe-2", "tpe-3", "cmaes-2", "cmaes-3"):  # the published goals, trained again

@@ -128,12 +128,8 @@ def _curve(result: RunResult, column: str) -> list[float]:
     from infomorphic.training.run_folder import RunFolder
 
     scale = 100.0 if column.endswith("accuracy") else 1.0
-    rows = RunFolder(result.spec.out).history()
-    return [
-        scale * float(row[column])
-        for row in rows
-        if row.get(column) == row.get(column) and column in row
-    ]
+    found = (row.get(column) for row in RunFolder(result.spec.out).history())
+    return [scale * float(v) for v in found if v is not None and v == v]  # v != v: NaN
 
 
 def collect(spec: Target, runs: Sequence[Run], results: Sequence[RunResult]):
@@ -188,12 +184,9 @@ def results_table(
     percent = spec.metric.endswith("accuracy")
     unit = "%" if percent else ""
     word = "mean" if spec.average == "mean" else "median"
-    cifar = spec.name == "cifar"
-    paper_data = (
-        "full CIFAR-10 (50,000 training images)"
-        if cifar
-        else ("full MNIST (60,000 training images)")
-    )
+    paper_data = "full MNIST (60,000 training images)"
+    if spec.name == "cifar":
+        paper_data = "full CIFAR-10 (50,000 training images)"
     lines = [
         f"# {spec.title}",
         "",
@@ -236,7 +229,9 @@ def results_table(
             continue
         ours = _average(found, spec.average)
         published = spec.paper.get((group, x))
-        diff = _number(_difference(ours, published), percent, sign=True) if published else ""
+        diff = ""
+        if published is not None:
+            diff = _number(_difference(ours, published), percent, sign=True)
         spread = f"{_number(min(found), percent)}..{_number(max(found), percent)}"
         lines.append(
             f"| {group} | {x_text} | {_paper_text(published, percent)} | "
@@ -269,8 +264,9 @@ def dry_run(name: str, scale: str | Scale, base: TrainConfig, out: Path) -> tupl
     from infomorphic.reproduce.searched import SEARCHING, searched_plan
 
     size = resolve_scale(scale)
+    later: list[TrainConfig] = []
     if name in SEARCHING:
-        specs, trials, lines = searched_plan(name, size, base, out)
+        specs, later, trials, lines = searched_plan(name, size, base, out)
     else:
         spec = target(name)
         specs, trials, lines = _unique(_specs(spec, plan(spec, size, base), out)), [], []
@@ -283,8 +279,9 @@ def dry_run(name: str, scale: str | Scale, base: TrainConfig, out: Path) -> tupl
     done = _progress_done(specs)
     for spec_, finished in zip(specs, done, strict=True):
         lines.append(f"  {spec_.out.name}{'  (finished)' if finished else ''}")
-    estimate = estimate_runs([s.config for s in specs], data_sizes, done, trials)
-    head = f"{name} at scale {size.name} ({size.summary}): {len(specs)} runs"
+    configs = [s.config for s in specs] + later
+    estimate = estimate_runs(configs, data_sizes, done + [False] * len(later), trials)
+    head = f"{name} at scale {size.name} ({size.summary}): {len(configs)} runs"
     if trials:
         head += f" and {sum(count for _, count in trials)} search trials"
     text = "\n".join([head, f"data: {data}", *lines, f"estimate: {estimate}"])
@@ -367,7 +364,7 @@ def reproduce(
         zip([s.out for s in unique], run_grid(unique, workers, threads, on_progress), strict=True)
     )
     results = [done[s.out] for s in specs]
-    outcome = Outcome(name, None, results)
+    outcome = Outcome(name, None, list(done.values()))
     if all(r.error for r in results):
         return outcome  # a table of nothing is no result
     values, curves = collect(spec, runs, results)
@@ -391,9 +388,9 @@ def summary(out: Path, links_from: Path | None = None) -> str:
         if not table.is_file():
             continue
         text = table.read_text().replace("# ", f"#### {name}: ", 1)
-        for figure in ("figure.png", "figure_curves.png"):
-            if (folder / figure).is_file():
-                link = os.path.relpath(folder / figure, links_from or out)
-                text += f"\n![{name}]({link})\n"
+        figures = sorted(folder.glob("*.png"), key=lambda p: (p.name != "figure.png", p.name))
+        for figure in figures:
+            link = os.path.relpath(figure, links_from or out)
+            text += f"\n![{name}]({link})\n"
         parts.append(text)
     return "\n".join(parts)
