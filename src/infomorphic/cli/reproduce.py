@@ -1,10 +1,11 @@
 """``infomorphic reproduce TARGET``: regenerate one of the paper's figures or tables.
 
 A thin shell over ``infomorphic.reproduce``: the target's runs go through the experiments
-runner (finished runs are reused, an interrupted target continues), progress shows the runs
-done, left and the time left, and the target's folder gets table.md, figure.png and
-results.json. ``--dry-run`` lists the runs and estimates the compute instead. The target and
-scale choices are the library's (``infomorphic.reproduce.targets``, torch-free).
+runner (finished runs are reused, an interrupted target continues), here or on a Dask cluster
+(``--cluster``), progress shows the runs done, left and the time left, and the target's folder
+gets table.md, figure.png and results.json. ``--dry-run`` lists the runs and estimates the
+compute instead. The target and scale choices are the library's (``infomorphic.reproduce
+.targets``, torch-free).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 from infomorphic.cli.common import positive_int, print_distinct_errors, print_error
 from infomorphic.reproduce.targets import SCALES, TARGET_NAMES
 
@@ -67,8 +69,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=2,
         metavar="W",
-        help="runs at a time, one thread each (default %(default)s)",
+        help="runs at a time, one thread each (default %(default)s; with --cluster, the "
+        "cluster's worker threads)",
     )
+    add_cluster_option(parser, "the runs (table3's and fig6's retraining too; fig6 searches here)")
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -114,22 +118,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"\r{state}", end="", file=sys.stderr, flush=True)
 
     status = 0
-    for name in names:
-        print(f"{name}: reproducing at scale {args.scale}", file=sys.stderr)
-        try:
-            outcome = reproduce(name, args.scale, base, out, args.workers, threads, progress)
-        except DataUnavailableError as exc:
-            return print_error(exc)
-        print(file=sys.stderr)
-        if outcome.failed:
-            status = 1
-            print(
-                f"{name}: {len(outcome.failed)} of {len(outcome.results)} runs failed",
-                file=sys.stderr,
-            )
-            print_distinct_errors(outcome.errors)
-        if outcome.folder is None:
-            print(f"{name}: no run finished, so no table was written", file=sys.stderr)
-            continue
+    with executor_for(args.cluster) as executor:
+        for name in names:
+            print(f"{name}: reproducing at scale {args.scale}", file=sys.stderr)
+            try:
+                outcome = reproduce(
+                    name, args.scale, base, out, args.workers, threads, progress, executor
+                )
+            except DataUnavailableError as exc:
+                return print_error(exc)
+            status = max(status, _report(name, outcome))
+    return status
+
+
+def _report(name: str, outcome) -> int:
+    """Say what a target did (each distinct error once) and print its table; 1 when a run
+    failed."""
+    print(file=sys.stderr)
+    status = 0
+    if outcome.failed:
+        status = 1
+        print(
+            f"{name}: {len(outcome.failed)} of {len(outcome.results)} runs failed", file=sys.stderr
+        )
+        print_distinct_errors(outcome.errors)
+    if outcome.folder is None:
+        print(f"{name}: no run finished, so no table was written", file=sys.stderr)
+    else:
         print((outcome.folder / "table.md").read_text())
     return status

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,10 @@ def run_fig6(
     workers: int,
     threads: int | None,
     on_progress: Callable[[Progress, RunResult], None] | None,
+    executor: Executor | None = None,
 ) -> Outcome:
+    """The six searches (on this machine), their reports, and the goals trained again
+    (``executor``, e.g. a Dask cluster's, or ``workers`` local processes)."""
     folder = out / "fig6"
     config = _search_config(base, scale)
     data, _ = data_facts(config)
@@ -178,7 +181,7 @@ def run_fig6(
     goals = _published_goals()
     goals |= {f"found {s['label']}": list(s["weights"].values()) for s in searches}
     retrain = _retrain_specs(base, scale, goals, out)
-    results = run_grid([s for *_, s in retrain], workers, threads, on_progress)
+    results = run_grid([s for *_, s in retrain], workers, threads, on_progress, executor)
     outcome = Outcome("fig6", None, errors + results)
     if not searches and all(r.error for r in results):
         return outcome

@@ -11,8 +11,8 @@ finished. Results name the data by set, size and checksum, never by a path of th
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,10 @@ from typing import Any
 from infomorphic.experiments.runner import Progress, RunResult, RunSpec, run_grid, run_name
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.reproduce.estimate import Estimate, estimate_runs
+from infomorphic.reproduce.tables import results_table
 from infomorphic.reproduce.targets import (
     SCALES,
     TARGET_NAMES,
-    PaperValue,
     Scale,
     Target,
     target,
@@ -150,96 +150,6 @@ def collect(spec: Target, runs: Sequence[Run], results: Sequence[RunResult]):
     return values, curves
 
 
-def _paper_text(value: PaperValue | None, percent: bool) -> str:
-    if value is None:
-        return ""
-    unit = "%" if percent else ""
-    if isinstance(value, tuple):
-        return f"{value[0]:g}-{value[1]:g}{unit}"
-    return f"{value:g}{unit}" if percent else f"~{value:g}"
-
-
-def _difference(ours: float, value: PaperValue) -> float:
-    """Ours minus the paper's number; for a published range, the distance outside it."""
-    if isinstance(value, tuple):
-        low, high = value
-        return 0.0 if low <= ours <= high else (ours - high if ours > high else ours - low)
-    return ours - value
-
-
-def _number(value: float, percent: bool, sign: bool = False) -> str:
-    if percent:
-        return f"{value:+.2f}" if sign else f"{value:.2f}"
-    return f"{value:+.3g}" if sign else f"{value:.3g}"
-
-
-def _average(values: Sequence[float], how: str) -> float:
-    return statistics.fmean(values) if how == "mean" else statistics.median(values)
-
-
-def results_table(
-    spec: Target, values: dict, scale: Scale, data: str, failed: int = 0, shape: str = ""
-) -> str:
-    """The markdown table: paper, ours, difference, spread, extra metrics, runs."""
-    percent = spec.metric.endswith("accuracy")
-    unit = "%" if percent else ""
-    word = "mean" if spec.average == "mean" else "median"
-    paper_data = "full MNIST (60,000 training images)"
-    if spec.name == "cifar":
-        paper_data = "full CIFAR-10 (50,000 training images)"
-    lines = [
-        f"# {spec.title}",
-        "",
-        f"Scale `{scale.name}` ({scale.seeds} seed{'s' if scale.seeds > 1 else ''} per point"
-        + (f"; N = {scale.hidden} where the paper has 100" if scale.hidden != 100 else "")
-        + "); "
-        f"data: {data}. Ours: the {word} over seeds, spread min..max. The paper's numbers: "
-        f"{word}s of 10 runs on {paper_data}." + (f" {spec.note}" if spec.note else ""),
-        "",
-    ]
-    if shape:
-        lines += [shape, ""]
-    if failed:
-        lines += [f"{failed} run{'s' if failed > 1 else ''} failed and are left out.", ""]
-    extra_head = "".join(f" {m.replace('_', ' ')} (spread) |" for m in spec.extra)
-    lines += [
-        f"| group | {spec.xlabel or 'point'} | paper | ours | difference | spread |"
-        f"{extra_head} runs |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |" + " ---: |" * len(spec.extra) + " ---: |",
-    ]
-    primary = values.get(spec.metric, {})
-    for (group, x), found in primary.items():
-        x_text = "" if x is None else f"{x:g}"
-        extras = ""
-        for metric in spec.extra:
-            more = values.get(metric, {}).get((group, x), [])
-            is_pct = metric.endswith("accuracy")
-            cell = (
-                f"{_number(_average(more, spec.average), is_pct)}{'%' if is_pct else ''} "
-                f"({_number(min(more), is_pct)}..{_number(max(more), is_pct)})"
-                if more
-                else ""
-            )
-            published = spec.paper_extra.get((metric, group, x))
-            if published is not None:
-                cell += f" (paper {_paper_text(published, is_pct)})"
-            extras += f" {cell} |"
-        if not found:
-            lines.append(f"| {group} | {x_text} | | (no finished run) | | |{extras} 0 |")
-            continue
-        ours = _average(found, spec.average)
-        published = spec.paper.get((group, x))
-        diff = ""
-        if published is not None:
-            diff = _number(_difference(ours, published), percent, sign=True)
-        spread = f"{_number(min(found), percent)}..{_number(max(found), percent)}"
-        lines.append(
-            f"| {group} | {x_text} | {_paper_text(published, percent)} | "
-            f"{_number(ours, percent)}{unit} | {diff} | {spread} |{extras} {len(found)} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def _progress_done(specs: Sequence[RunSpec]) -> list[bool]:
     """Whether each run is finished in its folder already (it then costs nothing)."""
     from infomorphic.training.run_folder import RunFolder
@@ -345,23 +255,29 @@ def reproduce(
     workers: int = 2,
     threads: int | None = 1,
     on_progress: Callable[[Progress, RunResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> Outcome:
     """Run target ``name`` at ``scale`` (a name of ``SCALES`` or a ``Scale``) on ``base``'s data
-    and device; write its table, figures and results unless no run finished."""
+    and device; write its table, figures and results unless no run finished. ``executor``
+    (e.g. a Dask cluster's) runs the grid instead of ``workers`` local processes."""
     from infomorphic.reproduce.searched import SEARCHING, run_searched
 
     size = resolve_scale(scale)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if name in SEARCHING:
-        return run_searched(name, size, base, out, workers, threads, on_progress)
+        return run_searched(name, size, base, out, workers, threads, on_progress, executor)
     spec = target(name)
     runs = plan(spec, size, base)
     data, _ = data_facts(runs[0][2])  # a missing data set stops here, once, before any run
     specs = _specs(spec, runs, out)
     unique = _unique(specs)
     done = dict(
-        zip([s.out for s in unique], run_grid(unique, workers, threads, on_progress), strict=True)
+        zip(
+            [s.out for s in unique],
+            run_grid(unique, workers, threads, on_progress, executor),
+            strict=True,
+        )
     )
     results = [done[s.out] for s in specs]
     outcome = Outcome(name, None, list(done.values()))

@@ -8,6 +8,7 @@ cumulative ablation of the optimised goal in the paper's order, through
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def _table3(
     workers: int,
     threads: int | None,
     on_progress: Callable[[Progress, RunResult], None] | None,
+    executor: Executor | None = None,
 ) -> Outcome:
     from infomorphic.nn.goals import Goal
     from infomorphic.reports.ablation import PAPER_CRITICAL, run_ablation
@@ -81,6 +83,7 @@ def _table3(
         workers=workers,
         threads=threads,
         on_progress=on_progress,
+        executor=executor,
     )
     outcome = Outcome("table3", None, result.results)
     if not result.files:
@@ -117,10 +120,12 @@ def run_searched(
     workers: int = 2,
     threads: int | None = 1,
     on_progress: Callable[[Progress, RunResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> Outcome:
-    """fig6 or table3 at ``scale``."""
+    """fig6 or table3 at ``scale``; ``executor`` (e.g. a Dask cluster's) trains the runs
+    (fig6's searches run on this machine: their studies are SQLite files)."""
     if name == "fig6":
-        return run_fig6(scale, base, out, workers, threads, on_progress)
+        return run_fig6(scale, base, out, workers, threads, on_progress, executor)
     if name == "table3":
-        return _table3(scale, base, out, workers, threads, on_progress)
+        return _table3(scale, base, out, workers, threads, on_progress, executor)
     raise ValueError(f"{name} is not a searching or ablating target")
