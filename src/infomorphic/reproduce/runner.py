@@ -207,13 +207,14 @@ def _write(
     folder: Path,
     failed: Sequence[RunResult],
     out: Path,
+    epochs: int,
 ) -> None:
     import sys
 
     from infomorphic.reproduce.shapes import shape_sentence
 
     shape = shape_sentence(spec.name, spec.shape, values)
-    table = results_table(spec, values, scale, data, len(failed), shape)
+    table = results_table(spec, values, scale, data, len(failed), shape, epochs)
     atomic_write_text(folder / "table.md", table)
     try:
         from infomorphic.reproduce.figures import curves_figure, target_figure
@@ -286,7 +287,8 @@ def reproduce(
     values, curves = collect(spec, runs, results)
     folder = out / name
     failed = [done[s.out] for s in unique if done[s.out].error]
-    _write(spec, values, curves, size, data, folder, failed, out)
+    epochs = max(config.epochs for _, _, config in runs)
+    _write(spec, values, curves, size, data, folder, failed, out, epochs)
     outcome.folder = folder
     return outcome
 

@@ -43,9 +43,16 @@ def average(values: Sequence[float], how: str) -> float:
 
 
 def results_table(
-    spec: Target, values: dict, scale: Scale, data: str, failed: int = 0, shape: str = ""
+    spec: Target,
+    values: dict,
+    scale: Scale,
+    data: str,
+    failed: int = 0,
+    shape: str = "",
+    epochs: int | None = None,
 ) -> str:
-    """The markdown table: paper, ours, difference, spread, extra metrics, runs."""
+    """The markdown table: paper, ours, difference, spread, extra metrics, runs. ``epochs``:
+    what the runs trained (default the scale's)."""
     percent = spec.metric.endswith("accuracy")
     unit = "%" if percent else ""
     word = "mean" if spec.average == "mean" else "median"
@@ -55,7 +62,8 @@ def results_table(
     lines = [
         f"# {spec.title}",
         "",
-        f"Scale `{scale.name}` ({scale.seeds} seed{'s' if scale.seeds > 1 else ''} per point"
+        f"Scale `{scale.name}` ({scale.seeds} seed{'s' if scale.seeds > 1 else ''} per point, "
+        f"{epochs or scale.epochs} epochs"
         + (f"; N = {scale.hidden} where the paper has 100" if scale.hidden != 100 else "")
         + "); "
         f"data: {data}. Ours: the {word} over seeds, spread min..max. The paper's numbers: "
