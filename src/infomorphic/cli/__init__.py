@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from infomorphic.cli import (
     ablate,
+    data,
     explain,
     inspect_run,
     pid,
@@ -53,6 +54,7 @@ COMMANDS = [
     ablate,
     inspect_run,
     reproduce,
+    data,
 ]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import sys
 import textwrap
 from pathlib import Path
@@ -173,23 +175,46 @@ def _open(settings: dict, worker: int | None):
     return space, study, created
 
 
+def worker_name(worker: int | None, workers: int) -> str:
+    """How a worker is named in the output: its place among this machine's workers and its
+    host and process (what tells workers on several machines apart)."""
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    return where if worker is None else f"{worker + 1}/{workers} ({where})"
+
+
 def _work(settings: dict, worker: int | None) -> int:
     """One worker; runs in this process or a child. Returns the exit status."""
     import torch
 
     from infomorphic.search.worker import run_worker
     from infomorphic.training.config import TrainConfig
+    from infomorphic.training.loop import load_splits
 
     if settings["threads"]:
         torch.set_num_threads(settings["threads"])
     space, study, _ = _open(settings, worker)
     base = TrainConfig.from_dict(settings["config"])
+    name = worker_name(worker, settings["workers"])
+
+    def say(text: str) -> None:
+        print(f"worker {name}: {text}", file=sys.stderr, flush=True)
+
+    splits = load_splits(base.validate())
+    say(
+        f"data {splits.name}: {len(splits.y_train)} training / {len(splits.y_val)} validation "
+        f"/ {len(splits.y_test)} test images, from {splits.source}"
+    )
     report = run_worker(
-        study, space, base, settings["trials"], population=settings["population"],
-        prune=settings["prune"], log=lambda text: print(text, file=sys.stderr, flush=True),
-    )  # fmt: skip
-    print(f"worker {worker}: {report.completed} completed, {report.pruned} pruned, "
-          f"{report.failed} failed", file=sys.stderr)  # fmt: skip
+        study,
+        space,
+        base,
+        settings["trials"],
+        population=settings["population"],
+        prune=settings["prune"],
+        splits=splits,
+        log=say,
+    )
+    say(f"{report.completed} completed, {report.pruned} pruned, {report.failed} failed")
     return 0
 
 
@@ -253,7 +278,13 @@ def run(args: argparse.Namespace) -> int:
     elif settings["enqueue"] and "infomorphic" in study.user_attrs:
         enqueue_goals(study, space, settings["enqueue"])
     (out / "search.json").write_text(json.dumps(settings, indent=2))
-    print(f"study {settings['study']} in {settings['storage']}", file=sys.stderr)
+    config = settings["config"]
+    where = f" from {config['data_dir']}" if config.get("data_dir") else ""
+    print(
+        f"study {settings['study']} in {settings['storage']}; data set {config['dataset']}"
+        f"{where}; {settings['workers']} worker(s) on this machine",
+        file=sys.stderr,
+    )
     try:
         if settings["cluster"]:
             return _on_cluster(settings, study)

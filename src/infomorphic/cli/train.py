@@ -117,6 +117,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="least time between checkpoint saves; an interruption loses at most this much "
         "training (0: after every epoch; default %(default)g)",
     )
+    add(
+        "--tensorboard",
+        metavar="DIR",
+        help="also log accuracies and each layer's atoms per epoch for TensorBoard into "
+        "DIR/<run folder name> (`tensorboard --logdir DIR`; needs the tensorboard extra; "
+        "default: off)",
+    )
     add("--no-progress", action="store_true", help="no progress bar (default: show one)")
     parser.set_defaults(func=run)
 
@@ -252,11 +259,16 @@ def run(args: argparse.Namespace) -> int:
     from infomorphic.training.loop import terminate_as_interrupt
 
     options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
+    hooks: list[Hook] = [_Announce(progress)]
+    if args.tensorboard:
+        from infomorphic.training.tensorboard import TensorBoardHook
+
+        hooks.append(TensorBoardHook(Path(args.tensorboard) / out.resolve().name))
     try:
         with terminate_as_interrupt():
             summary = train(
                 config, out, resume=args.resume, progress=progress,
-                checkpoint_interval_s=args.checkpoint_every, hooks=[_Announce(progress)], **options,
+                checkpoint_interval_s=args.checkpoint_every, hooks=hooks, **options,
             )  # fmt: skip
     except KeyboardInterrupt as exc:
         return _interrupted(exc, out)

@@ -3,7 +3,8 @@
 ``config`` (torch-free) holds the options and the paper's optimisers; ``steps`` the step
 strategies; ``loop`` the ``Trainer`` that calls ``hooks``; ``evaluation`` the pure accuracy
 functions; ``recording`` the per-epoch neuron statistics; ``run_folder`` the folder's layout and
-readers; ``api.train`` wires them together. Names load lazily, so ``config`` is torch-free.
+readers; ``tensorboard`` a hook for TensorBoard (optional extra); ``api.train`` wires them
+together. Names load lazily, so ``config`` is torch-free.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from infomorphic.training.loop import Trainer, TrainingDiverged, load_splits
     from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder, RunFolderWriter
     from infomorphic.training.steps import make_step
+    from infomorphic.training.tensorboard import TensorBoardHook
 
 __getattr__ = lazy_getattr(
     __name__,
@@ -46,6 +48,7 @@ __getattr__ = lazy_getattr(
         "RunFolder": "run_folder",
         "RunFolderWriter": "run_folder",
         "make_step": "steps",
+        "TensorBoardHook": "tensorboard",
     },
 )
 
@@ -60,6 +63,7 @@ __all__ = [
     "ProgressBar",
     "RunFolder",
     "RunFolderWriter",
+    "TensorBoardHook",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",
