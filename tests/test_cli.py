@@ -509,6 +509,7 @@ def test_commands_in_help_order():
         "ablate",
         "inspect_run",
         "reproduce",
+        "data",
     ]
     help_text = build_parser().format_help()
     assert help_text.index("train") < help_text.index("pid")

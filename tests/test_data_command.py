@@ -330,3 +330,20 @@ def test_mnist_sample_works_without_a_writable_cache(
     assert load_dataset("mnist-sample").x_train.shape == (4000, 784)
     assert load_dataset("mnist-sample").x_train.shape == (4000, 784)
     assert len(parses) == 2  # parsed each time, no error
+
+
+def test_present_elsewhere_is_listed_and_not_fetched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from test_data import write_fake_idx
+
+    extra = write_fake_idx(tmp_path / "lab-share" / "mnist")
+    monkeypatch.setenv("INFOMORPHIC_DATA_PATH", str(tmp_path / "lab-share"))
+    assert main(["data", "list", "--json"]) == 0
+    mnist = next(row for row in json.loads(capsys.readouterr().out) if row["name"] == "mnist")
+    assert mnist["state"] == "present" and mnist["path"] == str(extra)
+    assert mnist["searched"][0] == str(tmp_path / "lab-share")
+    assert main(["data", "fetch", "mnist"]) == 0  # no server, no download: nothing is asked
+    assert "already present" in capsys.readouterr().out
+    assert main(["data", "path", "mnist"]) == 0
+    assert capsys.readouterr().out.strip() == str(extra)
