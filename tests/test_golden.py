@@ -82,3 +82,13 @@ def test_an_old_run_folder_loads_before_it_is_resumed(digits):
     assert run.n_features == 64 and run.n_classes == 10
     predictions = run.predict(load_dataset("digits").x_test[:5])
     assert predictions.shape == (5,)
+
+
+RUN_NAMES = json.loads((DATA / "run_names.json").read_text())
+
+
+@pytest.mark.parametrize("case", RUN_NAMES, ids=[c["name"] for c in RUN_NAMES])
+def test_run_names_are_what_they_were(case):
+    from infomorphic.experiments.runner import run_name
+
+    assert run_name(_config(case["config"])) == case["name"]
