@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from infomorphic.data import load_dataset, prepare_splits
+from infomorphic.networks.backprop import _rename_old_weights
 from infomorphic.training import RunFolder, TrainConfig, Trainer, load_run, train
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -54,7 +55,10 @@ def test_solo_training_is_bit_identical(case, digits, one_thread):
     assert {k: summary[k] for k in expected["summary"]} == expected["summary"]
     assert summary["goal"] == expected["goal"]
     sums = {k: float(v.double().sum()) for k, v in trainer.model.state_dict().items()}
-    assert sums == expected["parameter_sums"]
+    saved = dict(expected["parameter_sums"])
+    if case.startswith("backprop"):  # its weights moved into the spiking network's layers
+        _rename_old_weights(trainer.model, saved, "")
+    assert sums == saved
 
 
 def test_an_old_run_folder_resumes_to_the_end_and_predicts(digits, tmp_path, one_thread):

@@ -49,3 +49,35 @@ def test_more_evaluation_samples_average_the_readout(digits):
     # the same training (evaluation draws from its own streams), a different readout
     assert [r["hidden1_goal"] for r in one.history] == [r["hidden1_goal"] for r in many.history]
     assert 0 <= many.history[-1]["test_accuracy"] <= 1
+
+
+def _rows(trainer: Trainer) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in trainer.history]
+
+
+def test_a_per_layer_value_alike_in_every_layer_trains_as_the_shared_value(digits):
+    shared = Trainer(config(hidden=[10, 6], goal="heuristic", bins=12), digits)
+    shared.fit()
+    alike = {"hidden1": "heuristic", "hidden2": "heuristic"}
+    per_layer = Trainer(
+        config(hidden=[10, 6], goal=alike, bins={"hidden1": 12, "hidden2": 12}), digits
+    )
+    per_layer.fit()
+    assert _rows(per_layer) == _rows(shared)
+    # naming the model's own goal for one layer is the model's default in every layer
+    default = Trainer(config(hidden=[10, 6]), digits)
+    default.fit()
+    named = Trainer(config(hidden=[10, 6], goal={"hidden1": "optimized"}), digits)
+    assert named.config.goal == {"hidden1": "optimized", "hidden2": None}
+    named.fit()
+    assert _rows(named) == _rows(default)
+
+
+def test_per_layer_values_reach_their_layers(digits):
+    changes = dict(hidden=[10, 6], goal={"hidden2": "heuristic"}, bins={"hidden1": 6})
+    trainer = Trainer(config(**changes), digits)
+    first, second = trainer.model.hidden
+    assert (first.n_bins, second.n_bins) == (6, 20)
+    assert (first.goal.name, second.goal.name) == ("optimized", "heuristic")
+    trainer.fit()
+    assert {"hidden1_goal", "hidden2_goal"} <= set(trainer.history[-1])

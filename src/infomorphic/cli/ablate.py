@@ -92,7 +92,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_cluster_option(parser, "the runs")
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip
-    add_training_options(parser)
+    add_training_options(parser, "ablate")
     parser.set_defaults(func=run)
 
 

@@ -167,6 +167,8 @@ def config_value(action: argparse.Action, value: object, where: str) -> object:
     """A configuration file's value for ``action``, as the command line would have given it:
     true/false for a flag, a list or one value for a repeatable option, a list (joined with
     commas) or one value for the rest, each converted by the option's type."""
+    if hasattr(action, "from_file"):  # a per-layer option reads its own forms
+        return action.from_file(value, where)
     if action.nargs == 0:  # a flag: store_true, store_false, store_const
         if not isinstance(value, bool):
             raise ValueError(f"{where}: want true or false, got {value!r}")
@@ -238,6 +240,8 @@ def dump_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> st
             continue
         seen.add(action.dest)
         value = getattr(args, action.dest, None)
+        if hasattr(action, "to_toml") and value is not None:  # a per-layer option
+            value = action.to_toml(value)
         name = _option_name(action)
         lines.append(f"# {name} = (not set)" if value is None else f"{name} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

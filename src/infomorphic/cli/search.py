@@ -19,8 +19,7 @@ from pathlib import Path
 from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.common import print_error
 from infomorphic.cli.training_options import add_training_options, config_from_args
-
-SAMPLER_CHOICES = ("tpe", "cmaes", "random")
+from infomorphic.search.study import HEARTBEAT_S, SAMPLERS
 
 DESCRIPTION = (
     "Search the hidden layer's goal: every weight in [-1, 1], named by its atom ({F}{C}, ..., "
@@ -40,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add = parser.add_argument
     add(
         "--sampler",
-        choices=SAMPLER_CHOICES,
+        choices=SAMPLERS,
         default="tpe",
         help="tpe (multivariate, 100 start-up trials), cmaes (with H_res fixed at 0, as the "
         "paper's CMA-ES runs; see --search-all) or random (default %(default)s)",
@@ -117,12 +116,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--heartbeat",
         type=int,
-        default=30,
+        default=HEARTBEAT_S,
         metavar="SECONDS",
         help="heartbeat of running trials; a trial silent for 3x this long is failed and "
         "retried (default %(default)s)",
     )
-    add_training_options(parser)
+    add_training_options(parser, "search")
     parser.set_defaults(func=run)
 
 

@@ -13,23 +13,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from infomorphic.cli.common import (
-    INTERRUPTED_EXIT,
-    PROG,
-    TERMINATED_EXIT,
-    comma_list,
-    print_error,
-    seconds,
-)
-from infomorphic.cli.training_options import add_training_options, config_from_args
+from infomorphic.cli.common import INTERRUPTED_EXIT, PROG, TERMINATED_EXIT, print_error, seconds
+from infomorphic.cli.training_options import add_training_options, config_from_args, option_flag
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from infomorphic.training.config import (
-    CHECKPOINT_INTERVAL_S,
-    DEFAULTS,
-    EVAL_SPLITS,
-    TrainConfig,
-)
+from infomorphic.training.config import CHECKPOINT_INTERVAL_S, DEFAULTS, OPTIONS, TrainConfig
 from infomorphic.training.hooks import Hook
 
 DESCRIPTION = (
@@ -67,24 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=_escape(_epilog()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_training_options(parser)
+    add_training_options(parser, "train")
     add = parser.add_argument
-    add(
-        "--goal",
-        metavar="NAME|FILE",
-        default=DEFAULTS["goal"],
-        help="hidden-layer goal: a named goal (heuristic, optimized, cifar, context-heuristic, "
-        "lateral-optimized, ...) or a JSON/text file of weights; default: the model's own "
-        "(see models below)",
-    )
-    add(
-        "--eval-splits",
-        type=comma_list,
-        default=",".join(DEFAULTS["eval_splits"]),
-        metavar="SPLIT[,SPLIT...]",
-        help=f"splits measured after every epoch, among {', '.join(EVAL_SPLITS)}; the others "
-        "are measured once after the last epoch (default %(default)s)",
-    )
     add(
         "--out",
         metavar="DIR",
@@ -102,12 +74,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start afresh in a run folder that holds a run, replacing its files (they are "
         "named before training starts) (default: refuse such a folder)",
-    )
-    add(
-        "--compile",
-        action="store_true",
-        help="compile each training step into one graph (CUDA graphs on a GPU); pays off on "
-        "GPUs, not on CPUs (default: off)",
     )
     add(
         "--checkpoint-every",
@@ -140,14 +106,8 @@ def run_folder(args: argparse.Namespace, config: TrainConfig) -> Path:
 #: torch loads).
 RUN_FILES = ("config.json", "history.csv", "atoms.npz", "checkpoint.pt", "summary.json")
 
-#: The options that are fields of ``TrainConfig`` (the same names).
-CONFIG_OPTIONS = tuple(
-    f for f in DEFAULTS if f not in ("val_fraction", "eval_batch_size")
-)  # fmt: skip
-
-
-def _option(field: str) -> str:
-    return "--" + field.replace("_", "-")
+#: The options of ``train`` that are fields of ``TrainConfig`` (the same names).
+CONFIG_OPTIONS = tuple(f for f, o in OPTIONS.items() if o.cli_flag and "train" in o.commands)
 
 
 def given_options(args: argparse.Namespace) -> set[str]:
@@ -180,7 +140,7 @@ def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
     from infomorphic.training.api import resumed_config
 
     given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args)}
-    return resumed_config(out, given, option_name=_option)
+    return resumed_config(out, given, option_name=option_flag)
 
 
 def _history_rows(path: Path) -> int | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from infomorphic.training.config import EVAL_SPLITS, TrainConfig
+from infomorphic.training.config import OPTIONS, TrainConfig
 
 __all__ = ["Progress", "RunResult", "RunSpec", "grid", "run_name", "run_grid", "run_one"]
 
@@ -91,27 +91,14 @@ def _goal_tag(goal: Any) -> str:
 
 
 def run_name(config: TrainConfig) -> str:
-    """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed."""
+    """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed,
+    then the tag of every option (``OPTIONS``) whose value is not its default."""
     hidden = "-".join(str(h) for h in config.hidden) or "0"  # 0: no hidden layer
     name = (
         f"{config.model}-{_goal_tag(config.goal)}-{config.dataset}-N{hidden}-e{config.epochs}"
         f"-seed{config.seed}"
     )
-    if config.activation:
-        name += f"-{config.activation}"
-    if config.batch_size != TrainConfig.batch_size:
-        name += f"-b{config.batch_size}"
-    for option, tag in (("passes", "p"), ("bins", "bins"), ("output_bins", "obins"),
-                        ("eval_samples", "es"), ("eval_context", "ctx")):  # fmt: skip
-        value = getattr(config, option, None)
-        if value is not None and value != getattr(TrainConfig, option):
-            name += f"-{tag}{value}"
-    # Splits measured after every epoch: none (the grids' own choice) and all (train's default)
-    # keep the names they always had; any other choice is tagged, e.g. -evvt for val and test.
-    splits = tuple(config.eval_splits)
-    if splits and splits != EVAL_SPLITS:
-        name += "-ev" + "".join(split[0] for split in splits)
-    return name + ("-compiled" if config.compile else "")
+    return name + "".join(o.name_tag(getattr(config, o.field)) for o in OPTIONS.values())
 
 
 def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:

@@ -19,6 +19,8 @@ class Classifier(nn.Module):
 
     #: Whether ``fit_readout`` must see training outputs before ``to_scores`` is meaningful.
     needs_readout_fit: bool = False
+    #: A population's size (its outputs are (B, P, n_classes)); None for one network.
+    members: int | None = None
 
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Raw per-class outputs (B, n_classes) of x (B, n_inputs), without gradients."""

@@ -14,9 +14,10 @@ import random
 import socket
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infomorphic.search.space import GoalSpace
+if TYPE_CHECKING:  # the goal space loads torch; the command line reads SAMPLERS without it
+    from infomorphic.search.space import GoalSpace
 
 __all__ = [
     "FINISHED",

@@ -29,6 +29,7 @@ __all__ = [
     "TrainStep",
     "local_optimizers",
     "make_step",
+    "spike_generators",
 ]
 
 #: The torch.compile backend of compiled steps (tests use "aot_eager": no C compiler needed).
@@ -68,26 +69,44 @@ def local_optimizers(
     return optimizers
 
 
+def spike_generators(
+    model: Classifier, device: torch.device, seed: int
+) -> torch.Generator | list[torch.Generator]:
+    """The spike stream of a training step: one generator, or one per member of a population
+    (each seeded as the member's run alone would be)."""
+    if model.members is None:
+        return torch.Generator(device=device).manual_seed(seed)
+    return [torch.Generator(device=device).manual_seed(seed) for _ in range(model.members)]
+
+
 class _StepState:
     """What every step strategy saves in a checkpoint: its optimisers and its spike stream."""
 
     optimizers: list[Any]
-    generator: torch.Generator
+    generator: torch.Generator | list[torch.Generator]
 
     def state_dict(self) -> dict[str, Any]:
+        generator = self.generator
+        states = [g.get_state() for g in generator] if isinstance(generator, list) else None
         return {
             "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "generator": self.generator.get_state(),
+            "generator": states if states is not None else generator.get_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
             opt.load_state_dict(saved)
-        self.generator.set_state(state["generator"])
+        if isinstance(self.generator, list):
+            for generator, saved in zip(self.generator, state["generator"], strict=True):
+                generator.set_state(saved)
+        else:
+            self.generator.set_state(state["generator"])
 
 
 class LocalGoalStep(_StepState):
-    """Every neuron ascends its own goal; hidden spikes come from the step's own generator."""
+    """Every neuron ascends its own goal; hidden spikes come from the step's own generator (one
+    per member of a population, whose stacked weights one Adam per layer updates exactly as
+    each member's own Adam would: Adam works element by element)."""
 
     def __init__(
         self,
@@ -100,7 +119,7 @@ class LocalGoalStep(_StepState):
         self.model = model
         self.n_classes = model.config.n_classes
         self.optimizers = local_optimizers(model, device, compiled)
-        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.generator = spike_generators(model, device, seed)
         self.goal_loss = goal_loss or (lambda x, onehot: model.goal_loss(x, onehot, self.generator))
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
