@@ -81,3 +81,37 @@ def test_per_layer_values_reach_their_layers(digits):
     assert (first.goal.name, second.goal.name) == ("optimized", "heuristic")
     trainer.fit()
     assert {"hidden1_goal", "hidden2_goal"} <= set(trainer.history[-1])
+
+
+def test_the_bin_range_is_a_per_layer_option(digits, tmp_path):
+    trainer = Trainer(config(hidden=[10, 6], bin_range={"hidden2": (-5, 5)}), digits)
+    assert [layer.bin_range for layer in trainer.model.hidden] == [(-20.0, 20.0), (-5.0, 5.0)]
+    assert trainer.config.bin_range == {"hidden1": None, "hidden2": (-5.0, 5.0)}
+    # a range gives a bivariate layer fixed bins instead of its adaptive ones
+    bivariate = Trainer(config(model="context-only", bin_range="-8,8"), digits)
+    assert bivariate.model.hidden[0].binning == "fixed"
+    assert bivariate.model.hidden[0].bin_range == (-8.0, 8.0)
+    # the paper's range, given, is the model's own: the same run
+    from infomorphic.training.api import config_differences
+
+    assert config_differences(config(), config(bin_range=(-20, 20))) == []
+    assert config_differences(config(), config(bin_range=(-5, 5))) == ["bin_range"]
+    train(config(bin_range=(-5, 5), epochs=1), tmp_path, splits=digits, progress=False)
+    loaded = RunFolder(tmp_path)
+    assert loaded.train_config().bin_range == (-5.0, 5.0)
+    assert loaded.load_model().hidden[0].bin_range == (-5.0, 5.0)
+
+
+def test_the_bin_range_on_the_command_line_and_in_run_names():
+    from infomorphic.cli import build_parser
+    from infomorphic.cli.training_options import config_from_args
+    from infomorphic.errors import ConfigError
+    from infomorphic.experiments.runner import run_name
+
+    args = build_parser().parse_args(["train", "--hidden", "10,6", "--bin-range=hidden2=-5,5"])
+    assert config_from_args(args).bin_range == {"hidden1": None, "hidden2": (-5.0, 5.0)}
+    assert run_name(config(bin_range=(-5, 5))).endswith("-br-5_5")
+    assert run_name(config()) == run_name(config(bin_range=None))
+    with pytest.raises(ConfigError) as caught:
+        config(bin_range=(5, -5)).validate()
+    assert caught.value.field == "bin_range"

@@ -27,6 +27,7 @@ from infomorphic.training.options import (
     comma_items,
     hidden_sizes,
     integer,
+    number_pair,
     option,
     plain,
     show_items,
@@ -208,6 +209,19 @@ class TrainConfig:
         spec="layers.bins",
         tag="bins",
         metavar="B",
+    )
+    bin_range: Any = option(
+        None,
+        "range LOW,HIGH of the hidden layers' fixed bins; values outside land in the end bins "
+        "(default: the model's own: -20,20 for trivariate layers as in the paper, adaptive bins "
+        "for bivariate ones; write --bin-range=-20,20)",
+        parse=number_pair,
+        normalize=number_pair,
+        show=show_items,
+        per_layer=True,
+        spec="layers.bin_range",
+        tag="br",
+        metavar="LOW,HIGH",
     )
     output_bins: int = option(
         N_BINS,

@@ -14,6 +14,7 @@ A per-layer option takes one value for every hidden layer or ``{layer: value}``
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "comma_items",
     "hidden_sizes",
     "integer",
+    "number_pair",
     "one_of",
     "option",
 ]
@@ -189,6 +191,20 @@ def hidden_sizes(text: str) -> list[int]:
 def comma_items(text: str) -> tuple[str, ...]:
     """``"val,test"`` -> ``("val", "test")`` (blank items dropped)."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def number_pair(value: Any) -> tuple[float, float] | None:
+    """``"-20,20"``, ``[-20, 20]`` or ``(-20.0, 20.0)`` -> ``(-20.0, 20.0)``; None stays."""
+    if value is None:
+        return None
+    items = comma_items(value) if isinstance(value, str) else value
+    try:
+        low, high = (float(item) for item in items)
+    except (TypeError, ValueError):
+        raise ValueError(f"want two numbers LOW,HIGH, got {value!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"want finite numbers LOW < HIGH, got {low:g},{high:g}")
+    return low, high
 
 
 def show_items(value: Any) -> str:
