@@ -95,7 +95,7 @@ def affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.T
         out = torch.addmm(bias.reshape(-1), x, weight.reshape(-1, width).T)
         return out.reshape(x.shape[0], members, neurons)
     out = torch.baddbmm(bias[:, None, :], x.transpose(0, 1), weight.transpose(1, 2))
-    return out.transpose(0, 1)
+    return out.transpose(0, 1).contiguous()  # the activations' arithmetic runs on dense rows
 
 
 def sample_spikes(theta: torch.Tensor, generator: Generators = None) -> torch.Tensor:
