@@ -433,3 +433,17 @@ def test_goal_loss_compiles_to_one_graph(name):
     assert graph[2].keys() == eager[2].keys() and eager[2]
     for key, grad in eager[2].items():
         torch.testing.assert_close(graph[2][key], grad, rtol=1e-4, atol=1e-6)
+
+
+def test_the_evaluation_context_may_be_the_context_maps_bias():
+    """``eval_context="bias"``: a label context in evaluation is an all-zero label through the
+    context map (the authors' implementation); the default is C = 0 (the paper)."""
+    from infomorphic.networks import build_network, model_spec
+
+    torch.manual_seed(0)
+    model = build_network(model_spec("setup1", N_IN, N_CLASSES, [20], {"eval_context": "bias"}))
+    x, _, onehot = batch(5)
+    bias = model.hidden[0].context_map.bias.detach().expand(BATCH, 20)
+    torch.testing.assert_close(model.run(x, None).hidden[0].sources["C"], bias, rtol=0, atol=0)
+    trained = model.run(x, onehot).hidden[0].sources["C"]
+    assert not torch.equal(trained, bias)

@@ -48,14 +48,6 @@ def print_distinct_errors(errors: dict[str, int]) -> None:
         print(f"{PROG}: error ({runs}): {message}", file=sys.stderr)
 
 
-def hidden_sizes(text: str) -> list[int]:
-    """``"800,200"`` -> ``[800, 200]`` (the sizes themselves are checked by the library)."""
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want sizes like 100 or 800,200, got {text!r}") from None
-
-
 def positive_int(text: str) -> int:
     """A whole number >= 1 (counts of seeds, workers, threads, rows)."""
     try:

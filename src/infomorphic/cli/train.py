@@ -110,17 +110,14 @@ RUN_FILES = ("config.json", "history.csv", "atoms.npz", "checkpoint.pt", "summar
 CONFIG_OPTIONS = tuple(f for f, o in OPTIONS.items() if o.cli_flag and "train" in o.commands)
 
 
-def given_options(args: argparse.Namespace) -> set[str]:
+def given_options(args: argparse.Namespace, config: TrainConfig) -> set[str]:
     """The options the user gave (``main`` records them); without that record, those whose
-    value is not the default."""
+    value in ``config`` (the configuration they give) is not the default."""
     given = getattr(args, "given_options", None)
     if given is not None:
         return set(given)
-
-    def plain(value: object) -> object:
-        return list(value) if isinstance(value, tuple) else value
-
-    return {f for f in CONFIG_OPTIONS if plain(getattr(args, f, DEFAULTS[f])) != plain(DEFAULTS[f])}
+    values = config.to_dict()
+    return {f for f in CONFIG_OPTIONS if values[f] != DEFAULTS[f]}
 
 
 def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
@@ -139,7 +136,7 @@ def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
         return wanted
     from infomorphic.training.api import resumed_config
 
-    given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args)}
+    given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args, wanted)}
     return resumed_config(out, given, option_name=option_flag)
 
 
