@@ -138,6 +138,8 @@ class Option:
         return f"-{self.tag}{self._tag_text(value)}"
 
     def _tag_text(self, value: Any) -> str:
+        if value is None:  # one layer's default among per-layer values
+            return "default"
         if isinstance(value, (list, tuple)):
             return "_".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
         return str(value)

@@ -30,6 +30,7 @@ import torch
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.networks.presets import model_preset
 from infomorphic.networks.spec import NetworkSpec
+from infomorphic.nn.protocol import PASSES
 from infomorphic.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -314,7 +315,7 @@ def network_of(config: dict[str, Any], folder: RunFolder | None = None) -> Netwo
             return NetworkSpec.from_dict(config["network"]).validate()
         options = TrainConfig.from_dict(config)
         if model_preset(options.model).kind == "backprop":
-            options = replace(options, passes=2, activation=None)
+            options = replace(options, passes=PASSES, activation=None)
         return options.network(config["n_features"], config["n_classes"])
     except (KeyError, ValueError, TypeError) as exc:
         if folder is None:
