@@ -11,17 +11,15 @@ current epoch and lets the hooks save the last completed one (``Hook.on_interrup
 from __future__ import annotations
 
 import copy
-import signal
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from infomorphic.data import Splits, iterate_batches, load_dataset, prepare_splits
+from infomorphic.data import Splits, load_dataset, prepare_splits
 from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import InfomorphicNetwork
 from infomorphic.networks.presets import model_preset
@@ -30,8 +28,9 @@ from infomorphic.nn.layers import DegenerateBinningWarning
 from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 from infomorphic.training.evaluation import evaluate, fit_readout
 from infomorphic.training.hooks import Hook
+from infomorphic.training.interrupt import Terminated, terminate_as_interrupt
 from infomorphic.training.recording import NeuronRecorder
-from infomorphic.training.steps import StepOutput, make_step
+from infomorphic.training.steps import EpochMeans, epoch_means, make_step
 
 __all__ = [
     "EpochMeans",
@@ -58,71 +57,10 @@ class TrainingDiverged(FloatingPointError):
         self.where = where
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an interruption by ``terminate_as_interrupt``."""
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM raises ``Terminated`` (a ``KeyboardInterrupt``), so that a
-    terminated run saves its last completed epoch as an interrupted one does. Only in the main
-    thread (elsewhere the block runs unchanged)."""
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def load_splits(config: TrainConfig) -> Splits:
     """The configuration's data set, split and standardised (paper section 5)."""
     raw = load_dataset(config.dataset, data_dir=config.data_dir)
     return prepare_splits(raw, config.val_fraction, config.seed)
-
-
-class EpochMeans(NamedTuple):
-    """An epoch's steps averaged over its batches: each decomposition, and the batches'
-    accuracy on their own training pass (None if the step keeps no outputs)."""
-
-    decompositions: list[torch.Tensor]
-    accuracy: torch.Tensor | None
-
-
-def epoch_means(
-    step: Callable[[torch.Tensor, torch.Tensor], StepOutput],
-    splits: Splits,
-    batch_size: int,
-    generator: torch.Generator,
-) -> EpochMeans:
-    """One shuffled pass of ``step`` over the training split; each of the decompositions it
-    returns ([] for a step that returns none) and its batch accuracy, averaged over the
-    batches. A last batch of one sample is skipped: a batch's PID needs at least two."""
-    sums: list[torch.Tensor] = []
-    accuracy: torch.Tensor | None = None
-    batches = 0
-    for xb, yb in iterate_batches(
-        splits.x_train, splits.y_train, batch_size, shuffle=True, generator=generator
-    ):
-        if len(yb) < 2:
-            continue
-        decompositions, batch_accuracy = step(xb, yb)
-        if batches == 0:
-            sums = [d.clone() for d in decompositions]
-            accuracy = None if batch_accuracy is None else batch_accuracy.clone()
-        else:
-            sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
-            if accuracy is not None and batch_accuracy is not None:
-                accuracy = accuracy + batch_accuracy
-        batches += 1
-    return EpochMeans([s / batches for s in sums], None if accuracy is None else accuracy / batches)
 
 
 def warn_degenerate_binning(model: Any, x: torch.Tensor, onehot: torch.Tensor) -> None:

@@ -3,8 +3,9 @@
 A step takes one batch, updates the parameters and returns a ``StepOutput``: each trainable
 layer's decomposition (N, n_atoms + 1) of the batch (none for backprop) and the batch's
 accuracy on its own training pass (the authors' training accuracy, ``batch_accuracy``). The
-loop never branches on the kind of network; it asks ``make_step`` for the right strategy.
-Optimiser settings are the paper's (Table 1), from ``infomorphic.training.config.OPTIMIZERS``.
+loop never branches on the kind of network; it asks ``make_step`` for the right strategy, and
+``epoch_means`` runs one over an epoch's batches. Optimiser settings are the paper's (Table 1),
+from ``infomorphic.training.config.OPTIMIZERS``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 import torch
 from torch import nn
 
+from infomorphic.data import Splits, iterate_batches
 from infomorphic.networks.base import Classifier, batch_accuracy
 from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
 from infomorphic.training.config import OPTIMIZERS, TrainConfig
@@ -25,8 +27,10 @@ __all__ = [
     "BackpropStep",
     "CompiledLocalGoalStep",
     "LocalGoalStep",
+    "EpochMeans",
     "StepOutput",
     "TrainStep",
+    "epoch_means",
     "local_optimizers",
     "make_step",
     "spike_generators",
@@ -205,3 +209,40 @@ def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> T
     if config.compile:
         return CompiledLocalGoalStep(model, device, config.seed + 2)
     return LocalGoalStep(model, device, config.seed + 2)
+
+
+class EpochMeans(NamedTuple):
+    """An epoch's steps averaged over its batches: each decomposition, and the batches'
+    accuracy on their own training pass (None if the step keeps no outputs)."""
+
+    decompositions: list[torch.Tensor]
+    accuracy: torch.Tensor | None
+
+
+def epoch_means(
+    step: Callable[[torch.Tensor, torch.Tensor], StepOutput],
+    splits: Splits,
+    batch_size: int,
+    generator: torch.Generator,
+) -> EpochMeans:
+    """One shuffled pass of ``step`` over the training split; each of the decompositions it
+    returns ([] for a step that returns none) and its batch accuracy, averaged over the
+    batches. A last batch of one sample is skipped: a batch's PID needs at least two."""
+    sums: list[torch.Tensor] = []
+    accuracy: torch.Tensor | None = None
+    batches = 0
+    for xb, yb in iterate_batches(
+        splits.x_train, splits.y_train, batch_size, shuffle=True, generator=generator
+    ):
+        if len(yb) < 2:
+            continue
+        decompositions, batch_accuracy = step(xb, yb)
+        if batches == 0:
+            sums = [d.clone() for d in decompositions]
+            accuracy = None if batch_accuracy is None else batch_accuracy.clone()
+        else:
+            sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
+            if accuracy is not None and batch_accuracy is not None:
+                accuracy = accuracy + batch_accuracy
+        batches += 1
+    return EpochMeans([s / batches for s in sums], None if accuracy is None else accuracy / batches)
