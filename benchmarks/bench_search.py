@@ -47,8 +47,7 @@ def worker(args) -> None:
 
     torch.set_num_threads(args.threads)
     from infomorphic.data import load_dataset, prepare_splits
-    from infomorphic.training import TrainConfig, train
-    from infomorphic.training.population import PopulationTrainer
+    from infomorphic.training import TrainConfig, Trainer, train
 
     splits = prepare_splits(load_dataset("mnist", data_dir=harness.MNIST_DIR, download=False))
     configs = [
@@ -63,7 +62,7 @@ def worker(args) -> None:
         if args.population == 1:
             results += [train(chunk[0], splits=splits, progress=False)]
         else:
-            results += PopulationTrainer(chunk, splits).fit()
+            results += Trainer(chunk, splits).fit()  # one population, one summary each
     seconds = time.perf_counter() - start
     with open("/proc/self/status") as status:
         peak = next(float(line.split()[1]) for line in status if line.startswith("VmHWM"))

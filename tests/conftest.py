@@ -33,6 +33,19 @@ def mnist_10k_dir() -> Path:
     return MNIST_10K
 
 
+@pytest.fixture(autouse=True)
+def _thread_count_kept():
+    """Every test leaves torch's thread count as it found it: the library gives a changed count
+    back (``infomorphic.threads.torch_threads``), and a leaked count would change the float
+    rounding of later tests that compare runs bit for bit."""
+    before = torch.get_num_threads()
+    yield
+    after = torch.get_num_threads()
+    if after != before:
+        torch.set_num_threads(before)
+        pytest.fail(f"the test left torch's thread count at {after}; it found {before}")
+
+
 # --- oracles shared by the PID tests --------------------------------------------------------------
 #
 # Plain functions, written from the definitions and independent of ``infomorphic``: nothing below

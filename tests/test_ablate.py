@@ -76,14 +76,22 @@ def test_relative_and_absolute_values(goal):
         make_variants(goal, ["half"])
 
 
-def test_paper_order_puts_the_four_critical_weights_last():
+# The paper's cumulative order, least important first (SPEC.md section 5: indices 4, 16, 10,
+# 17, 5, 9, 8, 14, 18, 13, 12, 6, 15, 3, 7, 1, 0, 2, 11 of the 19-vector), typed as labels.
+PAPER_ORDER_LABELS = [
+    "{F}{CL}", "{CL}", "{FC}{FL}{CL}", "{FCL}", "{C}{FL}", "{L}", "{C}", "{FC}", "H_res",
+    "{FL}{CL}", "{FC}{CL}", "{L}{FC}", "{FL}", "{C}{L}", "{F}", "{F}{C}", "{F}{C}{L}", "{F}{L}",
+    "{FC}{FL}",
+]  # fmt: skip
+
+
+def test_paper_order_is_the_authors_cumulative_order():
     optimized = Goal.named("optimized")
-    order = removal_order(optimized, "paper")
-    assert sorted(order) == sorted(optimized.labels)  # every weight of it is non-zero
-    assert order[-4:] == ["{F}{C}{L}", "{FC}{FL}", "{F}{C}", "{F}{L}"]  # ascending |weight|
-    rest = [abs(optimized.as_dict()[a]) for a in order[:-4]]
-    assert rest == sorted(rest)
-    with pytest.raises(ValueError, match="sources F, C, L"):
+    assert removal_order(optimized, "paper") == PAPER_ORDER_LABELS
+    assert set(PAPER_ORDER_LABELS[-4:]) == set(PAPER_CRITICAL)  # the four critical ones last
+    # zero weights are never removed; the rest keep the paper's order
+    assert removal_order(Goal.named("critical-4"), "paper") == PAPER_ORDER_LABELS[-4:]
+    with pytest.raises(ValueError, match="three sources"):
         removal_order(Goal.named("output"), "paper")
 
 
@@ -108,10 +116,10 @@ def test_ranking_and_measured_orders(goal, tmp_path):
         read_ranking(report)
 
 
-def _row(kind, atom, seed, val, ref_val, test=0.5, ref_test=0.5):
-    return {"kind": kind, "atom": atom, "change": "0" if atom else "none", "step": 0,
+def _row(kind, atom, seed, val, ref_val, test=0.5, ref_test=0.5, step=0, train=0.6):
+    return {"kind": kind, "atom": atom, "change": "0" if atom else "none", "step": step,
             "seed": seed, "weight": 1.0 if atom else "", "val_accuracy": val,
-            "test_accuracy": test, "val_change": val - ref_val,
+            "test_accuracy": test, "train_batch_accuracy": train, "val_change": val - ref_val,
             "test_change": test - ref_test, "run": f"r{seed}", "error": ""}  # fmt: skip
 
 
@@ -124,16 +132,20 @@ def _table(reference, drops):
     return rows
 
 
-def test_critical_weights_beat_the_reference_spread():
+def test_critical_weights_are_the_largest_drops_with_the_spread_beside_them():
     rows = _table([0.90, 0.91, 0.92], {  # spread: 0.92 - 0.90 = 0.02
-        "{F}{C}": [-0.05, -0.06, -0.04],  # median -0.05: critical
+        "{F}{C}": [-0.05, -0.06, -0.04],  # median -0.05: beyond the spread
         "{F}{L}": [-0.01, -0.03, 0.00],  # median -0.01: within the spread
         "{F}{C}{L}": [-0.02, -0.02, -0.02],  # exactly the spread: not beyond it
         "{FC}{FL}": [-0.10, -0.10, float("nan")],  # a failed seed is left out
+        "{C}": [0.01, 0.0, 0.02],  # no drop: never critical
     })  # fmt: skip
-    critical = critical_weights(rows)
+    critical = critical_weights(rows)  # the paper's verdict: the four largest drops
     assert critical.spread == pytest.approx(0.02)
-    assert critical.labels == ("{FC}{FL}", "{F}{C}")  # most harmful first
+    assert critical.labels == ("{FC}{FL}", "{F}{C}", "{F}{C}{L}", "{F}{L}")  # most harmful first
+    assert critical.beyond_spread == ("{FC}{FL}", "{F}{C}")
+    assert critical_weights(rows, k=2).labels == ("{FC}{FL}", "{F}{C}")
+    assert critical_weights(rows, k=6).labels == critical.labels  # {C} costs nothing
     assert critical.changes["{F}{L}"] == pytest.approx(-0.01)
     summary = {s.atom: s for s in summarise(rows)}
     assert summary["{FC}{FL}"].n == 2
@@ -141,19 +153,32 @@ def test_critical_weights_beat_the_reference_spread():
     assert reference_stats(rows).val_median == pytest.approx(0.91)
 
 
-def test_one_seed_names_no_critical_weight():
+def test_one_seed_names_the_largest_drops_without_a_spread():
     critical = critical_weights(_table([0.9], {"{F}{C}": [-0.3]}))
-    assert critical.spread is None and critical.labels == ()
+    assert critical.spread is None and critical.labels == ("{F}{C}",)
+    assert critical.beyond_spread == ()
+
+
+def test_cumulative_drops_are_each_steps_loss_against_the_step_before():
+    rows = [_row("reference", "", s, v, v) for s, v in enumerate([0.90, 0.92])]
+    accuracies = {"{C}": [0.90, 0.91], "{F}{C}": [0.70, 0.75], "{F}{L}": [0.20, 0.15]}
+    for step, (atom, values) in enumerate(accuracies.items(), 1):
+        rows += [_row("cumulative", atom, s, v, 0.9, step=step) for s, v in enumerate(values)]
+    drops = critical_weights(rows).cumulative
+    assert drops["{C}"] == pytest.approx(-0.005)  # median of 0.00 and -0.01
+    assert drops["{F}{C}"] == pytest.approx(-0.18)  # median of -0.20 and -0.16
+    assert drops["{F}{L}"] == pytest.approx(-0.55)  # median of -0.50 and -0.60
 
 
 def test_markdown_names_the_critical_weights_next_to_the_papers_four():
     rows = _table([0.90, 0.92], {"{F}{C}": [-0.2, -0.2], "{C}": [0.0, 0.01]})
     goal = Goal.from_dict({"{F}{C}": 1.0, "{C}": 0.5}, FCL, "g")
     text = markdown(rows, goal, TrainConfig(), [], "")
-    assert "Critical here: `{F}{C}`." in text
+    assert "Critical here: `{F}{C}`." in text and "Drops beyond it: `{F}{C}`." in text
     for label in PAPER_CRITICAL:
         assert f"| `{label}` |" in text
-    assert "| `{F}{L}` | -0.99 | +0.000 | not ablated (weight 0) | n/a |" in text
+    assert "| `{F}{L}` | -0.99 | +0.000 | not ablated (weight 0) | n/a | n/a | n/a |" in text
+    assert "| `{F}{C}` | +0.98 | +1.000 | -20.00 (-20.00..-20.00) | not run | yes | yes |" in text
     assert "-20.00 (-20.00..-20.00)" in text  # percentage points
     assert not math.isnan(reference_stats(rows).val_median)
 
@@ -166,6 +191,11 @@ def test_dry_run_lists_the_variants(capsys, tmp_path):
     assert "7 variants, 21 runs of 3 seeds" in capsys.readouterr().out
     assert main(["ablate", "--goal", str(goal), "--kinds", "zero,half", "--dry-run"]) == 2
     assert main(["ablate", "--model", "backprop", "--dry-run"]) == 2
+    assert main(["ablate", "--goal", "optimized", "--order", "paper", "--kinds", "cumulative",
+                 "--dry-run"]) == 0  # fmt: skip
+    listed = capsys.readouterr().out
+    assert f"removal order (the paper's order (Fig. 4C)): {', '.join(PAPER_ORDER_LABELS)}" in listed
+    assert "20 variants, 60 runs of 3 seeds" in listed
 
 
 def test_ablation_end_to_end_writes_its_files_and_reuses_finished_runs(tmp_path, capsys):
@@ -193,3 +223,15 @@ def test_ablation_end_to_end_writes_its_files_and_reuses_finished_runs(tmp_path,
     assert main(argv) == 0
     assert "0 runs trained, 6 reused, 0 failed" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for run in runs for p in run.iterdir()} == stamps
+
+
+def test_failed_runs_say_their_error_once_and_write_no_table(tmp_path, capsys):
+    out = tmp_path / "ablation"
+    argv = ["ablate", "--goal", "heuristic", "--dataset", "mnist", "--data-dir",
+            str(tmp_path / "nowhere"), "--hidden", "8", "--epochs", "1", "--seeds", "2",
+            "--kinds", "zero", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "0 runs trained, 0 reused, 4 failed" in err
+    assert err.count("error (4 runs):") == 1  # one message for the four runs
+    assert not (out / "ablation.md").exists() and not (out / "ablation.csv").exists()

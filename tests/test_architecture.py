@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "infomorphic"
 #: training but below it, files and _lazy under everything.
 LAYERS = {
     "files": 0,
+    "errors": 0,
     "_lazy": 0,
     "locks": 0,
     "threads": 0,

@@ -510,6 +510,7 @@ def test_commands_in_help_order():
         "ablate",
         "inspect_run",
         "reproduce",
+        "data",
     ]
     help_text = build_parser().format_help()
     assert help_text.index("train") < help_text.index("pid")
@@ -518,7 +519,7 @@ def test_commands_in_help_order():
 def test_train_choices_and_defaults_come_from_the_library():
     assert tuple(train_option("model").choices) == MODEL_NAMES
     assert tuple(train_option("dataset").choices) == DATASETS
-    assert tuple(train_option("activation").choices) == HIDDEN_ACTIVATIONS
+    assert ", ".join(HIDDEN_ACTIVATIONS) in train_option("activation").help  # one per layer
     args = build_parser().parse_args(["train"])
     assert args.checkpoint_every == CHECKPOINT_INTERVAL_S
     assert config_from_args(args).to_dict() == DEFAULTS
@@ -591,7 +592,7 @@ def test_bad_train_values_exit_2_naming_the_option(tmp_path, capsys, argv, optio
 def test_validation_messages_are_prefixed_with_the_option(tmp_path, capsys):
     assert main(["train", "--seed", "-3", "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err == (
-        "infomorphic: error: --seed: seed must be an integer in 0..4294967295, got -3\n"
+        "infomorphic: error: --seed: must be an integer in 0..4294967295, got -3\n"
     )
 
 

@@ -182,7 +182,7 @@ def test_a_target_reproduced_on_the_cluster_shows_its_progress(tmp_path, local2)
     seen = []
     folder = reproduce(
         "linear", tiny, base, tmp_path, on_progress=lambda p, r: seen.append(p), executor=local2
-    )
+    ).folder
     assert [(p.done, p.total) for p in seen] == [(1, 2), (2, 2)]
     assert "| modulated |" in (folder / "table.md").read_text()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import hashlib
 import io
 import os
 import pickle
@@ -24,6 +26,7 @@ from infomorphic.data import (
     CorruptDataError,
     DataUnavailableError,
     RawDataset,
+    catalog,
     data_search_path,
     iterate_batches,
     load_dataset,
@@ -287,7 +290,17 @@ def test_unreachable_download_gives_clear_error(
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half-written
 
 
-def test_download_into_cache_is_atomic_and_loads(
+def use_checksums(monkeypatch: pytest.MonkeyPatch, name: str, files: dict[str, bytes]) -> None:
+    """Make the catalog expect ``files`` (name -> content) for data set ``name``: the tests
+    serve small files of their own, not the published ones."""
+    entry = catalog.CATALOG[name]
+    checked = tuple(
+        catalog.RemoteFile(f.name, hashlib.md5(files[f.name]).hexdigest()) for f in entry.files
+    )
+    monkeypatch.setitem(catalog.CATALOG, name, dataclasses.replace(entry, files=checked))
+
+
+def test_download_into_cache_is_checked_and_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = {f"{k}.gz": gzip.compress(v) for k, v in fake_idx_files().items()}
@@ -298,6 +311,13 @@ def test_download_into_cache_is_atomic_and_loads(
         return io.BytesIO(files[request.full_url.rsplit("/", 1)[1]])
 
     monkeypatch.setattr(urllib.request, "urlopen", serve)
+    with pytest.raises(DataUnavailableError, match="checksum MD5") as info:  # the real sums
+        load_dataset("mnist", cache_dir=tmp_path)
+    assert "f68b3c2dcbeaaa9fbdd348bbdeb94873" in str(info.value)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # the bad file is not kept
+
+    use_checksums(monkeypatch, "mnist", files)
+    urls.clear()
     raw = load_dataset("mnist", cache_dir=tmp_path)
     assert len(urls) == 4 and raw.x_train.shape == (12, 16)
     assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(files)
@@ -323,22 +343,26 @@ class _BrokenStream(io.RawIOBase):
         return 4
 
 
-def test_interrupted_download_leaves_no_partial_file(
+def test_interrupted_download_keeps_only_a_part_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    written: list[Path] = []
-    real_writer = locate.atomic_write_stream
+    requests: list[urllib.request.Request] = []
 
-    def spy(path: Path, stream: io.RawIOBase) -> None:
-        written.append(Path(path))
-        real_writer(path, stream)
+    def broken(request: urllib.request.Request, timeout: float) -> _BrokenStream:
+        requests.append(request)
+        return _BrokenStream()
 
-    monkeypatch.setattr(locate, "atomic_write_stream", spy)
-    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _BrokenStream())
+    monkeypatch.setattr(urllib.request, "urlopen", broken)
     with pytest.raises(DataUnavailableError, match="connection reset mid-download"):
         load_dataset("mnist", cache_dir=tmp_path)
-    assert written == [tmp_path / "mnist" / "train-images-idx3-ubyte.gz"] * 2  # both mirrors
-    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(requests) == 2  # both mirrors
+    # the second mirror was asked for the rest; this server ignores ranges, so it starts again
+    assert requests[1].get_header("Range") == "bytes=4-"
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files == [tmp_path / "mnist" / "train-images-idx3-ubyte.gz.part"]
+    assert files[0].read_bytes() == b"\x1f\x8b\x08\x00"
+    with pytest.raises(DataUnavailableError, match="missing train-images"):  # never taken for data
+        load_dataset("mnist", cache_dir=tmp_path, download=False)
 
 
 def test_readers_do_not_import_torch() -> None:
@@ -412,6 +436,7 @@ def test_cifar10_download_extracts_safely(tmp_path: Path, monkeypatch: pytest.Mo
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
     monkeypatch.setattr(urllib.request, "urlopen", lambda req, timeout: io.BytesIO(buf.getvalue()))
+    use_checksums(monkeypatch, "cifar10", {"cifar-10-python.tar.gz": buf.getvalue()})
     cache = tmp_path / "cache"
     raw = load_dataset("cifar10", cache_dir=cache)
     assert raw.x_train.shape == (15, 3072)

@@ -18,7 +18,7 @@ def test_grid_is_the_product_of_the_axes():
     assert all(c.hidden == [8] and c.epochs == 2 for c in configs)
     with pytest.raises(ValueError, match="unknown option 'colour'"):
         grid(BASE, colour=["red"])
-    with pytest.raises(ValueError, match="seed must be"):
+    with pytest.raises(ValueError, match="seed: must be"):
         grid(BASE, seed=[-1])
 
 

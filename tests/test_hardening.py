@@ -564,7 +564,7 @@ def test_config_file_options_and_precedence(tmp_path, capsys):
     ("text", "message"),
     [
         ("colour = 3\n", "unknown option colour; the keys of 'infomorphic train' are "),
-        ("epochs = 2.5\n", "epochs: invalid int value: '2.5'"),
+        ("epochs = 2.5\n", "epochs: want a whole number, got '2.5'"),
         ('hidden = "a"\n', "hidden: want sizes like 100"),
         ("no-progress = 1\n", "no-progress: want true or false"),
         ('model = "nope"\n', "model: 'nope' is not one of setup1"),

@@ -15,12 +15,14 @@ from infomorphic.networks import (
     InfomorphicNetwork,
     MLPNetwork,
     ModelPreset,
+    NetworkSpec,
     build_model,
-    model_config,
     model_preset,
+    network_spec,
     register_model,
 )
 from infomorphic.networks.backprop import surrogate_spikes
+from infomorphic.networks.presets import hidden_layers
 from infomorphic.nn.functional import sample_spikes
 from infomorphic.nn.goals import Goal
 
@@ -60,8 +62,9 @@ def test_every_model_builds_and_runs(name):
         return
     assert isinstance(model, InfomorphicNetwork)
     states = model.run(x, onehot, torch.Generator().manual_seed(0))
-    assert len(states.hidden) == 1
-    assert states.hidden[0].output.shape == (BATCH, 20)
+    hidden = 0 if name == "readout-only" else 1  # no hidden layer: the output on the inputs
+    assert len(states.hidden) == hidden
+    assert all(state.output.shape == (BATCH, 20) for state in states.hidden)
     assert states.output.theta.shape == (BATCH, N_CLASSES)
     results = model.layer_goals(states)
     assert len(results) == len(model.trainable_layers())
@@ -87,17 +90,21 @@ def test_registry_presets_and_context_flags():
     with pytest.raises(ValueError, match="label, feedback or label"):
         Context.parse("labels")
     with pytest.raises(ValueError, match="already registered"):
-        register_model(ModelPreset("setup1", "a second setup 1"))
+        register_model(ModelPreset("setup1", "a second setup 1", MODELS["setup1"].build))
     with pytest.raises(ValueError, match="choose from setup1"):
         model_preset("setup9")
-    # the saved network configuration round-trips its context as text
-    cfg = model_config("deep-feedback", N_IN, N_CLASSES)
-    assert cfg.to_dict()["context"] == "label+feedback"
+    # the saved network description round-trips its context
+    spec = network_spec("deep-feedback", N_IN, N_CLASSES)
+    assert spec.to_dict()["layers"][0]["context"] == ["label", "output"]
+    assert NetworkSpec.from_dict(spec.to_dict()) == spec
 
 
 def test_a_registered_preset_builds_without_other_changes():
-    preset = ModelPreset("test-linear-sparse", "test preset", lateral=3, activation="linear")
-    register_model(preset)
+    def build(n_inputs, n_classes, hidden):
+        wired = hidden_layers(hidden, activation="linear", lateral=3)
+        return NetworkSpec("infomorphic", n_inputs, n_classes, wired)
+
+    register_model(ModelPreset("test-linear-sparse", "test preset", build))
     try:
         model = make("test-linear-sparse")
         assert model.hidden[0].activation == "linear"
@@ -128,7 +135,9 @@ def test_mlp_layout():
 
 def test_the_paper_backprop_baseline_is_wired_as_setup1():
     model = make("backprop", hidden=(20,))
-    assert torch.equal(model.lateral_mask, 1.0 - torch.eye(20))
+    hidden = model.hidden[0]
+    assert torch.equal(hidden.lateral_mask, 1.0 - torch.eye(20))
+    assert hidden.activation == "modulated" and hidden.sources == "FCL" and not hidden.local
     x, y, onehot = batch(3)
     # label context in training, none in evaluation; two passes; spikes with a surrogate
     generator = torch.Generator().manual_seed(0)
@@ -137,11 +146,14 @@ def test_the_paper_backprop_baseline_is_wired_as_setup1():
     same = model(x, onehot, torch.Generator().manual_seed(0))
     assert torch.equal(theta, same)  # the spikes come from the generator
     model.training_loss(x, y, torch.Generator().manual_seed(0)).backward()
-    assert model.context_map.weight.grad.abs().sum() > 0  # the label context learns
-    assert model.lateral_map.weight.grad.abs().sum() > 0  # the error crosses the spikes
-    assert model.lateral_map.weight.grad.diagonal().abs().sum() == 0  # no self-connection
-    with pytest.raises(ValueError, match="one hidden layer"):
-        make("backprop", hidden=(20, 10))
+    assert hidden.context_map.weight.grad.abs().sum() > 0  # the label context learns
+    assert hidden.lateral_map.weight.grad.abs().sum() > 0  # the error crosses the spikes
+    assert hidden.lateral_map.weight.grad.diagonal().abs().sum() == 0  # no self-connection
+    # the same forward pass as the infomorphic networks: its options apply, layers stack
+    deeper = make("backprop", hidden=(20, 10), passes=3, activation="linear")
+    assert [layer.activation for layer in deeper.hidden] == ["linear", "linear"]
+    deeper.training_loss(x, y, torch.Generator().manual_seed(0)).backward()
+    assert deeper.hidden[0].feedforward.weight.grad.abs().sum() > 0  # through both layers
 
 
 def test_surrogate_spikes_sample_and_pass_the_mean_gradient():
@@ -283,7 +295,7 @@ def test_bins_reach_both_layers():
     x, _, onehot = batch(6)
     bins = model.hidden[0].bins(model.run(x, onehot).hidden[0])
     assert int(bins.max()) <= 7
-    with pytest.raises(ValueError, match="hidden_bins must be an integer >= 2"):
+    with pytest.raises(ValueError, match="hidden1.bins: must be an integer >= 2"):
         make("setup1", bins=1)
 
 
@@ -359,16 +371,17 @@ def test_no_gradient_between_layers_with_feedback():
     assert model.hidden[0].context_map.weight.grad is not None
 
 
-def test_model_config_options_and_errors():
-    cfg = model_config("setup1", N_IN, N_CLASSES, [20], goal="heuristic", activation="linear")
-    assert cfg.hidden_goal == "heuristic" and cfg.activation == "linear"
-    assert model_config("random-hidden", N_IN, N_CLASSES, goal="heuristic").hidden_goal != (
-        "heuristic"
-    )
+def test_network_spec_options_and_errors():
+    spec = network_spec("setup1", N_IN, N_CLASSES, [20], goal="heuristic", activation="linear")
+    assert spec.layers[0].goal == "heuristic" and spec.layers[0].activation == "linear"
+    fixed = network_spec("random-hidden", N_IN, N_CLASSES, goal="heuristic")
+    assert fixed.layers[0].goal is None and fixed.layers[0].activation == "step"
+    per_layer = network_spec("setup1", N_IN, N_CLASSES, [20, 10], bins={"hidden2": 8})
+    assert [layer.bins for layer in per_layer.layers] == [20, 8]
     with pytest.raises(ValueError):
-        model_config("setup9", N_IN, N_CLASSES)
+        network_spec("setup9", N_IN, N_CLASSES)
     with pytest.raises(ValueError):
-        model_config("setup1", N_IN, N_CLASSES, activation="tanh")
+        network_spec("setup1", N_IN, N_CLASSES, activation="tanh")
     with pytest.raises(ValueError):
         build_model("setup1", N_IN, N_CLASSES, [0])
     with pytest.raises(ValueError):
@@ -381,9 +394,11 @@ def test_goal_loss_is_minus_the_sum_of_all_goals():
     model = make("setup1", hidden=(30,))
     x, _, onehot = batch(9)
     torch.manual_seed(3)
-    loss, decompositions = model.goal_loss(x, onehot)
+    loss, decompositions, output = model.goal_loss(x, onehot)
     torch.manual_seed(3)
-    results = model.layer_goals(model.run(x, onehot))
+    states = model.run(x, onehot)
+    results = model.layer_goals(states)
+    torch.testing.assert_close(output, states.output.theta.detach(), rtol=0, atol=0)
     expected = -sum(goals.sum() for goals, _ in results)
     torch.testing.assert_close(loss, expected, rtol=0, atol=1e-6)
     assert len(decompositions) == 2
@@ -405,10 +420,10 @@ def test_goal_loss_compiles_to_one_graph(name):
     def loss_and_grads(fn, fixed_shapes):
         model.zero_grad(set_to_none=True)
         torch.manual_seed(4)
-        loss, decompositions = fn(x, onehot, None, fixed_shapes)
+        loss, decompositions, output = fn(x, onehot, None, fixed_shapes)
         loss.backward()
         grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
-        return loss.detach(), decompositions, grads
+        return loss.detach(), [*decompositions, output], grads
 
     eager = loss_and_grads(model.goal_loss, False)
     graph = loss_and_grads(compiled, True)
@@ -418,3 +433,17 @@ def test_goal_loss_compiles_to_one_graph(name):
     assert graph[2].keys() == eager[2].keys() and eager[2]
     for key, grad in eager[2].items():
         torch.testing.assert_close(graph[2][key], grad, rtol=1e-4, atol=1e-6)
+
+
+def test_the_evaluation_context_may_be_the_context_maps_bias():
+    """``eval_context="bias"``: a label context in evaluation is an all-zero label through the
+    context map (the authors' implementation); the default is C = 0 (the paper)."""
+    from infomorphic.networks import build_network, model_spec
+
+    torch.manual_seed(0)
+    model = build_network(model_spec("setup1", N_IN, N_CLASSES, [20], {"eval_context": "bias"}))
+    x, _, onehot = batch(5)
+    bias = model.hidden[0].context_map.bias.detach().expand(BATCH, 20)
+    torch.testing.assert_close(model.run(x, None).hidden[0].sources["C"], bias, rtol=0, atol=0)
+    trained = model.run(x, onehot).hidden[0].sources["C"]
+    assert not torch.equal(trained, bias)

@@ -92,3 +92,71 @@ def test_mlp_run_has_no_atoms_and_loads(tmp_path):
     accuracy = float((model.predict(splits.x_test) == splits.y_test).float().mean())
     assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-9)
     assert np.isfinite(folder.history()[-1]["val_accuracy"])
+
+
+def test_config_json_describes_the_network(run):
+    folder, _, _ = run
+    config = folder.config()
+    layer = config["network"]["layers"][0]
+    assert (layer["name"], layer["size"], layer["goal"], layer["bins"]) == (
+        "hidden1",
+        12,
+        "optimized",
+        20,
+    )
+    assert layer["context"] == ["label"] and layer["bin_range"] == [-20.0, 20.0]
+    assert folder.network().layers[0].size == 12
+
+
+def test_a_goal_file_is_stored_as_its_weights(tmp_path):
+    goal = tmp_path / "goal.json"
+    goal.write_text(json.dumps({"{F}{C}": 1.0, "H_res": 0.25}))
+    splits = prepare_splits(load_dataset("digits"), 0.2, 0)
+    config = TrainConfig(dataset="digits", hidden=[6], batch_size=256, epochs=1, goal=str(goal))
+    train(config, tmp_path / "run", splits=splits, progress=False)
+    goal.unlink()  # the folder alone rebuilds its network
+    stored = RunFolder(tmp_path / "run").network().layers[0].goal
+    assert stored["{F}{C}"] == 1.0 and stored["H_res"] == 0.25
+    assert RunFolder(tmp_path / "run").load_model().hidden[0].goal.weights[1] == 1.0
+
+
+def test_a_format_2_config_is_converted_on_read():
+    from infomorphic.training.run_folder import network_of
+
+    old = {
+        "format_version": 2,
+        "model": "backprop",
+        "hidden": [7],
+        "passes": 3,  # format 2's baseline ran two passes, the modulated activation, always
+        "activation": "linear",
+        "bins": 9,
+        "n_features": 64,
+        "n_classes": 10,
+        "network": None,
+    }
+    spec = network_of(old)
+    assert spec.kind == "backprop" and spec.passes == 2
+    assert spec.layers[0].activation == "modulated" and spec.layers[0].size == 7
+    setup1 = network_of({**old, "model": "setup1", "passes": 3, "bins": 9, "goal": "heuristic"})
+    assert (
+        setup1.passes == 3 and setup1.layers[0].bins == 9 and setup1.layers[0].goal == ("heuristic")
+    )
+
+
+def test_the_baselines_format_2_weights_load():
+    from infomorphic.networks import build_model
+    from infomorphic.networks.backprop import _OLD_NAMES
+
+    model = build_model("backprop", 64, 10, [7])
+    old = {}
+    for key, value in model.state_dict().items():
+        for before, after in _OLD_NAMES.items():
+            if key.startswith(after):
+                key = before + key[len(after) :]
+                break
+        old[key] = value
+    assert "feedforward.weight" in old and "output.weight" in old
+    fresh = build_model("backprop", 64, 10, [7])
+    fresh.load_state_dict(old)
+    for key, value in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value)

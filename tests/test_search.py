@@ -110,6 +110,23 @@ def test_population_trials_and_missing_pieces(tmp_path):
     assert main([*args, "--prune"]) == 2  # pruning needs one trial at a time
 
 
+def test_cmaes_fixes_h_res_at_zero_unless_told_otherwise(tmp_path):
+    """The paper's CMA-ES runs fixed the H_res weight at 0: the default of --sampler cmaes."""
+    pytest.importorskip("cmaes")
+    tiny = [*TINY[:-2], "--sampler", "cmaes", "--epochs", "1", "--trials", "2"]
+    out = tmp_path / "cmaes"
+    assert main(["search", *tiny, "--out", str(out)]) == 0
+    study = load(out, "search-setup1-cmaes")
+    assert study.user_attrs["infomorphic"]["fixed"] == {"H_res": 0.0}
+    assert all("H_res" not in t.params and len(t.params) == 18 for t in study.trials)
+    free = tmp_path / "free"
+    assert main(["search", *tiny, "--out", str(free), "--search-all"]) == 0
+    assert all("H_res" in t.params for t in load(free, "search-setup1-cmaes").trials)
+    chosen = tmp_path / "chosen"
+    assert main(["search", *tiny, "--out", str(chosen), "--fixed", "H_res=0.1"]) == 0
+    assert load(chosen, "search-setup1-cmaes").user_attrs["infomorphic"]["fixed"] == {"H_res": 0.1}
+
+
 def _start(out: Path, trials: int, epochs: int, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "infomorphic", "search", "--trials", str(trials),
                "--epochs", str(epochs), "--out", str(out), "--heartbeat", "1",
@@ -170,7 +187,7 @@ def test_two_workers_starting_at_once_enqueue_once(tmp_path):
     for worker in workers:
         _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err
-        told += re.findall(r"^trial (\d+):", err, flags=re.MULTILINE)
+        told += re.findall(r"^worker [^ ]+: trial (\d+): validation", err, flags=re.MULTILINE)
     study = load(out)
     assert states(study).get("COMPLETE") == 4
     assert enqueued(study) == 1

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from infomorphic.cli import (
     ablate,
+    data,
     explain,
     inspect_run,
     pid,
@@ -56,6 +57,7 @@ COMMANDS = [
     ablate,
     inspect_run,
     reproduce,
+    data,
 ]
 
 

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
-from infomorphic.cli.common import comma_list, positive_int
+from infomorphic.cli.common import comma_list, positive_int, print_distinct_errors
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.threads import default_threads
 
@@ -28,7 +28,10 @@ DESCRIPTION = (
 EPILOG = """\
 --order (the cumulative ablation's removal order, least important first):
   weight      ascending absolute weight (default)
-  paper       ascending absolute weight, the paper's four critical weights last
+  paper       the order of the paper's Fig. 4C (its authors' cumulative ablation):
+              {F}{CL}, {CL}, {FC}{FL}{CL}, {FCL}, {C}{FL}, {L}, {C}, {FC}, H_res,
+              {FL}{CL}, {FC}{CL}, {L}{FC}, {FL}, {C}{L}, {F}, {F}{C}, {F}{C}{L}, {F}{L},
+              {FC}{FL} (goals of three sources; zero weights left out)
   measured    this ablation's zero results, least harmful first (the paper's procedure;
               needs the zero kind, which is trained first)
   FILE        a JSON list of atom labels, most important first, or the report.json of
@@ -36,7 +39,10 @@ EPILOG = """\
   study:URL#NAME  a search study's importance (optuna storage URL and study name), or
               study:FOLDER for a search folder
 
-Every run trains for --epochs and is measured once at the end (validation and test).
+Critical weights (--critical K): the K weights whose zeroing lowers the median validation
+accuracy most, the paper's verdict (Table 3: four); beside each, whether its drop is larger
+than the seed-to-seed range of the unchanged goal and what the cumulative curve loses when it
+goes. Every run trains for --epochs and is measured once at the end (validation and test).
 Runs that finished are reused; see docs/ablation.md."""
 
 
@@ -63,6 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="weight|paper|measured|FILE|study:URL#NAME",
         help="removal order of the cumulative ablation (see below; default %(default)s)",
     )
+    add("--critical", type=positive_int, default=4, metavar="K",
+        help="the K largest zero-ablation drops are named critical (default %(default)s, the "
+        "paper's four)")  # fmt: skip
     add("--out", metavar="DIR", default=None,
         help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
     add(
@@ -76,7 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_cluster_option(parser, "the runs")
     add("--dry-run", action="store_true",
         help="list the variants and the number of runs, train nothing")  # fmt: skip
-    add_training_options(parser)
+    add_training_options(parser, "ablate")
     parser.set_defaults(func=run)
 
 
@@ -87,7 +96,7 @@ def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
 
     if spec in ORDERS:
         names = {"weight": "ascending absolute weight",
-                 "paper": "ascending absolute weight, the paper's four critical weights last",
+                 "paper": "the paper's order (Fig. 4C)",
                  "measured": "this ablation's zero results, least harmful first"}  # fmt: skip
         return spec, None, names[spec]
     if spec.startswith("study:"):
@@ -123,17 +132,21 @@ def run(args: argparse.Namespace) -> int:
         for v in variants:
             print(f"{v.kind:<10} {v.atom:<14} {v.change:<6} {v.step or ''}")
         note = " (measured order: shown by weight, decided after the zero runs)"
+        if removal:
+            print(f"removal order ({source}): {', '.join(removal)}")
         print(f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
               f"{note if order == 'measured' else ''}")  # fmt: skip
         return 0
     # a cluster's workers are processes with one thread each
     threads = args.threads or (1 if args.cluster else default_threads(args.workers))
 
+    errors: dict[str, int] = {}
+
     def progress(state, result) -> None:
         what = "reused" if result.reused else "failed" if result.error else "trained"
         print(f"{state}: {what} {result.spec.out.name}", file=sys.stderr)
         if result.error:
-            print(f"  {result.error}", file=sys.stderr)
+            errors[result.error] = errors.get(result.error, 0) + 1
 
     with executor_for(args.cluster) as executor:
         outcome = run_ablation(
@@ -149,9 +162,11 @@ def run(args: argparse.Namespace) -> int:
             threads=threads,
             on_progress=progress,
             executor=executor,
+            critical=args.critical,
         )
     print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
           file=sys.stderr)  # fmt: skip
+    print_distinct_errors(errors)
     for path in outcome.files:
         print(path)
     return 1 if outcome.failed else 0

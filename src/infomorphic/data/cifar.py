@@ -70,6 +70,8 @@ def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
 
 _RECONSTRUCT = _numpy_helper("_reconstruct", "numpy._core.multiarray", "numpy.core.multiarray")
 _FROMBUFFER = _numpy_helper("_frombuffer", "numpy._core.numeric", "numpy.core.numeric")
+# a numpy scalar from its dtype and bytes: labels written by numpy (np.int64) rather than int
+_SCALAR = _numpy_helper("scalar", "numpy._core.multiarray", "numpy.core.multiarray")
 #: Every name a CIFAR-10 batch (pickled by Python 2 or 3, protocols 2 to 5) may ask for.
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): np.ndarray,
@@ -78,6 +80,8 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
     ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
     ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
+    ("numpy.core.multiarray", "scalar"): _SCALAR,
+    ("numpy._core.multiarray", "scalar"): _SCALAR,
     ("_codecs", "encode"): _latin1_bytes,
 }
 
@@ -148,6 +152,7 @@ def read_cifar_dir(directory: Path) -> RawDataset:
         n_classes=10,
         name="cifar10",
         source=f"CIFAR-10 python batches in {directory.resolve()}: {', '.join(CIFAR_FILES)}",
+        files=tuple(str((directory / name).resolve()) for name in CIFAR_FILES),
     )
 
 

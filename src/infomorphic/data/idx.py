@@ -131,4 +131,5 @@ def read_idx_dataset(name: str, title: str, files: dict[str, Path], directory: P
         n_classes=10,
         name=name,
         source=f"{title} IDX files in {directory.resolve()}: {names}",
+        files=tuple(str(files[role].resolve()) for role in IDX_FILES),
     )

@@ -7,16 +7,17 @@ tried and what was missing there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infomorphic.data import locate
+from infomorphic.data import fetch, locate
 from infomorphic.data.bundled import load_digits, load_mnist_sample
+from infomorphic.data.catalog import CATALOG, DatasetEntry, dataset_entry
 from infomorphic.data.cifar import (
     CIFAR_EXPECTED,
     CIFAR_SUBDIR,
     CIFAR_TARBALL,
-    CIFAR_URL,
     extract_cifar,
     missing_cifar_files,
     read_cifar_dir,
@@ -24,44 +25,49 @@ from infomorphic.data.cifar import (
 from infomorphic.data.idx import IDX_EXPECTED, find_idx_files, read_idx_dataset
 from infomorphic.data.types import DataUnavailableError, RawDataset
 
-__all__ = ["DATASET_NAMES", "dataset_key", "load_dataset"]
+__all__ = ["DATASET_NAMES", "Location", "dataset_key", "find_dataset", "load_dataset"]
 
-DATASET_NAMES: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10", "digits", "mnist-sample")
-_ALIASES = {"fashionmnist": "fashion-mnist", "cifar-10": "cifar10"}
+DATASET_NAMES: tuple[str, ...] = tuple(CATALOG)
+_IDX_SETS = ("mnist", "fashion-mnist")
 _CIFAR_CACHE = "cifar10"  # subfolder of a search folder (and of the cache) for CIFAR-10
-
-
-@dataclass(frozen=True)
-class _IdxSpec:
-    name: str
-    title: str
-    subdir: str
-    mirrors: tuple[str, ...]
-
-
-_IDX_SPECS = {
-    "mnist": _IdxSpec(
-        "mnist",
-        "MNIST",
-        "mnist",
-        (
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        ),
-    ),
-    "fashion-mnist": _IdxSpec(
-        "fashion-mnist",
-        "Fashion-MNIST",
-        "fashion-mnist",
-        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
-    ),
-}
 
 
 def dataset_key(name: str) -> str:
     """The canonical name of a data set (case, ``_`` and known aliases folded)."""
-    key = name.strip().lower().replace("_", "-")
-    return _ALIASES.get(key, key)
+    try:
+        return dataset_entry(name).name
+    except ValueError:
+        return name.strip().lower().replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a downloadable data set was found: ``path`` is the folder holding its files (for
+    CIFAR-10 the batches' folder, or ``tarball`` when only the tarball was found), or None;
+    ``searched`` lists each folder tried and what was missing there, in order."""
+
+    name: str
+    path: Path | None
+    searched: tuple[tuple[Path, str], ...]
+    tarball: bool = False
+
+
+def find_dataset(
+    name: str, data_dir: str | Path | None = None, cache_dir: str | Path | None = None
+) -> Location:
+    """Where ``load_dataset`` would read ``name`` from, without reading or downloading it.
+
+    For ``digits`` and ``mnist-sample`` (inside installed packages) the path is None.
+    """
+    entry = dataset_entry(name)
+    searched: list[tuple[Path, str]] = []
+    if entry.name in _IDX_SETS:
+        found = _find_idx(entry, data_dir, cache_dir, searched)
+        return Location(entry.name, found[0] if found else None, tuple(searched))
+    if entry.name == "cifar10":
+        path, tarball = _find_cifar(data_dir, cache_dir, searched)
+        return Location(entry.name, path, tuple(searched), tarball)
+    return Location(entry.name, None, ())
 
 
 def load_dataset(
@@ -93,106 +99,156 @@ def load_dataset(
     ``DataUnavailableError`` (or its subclass ``CorruptDataError``) when the data cannot be had,
     ``ValueError`` for an unknown name.
     """
-    key = dataset_key(name)
-    if key in _IDX_SPECS:
-        return _load_idx_dataset(_IDX_SPECS[key], data_dir, cache_dir, download)
-    if key == "cifar10":
-        return _load_cifar10(data_dir, cache_dir, download)
-    if key == "digits":
+    entry = dataset_entry(name)
+    if entry.name in _IDX_SETS:
+        return _load_idx_dataset(entry, data_dir, cache_dir, download)
+    if entry.name == "cifar10":
+        return _load_cifar10(entry, data_dir, cache_dir, download)
+    if entry.name == "digits":
         return load_digits()
-    if key == "mnist-sample":
-        return load_mnist_sample()
-    raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}")
+    return load_mnist_sample(cache_dir)
+
+
+def _idx_dir(directory: Path, searched: list[tuple[Path, str]]) -> dict[str, Path] | None:
+    """The four IDX files in ``directory``, or None (noting in ``searched`` what lacked)."""
+    if not directory.is_dir():
+        searched.append((directory, "no such directory"))
+        return None
+    found, missing = find_idx_files(directory)
+    if missing:
+        searched.append((directory, f"missing {', '.join(missing)}"))
+        return None
+    return found
+
+
+def _idx_candidates(
+    entry: DatasetEntry,
+    data_dir: str | Path | None,
+    cache_dir: str | Path | None,
+    searched: list[tuple[Path, str]],
+) -> Iterator[Path]:
+    """The folders that may hold an IDX data set, in the order ``load_dataset`` documents."""
+    if data_dir is not None:
+        root = Path(data_dir).expanduser()
+        yield from (root, root / entry.subdir)
+        return
+    # MNIST and Fashion-MNIST share file names: a folder named after one is never the other.
+    others = {CATALOG[name].subdir for name in _IDX_SETS} - {entry.subdir}
+    for folder in locate.existing_search_folders(cache_dir, searched):
+        yield folder / entry.subdir
+        if folder.name in others:
+            searched.append((folder, f"skipped: named after another data set, not {entry.name}"))
+        else:
+            yield folder
+
+
+def _find_idx(
+    entry: DatasetEntry,
+    data_dir: str | Path | None,
+    cache_dir: str | Path | None,
+    searched: list[tuple[Path, str]],
+) -> tuple[Path, dict[str, Path]] | None:
+    for directory in _idx_candidates(entry, data_dir, cache_dir, searched):
+        if (found := _idx_dir(directory, searched)) is not None:
+            return directory, found
+    return None
 
 
 def _load_idx_dataset(
-    spec: _IdxSpec, data_dir: str | Path | None, cache_dir: str | Path | None, download: bool
+    entry: DatasetEntry, data_dir: str | Path | None, cache_dir: str | Path | None, download: bool
 ) -> RawDataset:
     searched: list[tuple[Path, str]] = []
-
-    def try_dir(directory: Path) -> RawDataset | None:
-        if not directory.is_dir():
-            searched.append((directory, "no such directory"))
-            return None
-        found, missing = find_idx_files(directory)
-        if missing:
-            searched.append((directory, f"missing {', '.join(missing)}"))
-            return None
-        return read_idx_dataset(spec.name, spec.title, found, directory)
-
+    if (hit := _find_idx(entry, data_dir, cache_dir, searched)) is not None:
+        return read_idx_dataset(entry.name, entry.title, hit[1], hit[0])
     if data_dir is not None:
         root = Path(data_dir).expanduser()
-        for directory in (root, root / spec.subdir):
-            if (result := try_dir(directory)) is not None:
-                return result
         raise DataUnavailableError(
             locate.not_found_message(
-                spec.title,
+                entry.title,
                 searched,
                 IDX_EXPECTED,
                 f"Put these four files (gzipped or not) into the directory given with "
-                f"--data-dir (here {root}) or into its subdirectory {spec.subdir}/. "
+                f"--data-dir (here {root}) or into its subdirectory {entry.subdir}/. "
                 + locate.search_path_note(),
             )
         )
 
-    # MNIST and Fashion-MNIST share file names: a folder named after one is never the other.
-    others = {s.subdir for s in _IDX_SPECS.values()} - {spec.subdir}
-    for folder in locate.existing_search_folders(cache_dir, searched):
-        if (result := try_dir(folder / spec.subdir)) is not None:
-            return result
-        if folder.name in others:
-            searched.append((folder, f"skipped: named after another data set, not {spec.name}"))
-        elif (result := try_dir(folder)) is not None:
-            return result
-
-    cache = locate.resolve_cache(cache_dir) / spec.subdir
+    cache = locate.resolve_cache(cache_dir) / entry.subdir
     if download:
-        _, missing = find_idx_files(cache)
-        errors: list[str] = []
-        for base in missing:
-            urls = [mirror + base + ".gz" for mirror in spec.mirrors]
-            if errors := locate.download(urls, cache / f"{base}.gz"):
-                break
-        if not errors:
+        note = _download(entry, cache)
+        if note is None:
             found, _ = find_idx_files(cache)
-            return read_idx_dataset(spec.name, spec.title, found, cache)
-        note = "Download failed:\n  " + "\n  ".join(errors)
+            return read_idx_dataset(entry.name, entry.title, found, cache)
     else:
         note = "Downloading is disabled."
     raise DataUnavailableError(
         locate.not_found_message(
-            spec.title,
+            entry.title,
             searched,
             IDX_EXPECTED,
             f"{note}\nPut the four files (gzipped or not) into a directory and pass it with "
-            f"--data-dir DIR, {locate.search_advice(spec.subdir, cache, 'copy them')}",
+            f"--data-dir DIR, {locate.search_advice(entry.subdir, cache, 'copy them')} "
+            f"`infomorphic data fetch {entry.name}` downloads them with a progress bar.",
         )
     )
 
 
-def _load_cifar10(
-    data_dir: str | Path | None, cache_dir: str | Path | None, download: bool
-) -> RawDataset:
-    searched: list[tuple[Path, str]] = []
+def _download(entry: DatasetEntry, cache: Path) -> str | None:
+    """Download the files ``cache`` lacks (checked against their MD5); None when all are
+    there, else the note for the error message."""
+    for file in fetch.missing_files(entry, cache):
+        if errors := fetch.download_file(entry.urls(file), cache / file.name, file.md5):
+            return "Download failed:\n  " + "\n  ".join(errors)
+    return None
 
-    def complete(directory: Path) -> bool:
-        if not directory.is_dir():
-            searched.append((directory, "no such directory"))
-            return False
-        missing = missing_cifar_files(directory)
-        if missing:
-            searched.append((directory, f"missing {', '.join(missing)}"))
-        return not missing
 
-    cache = locate.resolve_cache(cache_dir) / _CIFAR_CACHE
+def _cifar_dir(directory: Path, searched: list[tuple[Path, str]]) -> bool:
+    if not directory.is_dir():
+        searched.append((directory, "no such directory"))
+        return False
+    missing = missing_cifar_files(directory)
+    if missing:
+        searched.append((directory, f"missing {', '.join(missing)}"))
+    return not missing
+
+
+def _find_cifar(
+    data_dir: str | Path | None, cache_dir: str | Path | None, searched: list[tuple[Path, str]]
+) -> tuple[Path | None, bool]:
+    """(the batches' folder, False), (a tarball, True) or (None, False)."""
     if data_dir is not None:
         root = Path(data_dir).expanduser()
         for directory in (root, root / CIFAR_SUBDIR):
-            if complete(directory):
-                return read_cifar_dir(directory)
+            if _cifar_dir(directory, searched):
+                return directory, False
         if (root / CIFAR_TARBALL).is_file():
-            return _read_cifar_tarball(root / CIFAR_TARBALL, cache / CIFAR_SUBDIR)
+            return root / CIFAR_TARBALL, True
+        return None, False
+    # Extracted batches in every folder first, tarballs only then: a tarball found on
+    # $INFOMORPHIC_DATA_PATH is extracted into the cache once, not again on every load.
+    folders: list[Path] = []
+    for folder in locate.existing_search_folders(cache_dir, searched):
+        folders.append(folder)
+        for directory in (folder / _CIFAR_CACHE / CIFAR_SUBDIR, folder / CIFAR_SUBDIR, folder):
+            if _cifar_dir(directory, searched):
+                return directory, False
+    for folder in folders:
+        for tarball in (folder / _CIFAR_CACHE / CIFAR_TARBALL, folder / CIFAR_TARBALL):
+            if tarball.is_file():
+                return tarball, True
+    return None, False
+
+
+def _load_cifar10(
+    entry: DatasetEntry, data_dir: str | Path | None, cache_dir: str | Path | None, download: bool
+) -> RawDataset:
+    searched: list[tuple[Path, str]] = []
+    cache = locate.resolve_cache(cache_dir) / _CIFAR_CACHE
+    path, tarball = _find_cifar(data_dir, cache_dir, searched)
+    if path is not None:
+        return _read_cifar_tarball(path, cache / CIFAR_SUBDIR) if tarball else read_cifar_dir(path)
+    if data_dir is not None:
+        root = Path(data_dir).expanduser()
         raise DataUnavailableError(
             locate.not_found_message(
                 "CIFAR-10",
@@ -202,34 +258,19 @@ def _load_cifar10(
                 f"or into its subdirectory {CIFAR_SUBDIR}/. " + locate.search_path_note(),
             )
         )
-
-    # Extracted batches in every folder first, tarballs only then: a tarball found on
-    # $INFOMORPHIC_DATA_PATH is extracted into the cache once, not again on every load.
-    folders: list[Path] = []
-    for folder in locate.existing_search_folders(cache_dir, searched):
-        folders.append(folder)
-        for directory in (folder / _CIFAR_CACHE / CIFAR_SUBDIR, folder / CIFAR_SUBDIR, folder):
-            if complete(directory):
-                return read_cifar_dir(directory)
-    for folder in folders:
-        for tarball in (folder / _CIFAR_CACHE / CIFAR_TARBALL, folder / CIFAR_TARBALL):
-            if tarball.is_file():
-                return _read_cifar_tarball(tarball, cache / CIFAR_SUBDIR)
-
-    tarball = cache / CIFAR_TARBALL
     note = "Downloading is disabled."
     if download:
-        errors = locate.download([CIFAR_URL], tarball)
-        if not errors:
-            return _read_cifar_tarball(tarball, cache / CIFAR_SUBDIR)
-        note = "Download failed:\n  " + "\n  ".join(errors)
+        note = _download(entry, cache)
+        if note is None:
+            return _read_cifar_tarball(cache / CIFAR_TARBALL, cache / CIFAR_SUBDIR)
     raise DataUnavailableError(
         locate.not_found_message(
             "CIFAR-10",
             searched,
             CIFAR_EXPECTED,
             f"{note}\nPut the batch files into a directory and pass it with --data-dir DIR, "
-            + locate.search_advice(f"{_CIFAR_CACHE}/{CIFAR_SUBDIR}", cache, f"put {CIFAR_TARBALL}"),
+            + locate.search_advice(f"{_CIFAR_CACHE}/{CIFAR_SUBDIR}", cache, f"put {CIFAR_TARBALL}")
+            + f" `infomorphic data fetch {entry.name}` downloads it with a progress bar.",
         )
     )
 

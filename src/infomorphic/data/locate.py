@@ -2,19 +2,14 @@
 
 The search path is a documented list, not a guess about one machine: the folders in
 ``$INFOMORPHIC_DATA_PATH`` first, then the cache directory, then ``SYSTEM_DATA_DIRS``.
-Downloads go into the cache directory only, each file written atomically so that an interrupted
-download never leaves a half-written file that a later run would take for data.
+Downloads (``fetch``) go into the cache directory only.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
-import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-
-from infomorphic.files import atomic_write_stream
 
 __all__ = [
     "CACHE_ENV",
@@ -23,7 +18,6 @@ __all__ = [
     "SYSTEM_DATA_DIRS",
     "data_search_path",
     "default_cache_dir",
-    "download",
     "existing_search_folders",
     "not_found_message",
     "resolve_cache",
@@ -118,21 +112,3 @@ def search_path_note() -> str:
         f"Without --data-dir the folders in ${DATA_PATH_ENV}, then the cache directory, "
         f"then {system} are searched."
     )
-
-
-def download(urls: Sequence[str], dest: Path) -> list[str]:
-    """Fetch ``dest`` from the first of ``urls`` (mirrors) that works.
-
-    Returns the error message of each failed attempt; an empty list means success. The file is
-    written through ``atomic_write_stream``, so a failure midway leaves no file at ``dest``.
-    """
-    errors = []
-    for url in urls:
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": "infomorphic"})
-            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                atomic_write_stream(dest, response)
-            return []
-        except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, timeouts
-            errors.append(f"{url}: {exc}")
-    return errors

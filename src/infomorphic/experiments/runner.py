@@ -21,18 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from infomorphic.locks import hold
-from infomorphic.training.config import TrainConfig
+from infomorphic.training.config import OPTIONS, TrainConfig
 
 __all__ = ["Progress", "RunResult", "RunSpec", "grid", "run_name", "run_grid", "run_one"]
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a grid: its configuration, its folder and a label to group results by."""
+    """One run of a grid: its configuration, its folder and a label to group results by.
+
+    ``requires``: history columns the grid reads; a finished run without them (written by a
+    version that did not record them) is trained again from the start, its configuration
+    unchanged, so that it gains them.
+    """
 
     config: TrainConfig
     out: Path
     label: str = ""
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,22 +91,14 @@ def _goal_tag(goal: Any) -> str:
 
 
 def run_name(config: TrainConfig) -> str:
-    """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed."""
-    hidden = "-".join(str(h) for h in config.hidden)
+    """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed,
+    then the tag of every option (``OPTIONS``) whose value is not its default."""
+    hidden = "-".join(str(h) for h in config.hidden) or "0"  # 0: no hidden layer
     name = (
         f"{config.model}-{_goal_tag(config.goal)}-{config.dataset}-N{hidden}-e{config.epochs}"
         f"-seed{config.seed}"
     )
-    if config.activation:
-        name += f"-{config.activation}"
-    if config.batch_size != TrainConfig.batch_size:
-        name += f"-b{config.batch_size}"
-    for option, tag in (("passes", "p"), ("bins", "bins"), ("output_bins", "obins"),
-                        ("eval_samples", "es")):  # fmt: skip
-        value = getattr(config, option, None)
-        if value is not None and value != getattr(TrainConfig, option):
-            name += f"-{tag}{value}"
-    return name + ("-compiled" if config.compile else "")
+    return name + "".join(o.name_tag(getattr(config, o.field)) for o in OPTIONS.values())
 
 
 def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
@@ -125,7 +123,12 @@ def _run_one(spec: RunSpec, threads: int | None) -> RunResult:
                 "choose another folder"
             )
         if folder.is_finished and folder.summary().get("epochs") == spec.config.epochs:
-            return RunResult(spec, folder.summary(), reused=True)
+            history = folder.history() if spec.requires else []
+            if not [c for c in spec.requires if not history or c not in history[-1]]:
+                return RunResult(spec, folder.summary(), reused=True)
+            # finished, but without a column the grid reads: trained again
+            summary = train(spec.config, spec.out, overwrite=True, progress=False, threads=threads)
+            return RunResult(spec, summary)
     # A folder with this configuration but no checkpoint crashed before its first save: start
     # it again (the configuration was checked above).
     resume = folder.has_checkpoint

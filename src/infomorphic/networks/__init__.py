@@ -1,9 +1,11 @@
-"""The paper's networks, chosen by name from a registry of typed presets.
+"""The paper's networks: each described as data (``spec``), chosen by name from a registry.
 
-``presets`` (torch-free) holds ``MODELS``; ``registry.build_model`` builds one; every network
-is a ``base.Classifier`` (one readout interface); ``infomorphic`` holds the infomorphic
-networks and ``backprop`` the baseline. Names are imported lazily, so that reading the
-registry does not load torch.
+``spec`` (torch-free) describes a network layer by layer (``NetworkSpec``); ``presets``
+(torch-free) holds ``MODELS``, each a function of the sizes giving a spec; ``registry`` builds
+the network a spec describes (``build_network``; ``build_model`` by name); every network is a
+``base.Classifier`` (one readout interface); ``infomorphic`` holds the spiking networks' one
+forward pass and ``backprop`` the baseline trained through it. Names are imported lazily, so
+that reading the registry does not load torch.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from infomorphic.networks.presets import (
     Context,
     ModelPreset,
     model_preset,
+    model_spec,
     register_model,
 )
+from infomorphic.networks.spec import LayerSpec, NetworkSpec, OutputSpec
 
 if TYPE_CHECKING:
     from infomorphic.networks.backprop import BackpropNetwork, MLPNetwork
@@ -27,10 +31,10 @@ if TYPE_CHECKING:
         GoalLoss,
         InfomorphicNetwork,
         LayerGoals,
-        NetworkConfig,
         NetworkStates,
+        SpikingNetwork,
     )
-    from infomorphic.networks.registry import build_model, model_config
+    from infomorphic.networks.registry import build_model, build_network, network_spec
 
 __getattr__ = lazy_getattr(
     __name__,
@@ -41,10 +45,11 @@ __getattr__ = lazy_getattr(
         "GoalLoss": "infomorphic",
         "InfomorphicNetwork": "infomorphic",
         "LayerGoals": "infomorphic",
-        "NetworkConfig": "infomorphic",
         "NetworkStates": "infomorphic",
+        "SpikingNetwork": "infomorphic",
         "build_model": "registry",
-        "model_config": "registry",
+        "build_network": "registry",
+        "network_spec": "registry",
     },
 )
 
@@ -56,13 +61,18 @@ __all__ = [
     "Context",
     "GoalLoss",
     "InfomorphicNetwork",
-    "MLPNetwork",
     "LayerGoals",
+    "LayerSpec",
+    "MLPNetwork",
     "ModelPreset",
-    "NetworkConfig",
+    "NetworkSpec",
     "NetworkStates",
+    "OutputSpec",
+    "SpikingNetwork",
     "build_model",
-    "model_config",
+    "build_network",
     "model_preset",
+    "model_spec",
+    "network_spec",
     "register_model",
 ]

@@ -1,23 +1,26 @@
 """Networks trained end to end by backpropagation: the paper's baseline and a plain MLP.
 
-``BackpropNetwork`` is the paper's baseline (section 5, Table 1): setup 1's connectivity (label
-context during training, all-to-all lateral input, two passes from an all-zero lateral state,
-the modulated activation, stochastic hidden spikes) trained with cross-entropy on the output
-layer's sigmoid outputs, the spikes passing gradients through a sigmoid surrogate, and read out
-with the same fitted polarity as the infomorphic networks. ``MLPNetwork`` is a plain
-Linear-sigmoid stack with a linear output, trained with cross-entropy on its logits.
+``BackpropNetwork`` is the paper's baseline (section 5, Table 1): the spiking network of setup 1
+(label context during training, all-to-all lateral input, two passes from an all-zero lateral
+state, the modulated activation, stochastic hidden spikes), the same forward pass as the
+infomorphic networks (``SpikingNetwork``), trained with cross-entropy on the output layer's
+sigmoid outputs, the spikes passing gradients through a sigmoid surrogate, and read out with
+the same fitted polarity. ``MLPNetwork`` is a plain Linear-sigmoid stack with a linear output,
+trained with cross-entropy on its logits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
+from infomorphic.networks.base import Classifier
+from infomorphic.networks.infomorphic import SpikingNetwork
+from infomorphic.networks.spec import NetworkSpec
 from infomorphic.nn import functional as F_
-from infomorphic.nn.layers import lateral_mask
 
 __all__ = ["BackpropNetwork", "MLPNetwork", "surrogate_spikes"]
 
@@ -25,54 +28,45 @@ __all__ = ["BackpropNetwork", "MLPNetwork", "surrogate_spikes"]
 def surrogate_spikes(drive: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """Spikes +-1 fired with probability sigmoid(drive); the gradient is that of their mean
     2 sigmoid(drive) - 1 (a sigmoid surrogate), so an error can pass through the sampling."""
-    theta = torch.sigmoid(drive)
-    mean = 2 * theta - 1
-    return mean + (F_.sample_spikes(theta.detach(), generator) - mean).detach()
+    return F_.surrogate_spikes(torch.sigmoid(drive), generator)
 
 
-class BackpropNetwork(Classifier):
-    """The paper's backprop baseline: one hidden layer of ``hidden`` neurons wired as setup 1."""
+#: Where the weights of the baseline's first form (its own layers, before it shared the
+#: spiking network's) live now: old checkpoints load through this renaming.
+_OLD_NAMES = {
+    "feedforward.": "hidden.0.feedforward.",
+    "context_map.": "hidden.0.context_map.",
+    "lateral_map.": "hidden.0.lateral_map.",
+    "lateral_mask": "hidden.0.lateral_mask",
+    "output.weight": "output.feedforward.weight",
+    "output.bias": "output.feedforward.bias",
+}
 
-    needs_readout_fit = True
 
-    def __init__(
-        self,
-        n_inputs: int,
-        hidden: Sequence[int],
-        n_classes: int,
-        lateral: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        if len(hidden) != 1:
-            raise ValueError("the paper's backprop baseline has one hidden layer; use mlp")
-        (size,) = hidden
-        self.n_classes = n_classes
-        self.feedforward = nn.Linear(n_inputs, size)
-        self.context_map = nn.Linear(n_classes, size)
-        self.lateral_map = nn.Linear(size, size)
-        self.register_buffer("lateral_mask", lateral_mask(size, lateral, generator))
-        self.output = nn.Linear(size, n_classes)
-        self.register_buffer("polarity", torch.ones(n_classes))
+def _rename_old_weights(module: nn.Module, state: dict[str, Any], prefix: str, *args) -> None:
+    for key in list(state):
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix) :]
+        for old, new in _OLD_NAMES.items():
+            if name.startswith(old):
+                state[prefix + new + name[len(old) :]] = state.pop(key)
+                break
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        labels_onehot: torch.Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """Output firing probabilities (B, n_classes); context zero without labels."""
-        f = self.feedforward(x)
-        if labels_onehot is None:
-            c = torch.zeros_like(f)
-        else:
-            c = self.context_map(labels_onehot)
-        lateral = self.lateral_map.bias.expand_as(f)  # pass 1: an all-zero lateral state
-        spikes = surrogate_spikes(F_.modulated_activation(f, c, lateral), generator)
-        weight = self.lateral_map.weight * self.lateral_mask
-        lateral = nn.functional.linear(spikes, weight, self.lateral_map.bias)
-        spikes = surrogate_spikes(F_.modulated_activation(f, c, lateral), generator)
-        return torch.sigmoid(self.output(spikes))
+
+class BackpropNetwork(SpikingNetwork):
+    """The spiking network of ``spec`` (the paper's baseline: setup 1's wiring) trained end to
+    end: gradients pass through every layer and, by a sigmoid surrogate, the spikes."""
+
+    local = False
+
+    def __init__(self, spec: NetworkSpec, generator: torch.Generator | None = None) -> None:
+        super().__init__(spec, generator)
+        self.register_load_state_dict_pre_hook(_rename_old_weights)
+
+    @property
+    def n_classes(self) -> int:
+        return self.spec.n_classes
 
     def training_loss(
         self,
@@ -81,20 +75,15 @@ class BackpropNetwork(Classifier):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Cross-entropy on the sigmoid outputs, with the label as context."""
-        onehot = nn.functional.one_hot(labels, self.n_classes).to(x.dtype)
-        return nn.functional.cross_entropy(self(x, onehot, generator), labels)
+        return self.training_loss_and_outputs(x, labels, generator)[0]
 
-    @torch.no_grad()
-    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self(x, None, generator)
-
-    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
-        return apply_polarity(outputs, self.polarity)
-
-    @torch.no_grad()
-    def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
-        """The infomorphic readout: each output neuron's polarity from training data."""
-        self.polarity.copy_(fitted_polarity(outputs, labels))
+    def training_loss_and_outputs(
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``training_loss`` and the outputs (B, n_classes) it was computed from, detached."""
+        onehot = nn.functional.one_hot(labels, self.spec.n_classes).to(x.dtype)
+        outputs = self(x, onehot, generator)
+        return nn.functional.cross_entropy(outputs, labels), outputs.detach()
 
 
 class MLPNetwork(Classifier):
@@ -109,6 +98,10 @@ class MLPNetwork(Classifier):
         blocks.append(nn.Linear(widths[-1], n_classes))
         self.body = nn.Sequential(*blocks)
 
+    @classmethod
+    def from_spec(cls, spec: NetworkSpec) -> MLPNetwork:
+        return cls(spec.n_inputs, [layer.size for layer in spec.layers], spec.n_classes)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
@@ -116,7 +109,14 @@ class MLPNetwork(Classifier):
         self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
         """Cross-entropy on the logits (deterministic: ``generator`` is unused)."""
-        return nn.functional.cross_entropy(self.body(x), labels)
+        return self.training_loss_and_outputs(x, labels, generator)[0]
+
+    def training_loss_and_outputs(
+        self, x: torch.Tensor, labels: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``training_loss`` and the logits (B, n_classes) it was computed from, detached."""
+        logits = self.body(x)
+        return nn.functional.cross_entropy(logits, labels), logits.detach()
 
     @torch.no_grad()
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

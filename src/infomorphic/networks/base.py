@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["Classifier", "apply_polarity", "fitted_polarity"]
+__all__ = ["Classifier", "apply_polarity", "batch_accuracy", "fitted_polarity"]
 
 
 class Classifier(nn.Module):
@@ -19,6 +19,8 @@ class Classifier(nn.Module):
 
     #: Whether ``fit_readout`` must see training outputs before ``to_scores`` is meaningful.
     needs_readout_fit: bool = False
+    #: A population's size (its outputs are (B, P, n_classes)); None for one network.
+    members: int | None = None
 
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Raw per-class outputs (B, n_classes) of x (B, n_inputs), without gradients."""
@@ -59,3 +61,16 @@ def fitted_polarity(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
 def apply_polarity(outputs: torch.Tensor, polarity: torch.Tensor) -> torch.Tensor:
     """Class scores: a neuron of polarity -1 scores 1 - theta."""
     return torch.where(polarity > 0, outputs, 1.0 - outputs)
+
+
+def batch_accuracy(outputs: torch.Tensor, labels: torch.Tensor, flip: bool = True) -> torch.Tensor:
+    """The authors' training accuracy of one batch: outputs (B, ..., K) of the training pass
+    itself, labels (B,); each output neuron whose mean over the batch is at least 0.5 is
+    inverted first (``flip``), then the argmax is compared with the label. A tensor of the
+    outputs' middle shape (a scalar for (B, K)), so that summing batches needs no host sync.
+    (``trainer`` and ``helper_functions.correct_inverse_neurons`` of the authors' code; the
+    history's ``train_batch_accuracy`` is its mean over an epoch's batches.)"""
+    if flip:
+        outputs = torch.where(outputs.mean(0) >= 0.5, 1.0 - outputs, outputs)
+    labels = labels.reshape(len(labels), *([1] * (outputs.ndim - 2)))
+    return (outputs.argmax(-1) == labels).to(outputs.dtype).mean(0)

@@ -1,61 +1,30 @@
-"""The paper's infomorphic networks: infomorphic hidden layers under a bivariate output layer.
+"""The paper's spiking networks: hidden layers of ``InfomorphicLayer`` under a bivariate output
+layer, built from a ``NetworkSpec``, with one forward pass for all of them.
 
-One class covers setups 1-3, the bivariate hidden layers, the fixed random hidden layer and the
-deeper stacks (paper sections 3 and 5, appendix A.10). Training is local: ``layer_goals``
-returns each layer's own goals, which depend only on that layer's parameters (inputs are
-detached), so each layer is stepped by its own optimiser.
+``SpikingNetwork`` is that forward pass (the lateral protocol, label and feedback context) and
+the readout. ``InfomorphicNetwork`` trains it by local goals (setups 1-3, the bivariate hidden
+layers, the fixed random hidden layer, deeper stacks: paper sections 3 and 5, appendix A.10):
+``layer_goals`` returns each layer's own goals, which depend only on that layer's parameters
+(inputs are detached), so each layer is stepped by its own optimiser. The backprop baseline
+(``networks.backprop``) is the same network trained end to end. A population of P networks
+that differ only in their goals is one network with a member axis (``InfomorphicNetwork.stack``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 
 from infomorphic.networks.base import Classifier, apply_polarity, fitted_polarity
-from infomorphic.networks.presets import Context
-from infomorphic.nn.activations import activation as activation_entry
-from infomorphic.nn.functional import sample_spikes
+from infomorphic.networks.spec import LayerSpec, NetworkSpec
+from infomorphic.nn.functional import HIDDEN_RANGE, Generators, sample_spikes
 from infomorphic.nn.layers import InfomorphicLayer, LayerState
 
-__all__ = ["GoalLoss", "InfomorphicNetwork", "LayerGoals", "NetworkConfig", "NetworkStates"]
-
-
-@dataclass
-class NetworkConfig:
-    """Everything that defines an infomorphic network's structure."""
-
-    n_inputs: int
-    n_classes: int
-    hidden: list[int] = field(default_factory=lambda: [100])
-    sources: str = "FCL"  # hidden layers: "FCL", "FC" (context only), "FL" (lateral only)
-    context: Context = Context.LABEL
-    lateral: int | None = None  # None: all-to-all; int: at most this many random inputs
-    activation: str = "modulated"  # an entry of infomorphic.nn.activations.ACTIVATIONS
-    hidden_goal: str | list[float] | dict[str, float] | None = "optimized"
-    output_goal: str | list[float] | dict[str, float] = "output"
-    passes: int = 2  # lateral passes of recurrent networks; the goals see the last one
-    hidden_bins: int = 20  # bins per source of the hidden layers' goal estimate
-    output_bins: int = 20  # ... and of the output layer's
-
-    def __post_init__(self) -> None:
-        self.context = Context.parse(self.context)
-        for name in ("passes", "hidden_bins", "output_bins"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise ValueError(f"{name} must be an integer >= 2, got {value!r}")
-
-    @property
-    def fixed_hidden(self) -> bool:
-        """Hidden layers with the fixed-step activation keep their random weights, no goal."""
-        return activation_entry(self.activation).role == "fixed"
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["context"] = str(self.context)
-        return out
+__all__ = ["GoalLoss", "InfomorphicNetwork", "LayerGoals", "NetworkStates", "SpikingNetwork"]
 
 
 @dataclass
@@ -69,129 +38,161 @@ class NetworkStates:
 
 
 class LayerGoals(NamedTuple):
-    """One trainable layer's goal per neuron (N,) and decomposition (N, n_atoms + 1)."""
+    """One trainable layer's goal per neuron (N,) and decomposition (N, n_atoms + 1); (P, N)
+    and (P, N, n_atoms + 1) for a population."""
 
     goals: torch.Tensor
     decomposition: torch.Tensor
 
 
 class GoalLoss(NamedTuple):
-    """A training batch's loss (minus every neuron's goal, summed) and each trainable layer's
-    decomposition (N, n_atoms + 1), detached, bottom-up."""
+    """A training batch's loss (minus every neuron's goal, summed), each trainable layer's
+    decomposition (N, n_atoms + 1), detached, bottom-up, and the output layer's firing
+    probabilities of this training pass (B, n_classes), or (B, P, n_classes) for a population,
+    detached (None where not kept)."""
 
     loss: torch.Tensor
     decompositions: list[torch.Tensor]
+    output: torch.Tensor | None = None
 
 
-class InfomorphicNetwork(Classifier):
-    """Stacked infomorphic hidden layers and a bivariate output layer (one neuron per class).
+class SpikingNetwork(Classifier):
+    """Stacked hidden layers of spiking neurons and a bivariate output layer (one neuron per
+    class), as ``spec`` describes them; with no hidden layer, the output layer alone on the
+    inputs (the readout-only baseline).
 
-    ``model(x)`` gives the output layer's firing probabilities (B, n_classes) of the two-pass
-    protocol without context (evaluation); ``class_scores`` applies each output neuron's fitted
-    polarity to them.
+    ``model(x)`` gives the output layer's firing probabilities (B, n_classes) without labels
+    (evaluation); ``class_scores`` applies each output neuron's fitted polarity to them.
+    ``members``: the specs of a population's members (equal but for their goals); the network
+    then holds every member's weights on a leading member axis, takes one spike generator per
+    member, and its outputs are (B, P, n_classes).
     """
 
     needs_readout_fit = True
+    #: Whether the neurons learn from their own goals (False: trained end to end).
+    local = True
 
-    def __init__(self, config: NetworkConfig, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        generator: torch.Generator | None = None,
+        *,
+        members: Sequence[NetworkSpec] | None = None,
+    ) -> None:
         super().__init__()
-        self.config = config
-        if not config.hidden:
-            raise ValueError("an infomorphic network needs at least one hidden layer")
-        if any(int(n) < 1 for n in config.hidden):
-            raise ValueError(f"hidden layer sizes must be positive, got {config.hidden}")
-        context_features = config.n_classes * (
-            2 if config.context == Context.LABEL | Context.FEEDBACK else 1
-        )
-        fixed = config.fixed_hidden
-        layers = []
-        width = config.n_inputs
-        for size in config.hidden:
-            layers.append(
-                InfomorphicLayer(
-                    width,
-                    size,
-                    sources=config.sources,
-                    context_features=context_features,
-                    lateral=config.lateral,
-                    activation=config.activation,
-                    binning="fixed" if config.sources == "FCL" else "adaptive",
-                    n_bins=config.hidden_bins,
-                    goal=None if fixed else config.hidden_goal,
-                    generator=generator,
-                )
-            )
-            width = size
-        self.hidden = nn.ModuleList(layers)
+        self.spec = spec
+        self.member_specs = list(members) if members is not None else None
+        self.members = len(members) if members is not None else None
+        width = spec.n_inputs
+        hidden = []
+        for k, layer in enumerate(spec.layers):
+            goals = None
+            if members is not None and layer.goal is not None:
+                goals = [m.layers[k].goal for m in members]
+            hidden.append(self._hidden_layer(width, layer, generator, goals))
+            width = layer.size
+        self.hidden = nn.ModuleList(hidden)
         self.output = InfomorphicLayer(
             width,
-            config.n_classes,
+            spec.n_classes,
             sources="FC",
             context="one-to-one",
             activation="output",
             binning="adaptive",
-            n_bins=config.output_bins,
+            n_bins=spec.output.bins,
             stochastic=False,
-            goal=config.output_goal,
+            goal=spec.output.goal if self.local else None,
+            members=self.members,
+            local=self.local,
         )
-        if fixed:
-            for p in self.hidden.parameters():
-                p.requires_grad_(False)
-        self.register_buffer("polarity", torch.ones(config.n_classes))
+        if self.local:
+            for layer in self.hidden:
+                if layer.goal is None:  # a fixed random layer keeps its weights
+                    layer.requires_grad_(False)
+        shape = (spec.n_classes,) if members is None else (self.members, spec.n_classes)
+        self.register_buffer("polarity", torch.ones(shape))
+
+    def _hidden_layer(
+        self,
+        width: int,
+        layer: LayerSpec,
+        generator: torch.Generator | None,
+        member_goals: list[Any] | None,
+    ) -> InfomorphicLayer:
+        return InfomorphicLayer(
+            width,
+            layer.size,
+            sources=layer.sources,
+            context_features=self.spec.n_classes * len(layer.context),
+            lateral=layer.max_lateral,
+            activation=layer.activation,
+            binning=layer.binning,
+            bin_range=layer.bin_range or HIDDEN_RANGE,
+            n_bins=layer.bins,
+            goal=layer.goal if self.local and member_goals is None else None,
+            generator=generator,
+            members=self.members,
+            member_goals=member_goals if self.local else None,
+            local=self.local,
+        )
 
     # -- structure --------------------------------------------------------------------------
     @property
+    def config(self) -> NetworkSpec:
+        """The network's spec (the name older code knows it by)."""
+        return self.spec
+
+    @property
     def uses_feedback(self) -> bool:
-        return Context.FEEDBACK in self.config.context
+        return self.spec.uses_feedback
 
     @property
     def recurrent(self) -> bool:
-        return self.hidden[0].has_lateral or self.uses_feedback
-
-    def trainable_layers(self) -> list[InfomorphicLayer]:
-        """The layers with a goal, bottom-up (the output layer last)."""
-        layers = [layer for layer in self.hidden if layer.goal is not None]
-        return [*layers, self.output]
-
-    def layer_names(self) -> list[str]:
-        """Names of ``trainable_layers()``, as the run folder's files use them."""
-        names = [f"hidden{k + 1}" for k, layer in enumerate(self.hidden) if layer.goal is not None]
-        return [*names, "output"]
+        return self.spec.recurrent
 
     # -- passes -----------------------------------------------------------------------------
-    def _context(self, labels: torch.Tensor | None, feedback: torch.Tensor | None, batch: int):
-        parts = []
-        if Context.LABEL in self.config.context:
-            parts.append(labels)
-        if self.uses_feedback:
-            parts.append(feedback)
-        if all(p is None for p in parts) and not self.uses_feedback:
-            return None  # label context in evaluation: zero context
+    def _context(
+        self,
+        layer: LayerSpec,
+        labels: torch.Tensor | None,
+        feedback: torch.Tensor | None,
+        batch: int,
+    ) -> torch.Tensor | None:
+        """A layer's context vector: its sources side by side (label first); None for a label
+        context in evaluation with ``eval_context="zero"`` (C = 0)."""
+        parts = [labels if source == "label" else feedback for source in layer.context]
+        if all(p is None for p in parts) and not layer.feedback:
+            if self.spec.eval_context == "zero":
+                return None
+            # "bias": an all-zero label through the context map, as the authors' code does
         # Feedback starts from an all-zero output state that, like the lateral state, enters
         # through the context map (its bias), as in the authors' implementation.
-        zeros = torch.zeros(batch, self.config.n_classes, device=self.polarity.device)
-        return torch.cat([p if p is not None else zeros for p in parts], dim=1)
+        zeros = torch.zeros(batch, self.spec.n_classes, device=self.polarity.device)
+        filled = [p if p is not None else zeros for p in parts]
+        if any(p.ndim == 3 for p in filled):  # a population's feedback: one per member
+            filled = [p if p.ndim == 3 else p[:, None].expand(-1, self.members, -1) for p in filled]
+        return torch.cat(filled, dim=-1)
 
     def run(
         self,
         x: torch.Tensor,
         labels_onehot: torch.Tensor | None,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
     ) -> NetworkStates:
         """The lateral protocol on x (B, n_inputs). Pass 1 with an all-zero lateral (and
         feedback) state; each later pass takes the previous pass's outputs as lateral input (and
-        its output layer, sampled, as feedback); the goals see the last of ``config.passes``
+        its output layer, sampled, as feedback); the goals see the last of ``spec.passes``
         (two in the paper). ``labels_onehot=None`` is evaluation: no label context."""
         earlier: list[list[LayerState]] = []
         feedback = None
-        for _ in range(self.config.passes - 1 if self.recurrent else 0):
+        for _ in range(self.spec.passes - 1 if self.recurrent else 0):
             states = self._hidden_pass(x, labels_onehot, feedback, earlier, generator)
             earlier.append(states)
             if self.uses_feedback:
                 below = states[-1].output
                 feedback = sample_spikes(self.output(below, None).theta.detach(), generator)
         states = self._hidden_pass(x, labels_onehot, feedback, earlier, generator)
-        output = self.output(states[-1].output, labels_onehot)
+        output = self.output(states[-1].output if states else x, labels_onehot)
         return NetworkStates(states, output, earlier)
 
     def _hidden_pass(
@@ -200,18 +201,18 @@ class InfomorphicNetwork(Classifier):
         labels_onehot: torch.Tensor | None,
         feedback: torch.Tensor | None,
         earlier: list[list[LayerState]],
-        generator: torch.Generator | None,
+        generator: Generators,
     ) -> list[LayerState]:
         """One pass through the hidden layers, lateral input from the previous pass."""
-        context = self._context(labels_onehot, feedback, x.shape[0])
         previous = earlier[-1] if earlier else None
         states: list[LayerState] = []
         below = x
-        for k, layer in enumerate(self.hidden):
+        for k, (layer, spec) in enumerate(zip(self.hidden, self.spec.layers, strict=True)):
+            context = self._context(spec, labels_onehot, feedback, x.shape[0])
             lateral = previous[k].output if (previous and layer.has_lateral) else None
             reuse = None
             if earlier and k == 0:  # same image, same weights: F (and a label context) repeat
-                keep = ("F",) if self.uses_feedback else ("F", "C")
+                keep = ("F",) if spec.feedback else ("F", "C")
                 reuse = {name: v for name, v in earlier[0][0].sources.items() if name in keep}
             state = layer(below, context, lateral, generator, reuse)
             states.append(state)
@@ -222,10 +223,71 @@ class InfomorphicNetwork(Classifier):
         self,
         x: torch.Tensor,
         labels_onehot: torch.Tensor | None = None,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
     ) -> torch.Tensor:
         """Output firing probabilities theta (B, n_classes); without labels, as evaluated."""
         return self.run(x, labels_onehot, generator).output.theta
+
+    # -- readout ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def outputs(self, x: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+        """Evaluation outputs before the readout: theta (B, n_classes), or (B, P, n_classes)
+        for a population, without labels (a label context is zero, or its map's bias with
+        ``eval_context="bias"``)."""
+        return self.run(x, None, generator).output.theta
+
+    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Apply each output neuron's polarity: a neuron may code its class by not firing."""
+        return apply_polarity(outputs, self.polarity)
+
+    @torch.no_grad()
+    def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
+        """Fix each output neuron's polarity from training outputs (B, [P,] n_classes) and
+        labels (B,): it fires more for its own class, or less."""
+        self.polarity.copy_(fitted_polarity(outputs, labels))
+
+    # -- populations ------------------------------------------------------------------------
+    @classmethod
+    def stack(cls, members: Sequence[SpikingNetwork]) -> SpikingNetwork:
+        """One network holding ``members`` (equal but for their goals) on a member axis, with
+        their current weights; ``member(p)`` gives member p back."""
+        if not members:
+            raise ValueError("a population needs at least one member")
+        template = members[0].spec
+        for other in members[1:]:
+            if other.spec.without_goals() != template.without_goals():
+                raise ValueError("population members may differ only in their goals")
+        device = members[0].polarity.device
+        population = cls(template, members=[m.spec for m in members]).to(device)
+        states = [m.state_dict() for m in members]
+        population.load_state_dict({k: torch.stack([s[k] for s in states]) for k in states[0]})
+        return population
+
+    @torch.no_grad()
+    def member(self, index: int) -> SpikingNetwork:
+        """Member ``index`` of a population as a network of its own, with its current weights."""
+        if self.member_specs is None:
+            raise ValueError("this network is not a population")
+        with torch.random.fork_rng(devices=[]):  # building draws weights, then overwritten
+            network = type(self)(self.member_specs[index]).to(self.polarity.device)
+        network.load_state_dict({k: v[index] for k, v in self.state_dict().items()})
+        return network
+
+
+class InfomorphicNetwork(SpikingNetwork):
+    """A spiking network whose neurons each maximise their own goal (local learning)."""
+
+    local = True
+
+    def trainable_layers(self) -> list[InfomorphicLayer]:
+        """The layers with a goal, bottom-up (the output layer last)."""
+        layers = [layer for layer in self.hidden if layer.goal is not None]
+        return [*layers, self.output]
+
+    def layer_names(self) -> list[str]:
+        """Names of ``trainable_layers()``, as the run folder's files use them."""
+        names = [f"hidden{k + 1}" for k, layer in enumerate(self.hidden) if layer.goal is not None]
+        return [*names, "output"]
 
     # -- local goals ------------------------------------------------------------------------
     def layer_goals(self, states: NetworkStates, fixed_shapes: bool = False) -> list[LayerGoals]:
@@ -242,7 +304,7 @@ class InfomorphicNetwork(Classifier):
         self,
         x: torch.Tensor,
         labels_onehot: torch.Tensor,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         fixed_shapes: bool = False,
     ) -> GoalLoss:
         """One training batch's loss and decompositions.
@@ -254,20 +316,36 @@ class InfomorphicNetwork(Classifier):
         states = self.run(x, labels_onehot, generator)
         results = self.layer_goals(states, fixed_shapes)
         loss = -torch.stack([r.goals.sum() for r in results]).sum()
-        return GoalLoss(loss, [r.decomposition.detach() for r in results])
-
-    # -- readout ----------------------------------------------------------------------------
-    @torch.no_grad()
-    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Evaluation outputs before the readout: theta (B, n_classes), context zero."""
-        return self.run(x, None, generator).output.theta
-
-    def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Apply each output neuron's polarity: a neuron may code its class by not firing."""
-        return apply_polarity(outputs, self.polarity)
+        decompositions = [r.decomposition.detach() for r in results]
+        return GoalLoss(loss, decompositions, states.output.theta.detach())
 
     @torch.no_grad()
-    def fit_readout(self, outputs: torch.Tensor, labels: torch.Tensor) -> None:
-        """Fix each output neuron's polarity from training outputs (B, n_classes) and labels
-        (B,): it fires more for its own class, or less."""
-        self.polarity.copy_(fitted_polarity(outputs, labels))
+    def degenerate_binning(
+        self, x: torch.Tensor, labels_onehot: torch.Tensor | None, generator: Generators
+    ) -> list[str]:
+        """One message for each trained hidden layer with fixed-range bins whose feedforward
+        source F falls, for every neuron, into one bin on the batch x (B, n_inputs) with its
+        labels: the layer measures nothing of its input, so no atom with F moves and it stays at
+        chance (an odd bin count on (-20, 20) puts the initial |F| < 3 into the middle cell;
+        C and the first pass's L usually sit there too). Meant for the untrained network,
+        before training starts."""
+        states = self.run(x, labels_onehot, generator)
+        messages = []
+        for k, (layer, state) in enumerate(zip(self.hidden, states.hidden, strict=True)):
+            if layer.goal is None or layer.binning != "fixed":
+                continue
+            cells = layer.single_cell(state)
+            if "F" not in cells:
+                continue
+            low, high = layer.bin_range
+            where = ", ".join(
+                f"{name} in [{cell[0]:g}, {cell[1]:g})" if cell else name
+                for name, cell in cells.items()
+            )
+            messages.append(
+                f"hidden{k + 1}: {layer.n_bins} bins on ({low:g}, {high:g}) put the initial "
+                f"pre-activations of every neuron into one bin ({where}), so the layer measures "
+                "nothing of its input and will not learn; use an even number of bins (0 is "
+                "then a bin edge) or a narrower bin range"
+            )
+        return messages

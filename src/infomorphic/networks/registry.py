@@ -1,108 +1,70 @@
-"""From a model name to a network: each preset's configuration and the builder of its kind."""
+"""From a network's description to the network: ``build_network(spec)``, and ``build_model`` for
+a registered model name with the usual options."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from infomorphic.networks.backprop import BackpropNetwork, MLPNetwork
 from infomorphic.networks.base import Classifier
-from infomorphic.networks.infomorphic import InfomorphicNetwork, NetworkConfig
-from infomorphic.networks.presets import ModelPreset, model_preset
-from infomorphic.nn.activations import activation as activation_entry
+from infomorphic.networks.infomorphic import InfomorphicNetwork
+from infomorphic.networks.presets import model_spec
+from infomorphic.networks.spec import NetworkSpec
 from infomorphic.nn.goals import Goal
+from infomorphic.nn.protocol import N_BINS, PASSES
 
-__all__ = ["BUILDERS", "BuildRequest", "GoalSpec", "build_model", "model_config"]
+__all__ = ["BUILDERS", "GoalSpec", "build_model", "build_network", "network_spec"]
 
 GoalSpec = str | Sequence[float] | dict[str, float] | Goal
 
+#: One builder per ``NetworkSpec.kind``: a function of the spec and the mask generator.
+BUILDERS: dict[str, Callable[[NetworkSpec, torch.Generator | None], Classifier]] = {
+    "infomorphic": InfomorphicNetwork,
+    "backprop": BackpropNetwork,
+    "mlp": lambda spec, generator: MLPNetwork.from_spec(spec),
+}
 
-def model_config(
+
+def build_network(spec: NetworkSpec, generator: torch.Generator | None = None) -> Classifier:
+    """The untrained network ``spec`` describes (validated here).
+
+    ``generator`` draws what the network draws itself (sparse lateral masks); the linear maps
+    are initialised from torch's global generator, as ``torch.nn.Linear`` does.
+    """
+    spec = spec.validate()
+    return BUILDERS[spec.kind](spec, generator)
+
+
+def network_spec(
     model: str,
     n_inputs: int,
     n_classes: int,
     hidden: Sequence[int] = (100,),
-    goal: GoalSpec | None = None,
-    activation: str | None = None,
-    passes: int = 2,
-    bins: int = 20,
-    output_bins: int = 20,
-) -> NetworkConfig:
-    """The configuration of an infomorphic preset; ``goal`` and ``activation`` replace the
-    preset's own for trained hidden layers (a fixed random hidden layer ignores both);
-    ``passes``, ``bins`` and ``output_bins`` set the lateral passes and the goals' bins."""
-    preset = model_preset(model)
-    if preset.kind != "infomorphic":
-        raise ValueError(f"{model!r} is not an infomorphic model")
-    cfg = NetworkConfig(
-        n_inputs=n_inputs,
-        n_classes=n_classes,
-        hidden=list(hidden),
-        sources=preset.sources,
-        context=preset.context,
-        lateral=preset.lateral,
-        activation=preset.activation,
-        hidden_goal=preset.hidden_goal,
-        passes=passes,
-        hidden_bins=bins,
-        output_bins=output_bins,
-    )
-    if cfg.fixed_hidden:
-        return cfg
-    if goal is not None:
-        cfg.hidden_goal = list(goal.weights) if isinstance(goal, Goal) else goal
-    if activation is not None:
-        entry = activation_entry(activation, preset.sources)
-        if entry.role != "hidden":
-            raise ValueError(f"{activation!r} is not an activation for trained hidden layers")
-        cfg.activation = activation
-    return cfg
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    """Everything a builder may use: the preset and what ``build_model`` was given."""
-
-    preset: ModelPreset
-    n_inputs: int
-    n_classes: int
-    hidden: list[int]
-    goal: GoalSpec | None
-    activation: str | None
-    generator: torch.Generator | None
-    passes: int
-    bins: int
-    output_bins: int
-
-
-def _build_infomorphic(request: BuildRequest) -> Classifier:
-    config = model_config(
-        request.preset.name, request.n_inputs, request.n_classes, request.hidden, request.goal,
-        request.activation, passes=request.passes, bins=request.bins,
-        output_bins=request.output_bins,
-    )  # fmt: skip
-    return InfomorphicNetwork(config, request.generator)
-
-
-def _build_backprop(request: BuildRequest) -> Classifier:
-    return BackpropNetwork(
-        request.n_inputs, request.hidden, request.n_classes, request.preset.lateral,
-        request.generator,
-    )  # fmt: skip
-
-
-def _build_mlp(request: BuildRequest) -> Classifier:
-    return MLPNetwork(request.n_inputs, request.hidden, request.n_classes)
-
-
-#: One builder per ``ModelPreset.kind``: a function of a ``BuildRequest``.
-BUILDERS: dict[str, Callable[[BuildRequest], Classifier]] = {
-    "infomorphic": _build_infomorphic,
-    "backprop": _build_backprop,
-    "mlp": _build_mlp,
-}
+    goal: GoalSpec | dict[str, Any] | None = None,
+    activation: str | dict[str, str] | None = None,
+    passes: int = PASSES,
+    bins: int | dict[str, int] = N_BINS,
+    output_bins: int = N_BINS,
+    eval_context: str = "zero",
+) -> NetworkSpec:
+    """The validated spec of the registered ``model`` with these options. ``goal``,
+    ``activation`` and ``bins`` are one value for every hidden layer or ``{layer: value}``;
+    None keeps the model's own (a fixed random hidden layer takes no goal or activation);
+    ``eval_context`` is what a label context is in evaluation (``spec.EVAL_CONTEXTS``)."""
+    if isinstance(goal, Goal):
+        goal = list(goal.weights)
+    options = {
+        "layers.goal": goal,
+        "layers.activation": activation,
+        "layers.bins": bins,
+        "output.bins": output_bins,
+        "passes": passes,
+        "eval_context": eval_context,
+    }
+    return model_spec(model, n_inputs, n_classes, hidden, options)
 
 
 def build_model(
@@ -110,23 +72,27 @@ def build_model(
     n_inputs: int,
     n_classes: int,
     hidden: Sequence[int] = (100,),
-    goal: GoalSpec | None = None,
-    activation: str | None = None,
+    goal: GoalSpec | dict[str, Any] | None = None,
+    activation: str | dict[str, str] | None = None,
     generator: torch.Generator | None = None,
     *,
-    passes: int = 2,
-    bins: int = 20,
-    output_bins: int = 20,
+    passes: int = PASSES,
+    bins: int | dict[str, int] = N_BINS,
+    output_bins: int = N_BINS,
+    eval_context: str = "zero",
 ) -> Classifier:
-    """An untrained network of the registered model ``model``.
-
-    ``generator`` draws what the network draws itself (sparse lateral masks); the linear maps
-    are initialised from torch's global generator, as ``torch.nn.Linear`` does. ``passes``,
-    ``bins`` and ``output_bins`` apply to infomorphic networks (the paper: 2, 20, 20).
-    """
-    preset = model_preset(model)
-    request = BuildRequest(
-        preset, n_inputs, n_classes, list(hidden), goal, activation, generator, passes, bins,
+    """An untrained network of the registered model ``model`` (see ``network_spec`` for the
+    options and ``build_network`` for ``generator``)."""
+    spec = network_spec(
+        model,
+        n_inputs,
+        n_classes,
+        hidden,
+        goal,
+        activation,
+        passes,
+        bins,
         output_bins,
-    )  # fmt: skip
-    return BUILDERS[preset.kind](request)
+        eval_context,
+    )
+    return build_network(spec, generator)

@@ -19,13 +19,14 @@ class Activation:
 
     ``sources``: the source sets it accepts (``None``: any). ``role``: ``"hidden"`` for the
     trained hidden neurons a user may choose, ``"output"`` for the bivariate output layer,
-    ``"fixed"`` for the untrained random hidden layer (a deterministic step, no goal).
+    ``"fixed"`` for the untrained random hidden layer (a deterministic step, no goal),
+    ``"perceptron"`` for the hidden units of a plain MLP.
     """
 
     name: str
     formula: str
     sources: tuple[str, ...] | None
-    role: Literal["hidden", "output", "fixed"]
+    role: Literal["hidden", "output", "fixed", "perceptron"]
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -41,6 +42,8 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("bivariate", "F [0.9 + 0.2 sigma(2 F X)]", ("FC", "FL"), "hidden"),
         Activation("output", "F (the context enters only the goal)", None, "output"),
         Activation("step", "1 if F > 0 else 0 (fixed random weights)", None, "fixed"),
+        # The plain multilayer perceptron's hidden units, trained end to end.
+        Activation("sigmoid", "sigma(F), no spikes (a plain perceptron)", None, "perceptron"),
     )
 }
 

@@ -6,17 +6,16 @@ anyone who wants to build their own neurons on top of the PID estimator.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 
+from infomorphic.nn.protocol import HIDDEN_RANGE, N_BINS
 from infomorphic.pid.batched import isx_pid_binary
 
-# 20 bins per source, on (-20, 20) for hidden layers: the paper's Table 1 (appendix A.4) and
-# section 4; how values outside the range and the output layer's "adaptive" bins are handled is
-# the authors' published configuration (docs/protocol.md).
-HIDDEN_RANGE = (-20.0, 20.0)
-N_BINS = 20
+# How values outside the hidden range and the output layer's "adaptive" bins are handled is the
+# authors' published configuration (docs/protocol.md); the numbers are in ``nn.protocol``.
 
 
 def bin_fixed(x: torch.Tensor, low: float, high: float, n_bins: int) -> torch.Tensor:
@@ -77,10 +76,49 @@ def bivariate_activation(
     return f * ((1.0 - alpha) + alpha * 2.0 * torch.sigmoid(beta * f * x))
 
 
-def sample_spikes(theta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Fire (+1) with probability theta, else -1 (the paper's section 4)."""
-    noise = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
+#: Where spikes draw their randomness: one generator (None: torch's global one), or one per
+#: member of a population, whose tensors carry the members on axis 1.
+Generators = torch.Generator | None | Sequence[torch.Generator | None]
+
+
+def affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x W^T + b, for one network or for a population of P stacked ones.
+
+    One network: ``weight`` (N, D), ``x`` (B, D), the result (B, N), exactly ``nn.Linear``'s
+    arithmetic. A population: ``weight`` (P, N, D), ``bias`` (P, N), ``x`` (B, D) shared by
+    every member or (B, P, D) one per member; the result (B, P, N). Nothing mixes members.
+    """
+    if weight.ndim == 2:
+        return torch.nn.functional.linear(x, weight, bias)
+    members, neurons, width = weight.shape
+    if x.ndim == 2:  # one input for every member: one product with the members side by side
+        out = torch.addmm(bias.reshape(-1), x, weight.reshape(-1, width).T)
+        return out.reshape(x.shape[0], members, neurons)
+    out = torch.baddbmm(bias[:, None, :], x.transpose(0, 1), weight.transpose(1, 2))
+    return out.transpose(0, 1).contiguous()  # the activations' arithmetic runs on dense rows
+
+
+def sample_spikes(theta: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+    """Fire (+1) with probability theta, else -1 (the paper's section 4).
+
+    With one generator per member (a sequence), theta is (B, P, ...) and member p draws its
+    noise from its own generator, exactly the draws of the same network alone.
+    """
+    if isinstance(generator, Sequence):
+        shape, device, dtype = (theta.shape[0], *theta.shape[2:]), theta.device, theta.dtype
+        draws = [torch.rand(shape, generator=g, device=device, dtype=dtype) for g in generator]
+        noise = torch.stack(draws, dim=1)
+    else:
+        noise = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
     return (noise < theta).to(theta.dtype) * 2 - 1  # a third of torch.where's time with scalars
+
+
+def surrogate_spikes(theta: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+    """Spikes +-1 fired with probability theta whose gradient is that of their mean 2 theta - 1
+    (a sigmoid surrogate when theta = sigmoid(drive)), so an error can pass through the
+    sampling: the backprop baseline's spikes (paper section 5)."""
+    mean = 2 * theta - 1
+    return mean + (sample_spikes(theta.detach(), generator) - mean).detach()
 
 
 class LocalGoals(NamedTuple):
@@ -127,8 +165,10 @@ def self_cosine_distance(previous: torch.Tensor, current: torch.Tensor) -> torch
 
 __all__ = [
     "HIDDEN_RANGE",
+    "Generators",
     "LocalGoals",
     "N_BINS",
+    "affine",
     "bin_adaptive",
     "bin_fixed",
     "bivariate_activation",
@@ -137,4 +177,5 @@ __all__ = [
     "modulated_activation",
     "sample_spikes",
     "self_cosine_distance",
+    "surrogate_spikes",
 ]

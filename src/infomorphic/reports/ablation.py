@@ -10,8 +10,9 @@ Four kinds of variant (docs/ablation.md):
 - ``absolute``: each non-zero weight minus 0.1 and plus 0.1 (Fig. 9).
 
 The removal order comes from ``removal_order``: ascending absolute weight (the default),
-``paper`` (the four weights the paper calls critical last), ``measured`` (this ablation's own
-zero results, the paper's procedure), a ranking file or a search study's importance. Every
+``paper`` (the order of the authors' cumulative ablation, ``PAPER_ORDER``), ``measured`` (this
+ablation's own zero results, the paper's procedure), a ranking file or a search study's
+importance. Every
 variant is a plain goal vector, trained through ``infomorphic.experiments.run_grid``, one run
 folder per (goal vector, seed) under ``out/runs``: a rerun reuses finished runs and resumes
 interrupted ones. ``ablation_report`` turns the rows into the table, the critical weights and
@@ -26,7 +27,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,17 @@ RELATIVE_FACTORS = (0.9, 1.1)
 ABSOLUTE_STEPS = (-0.1, 0.1)
 #: The paper's four critical weights and their values as its Table 3 rounds them.
 PAPER_CRITICAL = {"{F}{C}": 0.98, "{F}{L}": -0.99, "{F}{C}{L}": 0.33, "{FC}{FL}": -0.97}
+#: The removal order of the paper's cumulative ablation (Fig. 4C), least important first, as
+#: indices of the 19-vector (atoms in lattice order, H_res last): the order of the individual
+#: validation drops of the authors' zero ablation (their base_model.py, ``gamma_update``;
+#: SPEC.md section 5): {F}{CL}, {CL}, {FC}{FL}{CL}, {FCL}, {C}{FL}, {L}, {C}, {FC}, H_res,
+#: {FL}{CL}, {FC}{CL}, {L}{FC}, {FL}, {C}{L}, {F}, {F}{C}, {F}{C}{L}, {F}{L}, {FC}{FL}.
+PAPER_ORDER = (4, 16, 10, 17, 5, 9, 8, 14, 18, 13, 12, 6, 15, 3, 7, 1, 0, 2, 11)
+#: How many of the largest zero-ablation drops the verdict names (the paper's Table 3: four).
+CRITICAL_COUNT = 4
 CSV_COLUMNS = ("kind", "atom", "change", "step", "seed", "weight", "new_weight", "val_accuracy",
-               "test_accuracy", "val_change", "test_change", "run", "error")  # fmt: skip
+               "test_accuracy", "train_batch_accuracy", "val_change", "test_change", "run",
+               "error")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -89,10 +99,10 @@ def removal_order(
 ) -> list[str]:
     """The cumulative ablation's order, least important first, over the non-zero weights.
 
-    ``weight``: ascending absolute weight. ``paper``: the same, but the paper's four critical
-    weights (Table 3) last, ascending among themselves. ``ranking`` (most important first, e.g.
-    a search study's importance): its reverse, after the non-zero weights it does not name
-    (those first, ascending absolute weight).
+    ``weight``: ascending absolute weight. ``paper``: the order of the paper's cumulative
+    ablation (``PAPER_ORDER``, for goals of three sources), its zero weights left out.
+    ``ranking`` (most important first, e.g. a search study's importance): its reverse, after
+    the non-zero weights it does not name (those first, ascending absolute weight).
     """
     ascending = weight_order(goal)
     if ranking is not None:
@@ -106,15 +116,12 @@ def removal_order(
     if how == "weight":
         return ascending
     if how == "paper":
-        missing = [label for label in PAPER_CRITICAL if label not in goal.labels]
-        if missing:
+        if goal.n_sources != 3:
             raise ValueError(
-                f"the paper's order is for goals of the sources F, C, L; this goal has no "
-                f"{', '.join(missing)}"
+                f"the paper's order is for goals of three sources (F, C, L); this goal has "
+                f"{goal.n_sources} ({', '.join(goal.source_names)})"
             )
-        return [w for w in ascending if w not in PAPER_CRITICAL] + [
-            w for w in ascending if w in PAPER_CRITICAL
-        ]
+        return [goal.labels[k] for k in PAPER_ORDER if goal.weights[k] != 0]
     raise ValueError(f"unknown order {how!r}; choose from weight, paper, a file or a study")
 
 
@@ -221,6 +228,10 @@ def result_rows(
         value = (result.summary or {}).get(f"{split}_accuracy")
         return float("nan") if value is None else float(value)
 
+    def train(result: RunResult) -> float:  # the authors' measure; absent in older runs
+        value = (result.summary or {}).get("train_batch_accuracy")
+        return float("nan") if value is None else float(value)
+
     reference = {s: results[variants[0].weights, s] for s in seeds}
     rows = []
     for variant in variants:
@@ -234,6 +245,7 @@ def result_rows(
             for split in ("val", "test"):
                 row[f"{split}_accuracy"] = accuracy(result, split)
                 row[f"{split}_change"] = row[f"{split}_accuracy"] - accuracy(reference[seed], split)
+            row["train_batch_accuracy"] = train(result)
             row.update(run=result.spec.out.name, error=result.error or "")
             rows.append(row)
     return rows
@@ -250,7 +262,8 @@ def write_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
 
 @dataclass(frozen=True)
 class AblationOutcome:
-    """What ``run_ablation`` did: its rows, the order used and the files written."""
+    """What ``run_ablation`` did: its rows, the order used, the files written, and each run's
+    result."""
 
     rows: list[dict[str, Any]]
     order: list[str]
@@ -258,6 +271,7 @@ class AblationOutcome:
     reused: int
     trained: int
     failed: int
+    results: list[RunResult] = field(default_factory=list)
 
 
 def run_ablation(
@@ -274,11 +288,14 @@ def run_ablation(
     on_progress: Callable[[Progress, RunResult], None] | None = None,
     figures: bool = True,
     executor: Executor | None = None,
+    critical: int = CRITICAL_COUNT,
 ) -> AblationOutcome:
     """Train every variant for every seed (reusing finished runs) and write ablation.csv,
-    ablation.md and the figures into ``out``. ``order``: weight, paper or measured (the zero
-    ablation's results, trained first); ``ranking`` overrides it. ``executor`` (e.g. a Dask
-    cluster's) trains the runs instead of ``workers`` local processes."""
+    ablation.md and the figures into ``out`` (nothing when every run failed). ``order``:
+    weight, paper or measured (the zero ablation's results, trained first); ``ranking``
+    overrides it. ``executor`` (e.g. a Dask cluster's) trains the runs instead of ``workers``
+    local processes. ``critical``: how many of the largest zero-ablation drops the report names
+    critical."""
     from infomorphic.reports import ablation_report
     from infomorphic.reports.plotting import require_matplotlib
 
@@ -312,15 +329,23 @@ def run_ablation(
         variants += make_variants(goal, ["cumulative"], removal)[1:]
         train(variants)
     rows = result_rows(goal, variants, seeds, results)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "ablation.csv")
-    source = order_source or ("ranking" if ranking is not None else order)
-    files = [out / "ablation.csv"]
-    files += ablation_report.write_report(rows, goal, base, removal, source, out, figures)
-    used = {(v.weights, s) for v in variants for s in seeds}
+    used = dict.fromkeys((v.weights, s) for v in variants for s in seeds)
     kept = [results[k] for k in used]
+    files: list[Path] = []
+    if any(r.error is None for r in kept):  # a table of nothing is no result: none then
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(rows, out / "ablation.csv")
+        source = order_source or ("ranking" if ranking is not None else order)
+        files = [out / "ablation.csv"]
+        files += ablation_report.write_report(
+            rows, goal, base, removal, source, out, figures, critical=critical
+        )
     return AblationOutcome(
-        rows, removal, files, reused=sum(r.reused for r in kept),
+        rows,
+        removal,
+        files,
+        reused=sum(r.reused for r in kept),
         trained=sum(not r.reused and r.error is None for r in kept),
         failed=sum(r.error is not None for r in kept),
-    )  # fmt: skip
+        results=kept,
+    )

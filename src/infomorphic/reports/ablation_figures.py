@@ -1,13 +1,15 @@
 """The figures of a goal ablation, in the style of the paper's Fig. 4B, Fig. 4C and Fig. 9.
 
 Accuracy changes are drawn in percentage points, one box per weight (the seeds' changes against
-the reference of the same seed, every seed also as a dot); the cumulative curve shows the mean
-over seeds with a min..max band, as the paper's Fig. 4C does. Each function returns PNG bytes.
+the reference of the same seed, every seed also as a dot); the cumulative curve shows the
+train, validation and test error on a log scale, the median over seeds with a min..max band, as
+the authors' figure code for Fig. 4C does. Each function returns PNG bytes.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 
 from infomorphic.reports.plotting import (
@@ -74,34 +76,48 @@ def zero_figure(
     return png_bytes(figure)
 
 
-def _band(axes, x, runs: Sequence[Sequence[float]], colour: str, label: str) -> None:
-    values = [_finite(r) for r in runs]
+def _error_band(axes, x, runs: Sequence[Sequence[float]], colour: str, label: str) -> None:
+    """Error (100 - accuracy, %) per step: the median as a line, min..max as a band."""
+    values = [[100.0 - v for v in _finite(r)] for r in runs]
     pairs = [(xi, v) for xi, v in zip(x, values, strict=True) if v]
     if not pairs:
         return
     xs = [p for p, _ in pairs]
-    axes.plot(xs, [sum(v) / len(v) for _, v in pairs], color=colour, marker="o", markersize=3,
-              label=f"{label} (mean, min..max)")  # fmt: skip
-    axes.fill_between(xs, [min(v) for _, v in pairs], [max(v) for _, v in pairs], color=colour,
-                      alpha=0.2, linewidth=0)  # fmt: skip
+    axes.plot(
+        xs,
+        [statistics.median(v) for _, v in pairs],
+        color=colour,
+        marker="o",
+        markersize=3,
+        label=f"{label} (median, min..max)",
+    )
+    lows, highs = [min(v) for _, v in pairs], [max(v) for _, v in pairs]
+    axes.fill_between(xs, lows, highs, color=colour, alpha=0.2, linewidth=0)
 
 
 def cumulative_figure(
-    removed: Sequence[str], val: Sequence[Sequence[float]], test: Sequence[Sequence[float]]
+    removed: Sequence[str],
+    val: Sequence[Sequence[float]],
+    test: Sequence[Sequence[float]],
+    train: Sequence[Sequence[float]] | None = None,
 ) -> bytes:
-    """Fig. 4C: accuracy against the number of weights set to 0 (``val[0]``, ``test[0]``: the
-    reference; ``val[k]``: with the first k of ``removed`` at 0), mean and min..max over seeds."""
+    """Fig. 4C as the authors draw it: the error of train, validation and test (log scale)
+    against the number of weights set to 0 (``val[0]``: the reference; ``val[k]``: with the
+    first k of ``removed`` at 0), median and min..max over seeds. ``train``: the authors'
+    train accuracy (``train_batch_accuracy``), left out where no run has it."""
     plt = require_matplotlib()
     figure, axes = plt.subplots(figsize=(max(6.0, 0.42 * len(removed) + 2.5), 4.5))
     x = list(range(len(removed) + 1))
-    _band(axes, x, val, POSITIVE, "validation")
-    _band(axes, x, test, NEUTRAL, "test")
+    if train is not None:
+        _error_band(axes, x, train, HIGHLIGHT, "train")
+    _error_band(axes, x, val, POSITIVE, "validation")
+    _error_band(axes, x, test, NEUTRAL, "test")
+    axes.set_yscale("log")
     axes.set_xticks(x)
-    axes.set_xticklabels(["none", *(f"+ {a}" for a in removed)], rotation=90,
-                         family="monospace")  # fmt: skip
+    axes.set_xticklabels(["none", *(f"+ {a}" for a in removed)], rotation=90, family="monospace")
     axes.set_xlabel("weights set to 0, one after another (least important first)")
-    axes.set_ylabel("accuracy (%)")
-    axes.grid(alpha=0.3)
+    axes.set_ylabel("error (%, log scale)")
+    axes.grid(alpha=0.3, which="both")
     axes.legend(loc="best", fontsize=8)
     axes.set_title("Cumulative ablation")
     figure.tight_layout()

@@ -99,9 +99,13 @@ def _hidden_activity(model: Any, x: Any, batch: int, generator: Any) -> list[np.
 
 
 def _first_weights(model: Any) -> np.ndarray:
-    """The feedforward weights (N, n_inputs) of the first hidden layer."""
-    if getattr(model, "hidden", None) is not None:
-        layer = model.hidden[0].feedforward
+    """The feedforward weights (N, n_inputs) of the first hidden layer (of the output layer for
+    a network without one)."""
+    hidden = getattr(model, "hidden", None)
+    if hidden:
+        layer = hidden[0].feedforward
+    elif hidden is not None:
+        layer = model.output.feedforward
     elif getattr(model, "body", None) is not None:
         layer = model.body[0]
     else:
@@ -168,6 +172,11 @@ class _Inspector:
         png = fig.accuracy_figure([int(r["epoch"]) for r in rows], curves, finals)
         self.add("Accuracy", *notes, figure=("accuracy.png", png))
 
+    def default_goal(self) -> Any:
+        """The first hidden layer's goal as the network has it (None for none)."""
+        layers = self.folder.network().layers
+        return layers[0].goal if layers else None
+
     def goal(self) -> None:
         from infomorphic.reports.explain import DEFAULT_SOURCES, explain_weights
 
@@ -175,13 +184,17 @@ class _Inspector:
             self.add("Goal", f"Model {self.config.get('model')} has no infomorphic layers: "
                      "no goal.")  # fmt: skip
             return
-        network = self.config.get("network", {})
-        hidden = tuple(network.get("sources", "FCL"))
-        goal = self.config.get("goal") or network.get("hidden_goal")
+        network = self.folder.network()
         parts = []
         for layer, weights in self.goals.items():
-            names = DEFAULT_SOURCES[2] if layer == "output" else hidden
-            name = "output" if layer == "output" else goal if isinstance(goal, str) else "custom"
+            if layer == "output":
+                names, name = DEFAULT_SOURCES[2], "output"
+            else:
+                spec = network.layer(layer)
+                given = self.config.get("goal")
+                given = given.get(layer) if isinstance(given, dict) else given
+                goal = given if isinstance(given, str) else spec.goal
+                names, name = tuple(spec.sources), goal if isinstance(goal, str) else "custom"
             ex = explain_weights(weights, names, name=name)
             rows = [(r.index, r.label, f"{r.weight:+.3f}", r.effect, r.meaning) for r in ex.rows]
             parts.append(f"<h3>{html.escape(layer)}</h3><p>{html.escape(ex.summary)}</p>"
@@ -343,7 +356,13 @@ def inspect_run(
     if fmt == "html":
         atomic_write_text(
             target / PAGE,
-            render(folder.path, inspector.config, inspector.summary, inspector.sections),
+            render(
+                folder.path,
+                inspector.config,
+                inspector.summary,
+                inspector.sections,
+                inspector.default_goal(),
+            ),
         )
         written.append(target / PAGE)
     for name, png in inspector.images.items():

@@ -87,9 +87,10 @@ def _percent(value: Any) -> str:
     return f"{100 * value:.2f} %" if isinstance(value, (int, float)) else "n/a"
 
 
-def _facts(config: Mapping[str, Any], summary: Mapping[str, Any] | None) -> str:
+def _facts(
+    config: Mapping[str, Any], summary: Mapping[str, Any] | None, default: Any = None
+) -> str:
     goal = config.get("goal")
-    default = (config.get("network") or {}).get("hidden_goal")
     goal = (goal if isinstance(goal, str) else "custom vector" if goal
             else f"{default} (model default)" if isinstance(default, str) else "none")  # fmt: skip
     facts = [("model", config.get("model")), ("data", config.get("dataset")),
@@ -112,11 +113,15 @@ def _facts(config: Mapping[str, Any], summary: Mapping[str, Any] | None) -> str:
 
 
 def render(
-    run_path: Path, config: Mapping[str, Any], summary: Mapping[str, Any] | None,
+    run_path: Path,
+    config: Mapping[str, Any],
+    summary: Mapping[str, Any] | None,
     sections: Sequence[Section],
-) -> str:  # fmt: skip
-    """The page: a header with the run's facts, a table of contents, the sections (each with
-    ``title``, ``text``, ``html`` and ``figure``) and the footer with the figure check."""
+    default_goal: Any = None,
+) -> str:
+    """The page: a header with the run's facts (``default_goal``: the model's own, for a run
+    that named none), a table of contents, the sections (each with ``title``, ``text``,
+    ``html`` and ``figure``) and the footer with the figure check."""
     toc = "".join(
         f'<li><a href="#{_slug(s.title)}">{html.escape(s.title)}</a></li>' for s in sections
     )
@@ -143,7 +148,7 @@ def render(
 <main>
 <h1>{html.escape(title)}</h1>
 <div class="path">{html.escape(str(run_path))}</div>
-{_facts(config, summary)}
+{_facts(config, summary, default_goal)}
 <nav><b>Contents</b><ul>{toc}</ul></nav>
 {"".join(body)}
 <footer>

@@ -1,87 +1,131 @@
-"""The targets that search or ablate rather than train a grid: fig6 and table3.
+"""The targets that search or ablate rather than train one grid: fig6 and table3.
 
-fig6 (paper Fig. 6): a TPE search of setup 1's goal and its importance, through
-``infomorphic.search`` in a SQLite study inside the target's folder (a rerun continues it),
-then the search report. table3 (paper Table 3): the zero ablation of the optimised goal, through
+fig6 (paper Fig. 6) lives in ``reproduce.fig6``. table3 (paper Table 3, Fig. 4B-C): the zero and
+cumulative ablation of the optimised goal in the paper's order, through
 ``infomorphic.reports.ablation``, with the critical weights next to the paper's four.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
 
-from infomorphic.reproduce.targets import Scale
+from infomorphic.experiments.runner import Progress, RunResult, RunSpec
+from infomorphic.files import atomic_write_text
+from infomorphic.reproduce.fig6 import fig6_plan, run_fig6
+from infomorphic.reproduce.runner import Outcome, data_facts
+from infomorphic.reproduce.scales import Scale
 from infomorphic.training.config import TrainConfig
 
-__all__ = ["SEARCH_SIZES", "run_delegated", "run_fig6", "run_table3"]
+__all__ = ["SEARCHING", "run_searched", "searched_plan"]
 
-#: (trials, epochs per trial) of the fig6 search at each scale; the paper ran 1,000 trials of
-#: 100 epochs per search.
-SEARCH_SIZES = {"quick": (150, 10), "paper": (1000, 100)}
-
-
-def run_fig6(base: TrainConfig, scale: Scale, out: Path) -> Path:
-    """Search, then report; the report's path."""
-    from infomorphic.search.report import write_report
-    from infomorphic.search.space import GoalSpace
-    from infomorphic.search.study import make_sampler, make_storage, open_study
-    from infomorphic.search.worker import run_worker
-
-    trials, epochs = SEARCH_SIZES.get(scale.name, (max(2, scale.seeds), scale.epochs))
-    folder = out / "fig6"
-    folder.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{(folder / 'study.db').resolve()}"
-    study, created = open_study(f"fig6-{scale.name}", make_storage(url), make_sampler("tpe", 0))
-    config = replace(base, model="setup1", hidden=[100], epochs=epochs).validate()
-    space = GoalSpace.for_model("setup1")
-    if created:
-        study.set_user_attr("infomorphic", {
-            "config": config.to_dict(), "sources": list(space.source_names), "fixed": {},
-            "sampler": "tpe", "population": 1,
-        })  # fmt: skip
-    run_worker(study, space, config, trials)
-    return write_report(study, folder, top=5, storage=url)
+SEARCHING = ("fig6", "table3")
+TABLE3_TITLE = "Critical weights of the optimised goal (paper Table 3, Fig. 4B-C)"
 
 
-def run_table3(
-    base: TrainConfig,
-    scale: Scale,
-    out: Path,
-    workers: int = 2,
-    executor: Executor | None = None,
-) -> Path:
-    """The zero ablation of the optimised goal (setup 1, N = 100) for the scale's seeds; the
-    path of ablation.md, whose critical weights stand next to the paper's four. ``executor``
-    (e.g. a Dask cluster's) trains the runs instead of ``workers`` local processes."""
+def _table3_specs(base: TrainConfig, scale: Scale, out: Path) -> list[RunSpec]:
     from infomorphic.nn.goals import Goal
-    from infomorphic.reports.ablation import run_ablation
+    from infomorphic.reports.ablation import make_variants, removal_order, run_specs
 
-    config = replace(base, model="setup1", hidden=[100], epochs=scale.epochs, goal=None)
-    outcome = run_ablation(
-        config.validate(), Goal.named("optimized"), ["zero"], list(range(scale.seeds)),
-        out / "table3", workers=workers, executor=executor,
-    )  # fmt: skip
-    return next(path for path in outcome.files if path.name == "ablation.md")
+    goal = Goal.named("optimized")
+    variants = make_variants(goal, ["zero", "cumulative"], removal_order(goal, "paper"))
+    config = _table3_config(base, scale)
+    return list(run_specs(config, variants, range(scale.seeds), out / "table3" / "runs").values())
 
 
-def run_delegated(
-    name: str,
-    scale: str | Scale,
+def _table3_config(base: TrainConfig, scale: Scale) -> TrainConfig:
+    return replace(base, model="setup1", hidden=[scale.hidden], epochs=scale.epochs, goal=None)
+
+
+def searched_plan(name: str, scale: Scale, base: TrainConfig, out: Path):
+    """(run specs, runs known only later, [(trial config, trials)], description lines) of
+    fig6 or table3."""
+    if name == "fig6":
+        return fig6_plan(scale, base, out)
+    if name != "table3":
+        raise ValueError(f"{name} is not a searching or ablating target")
+    specs = _table3_specs(base, scale, out)
+    lines = [
+        f"zero and cumulative ablation (paper order) of the optimised goal, {scale.seeds} seeds"
+    ]
+    return specs, [], [], lines
+
+
+# ---------------------------------------------------------------------------------- table3
+
+
+def _table3(
+    scale: Scale,
     base: TrainConfig,
     out: Path,
     workers: int,
+    threads: int | None,
+    on_progress: Callable[[Progress, RunResult], None] | None,
     executor: Executor | None = None,
-):
-    """fig6 or table3 at ``scale``; the path of its report. fig6's search runs in this
-    process (its study is a SQLite file in the target's folder); ``executor`` trains table3's
-    runs."""
-    from infomorphic.reproduce.targets import SCALES
+) -> Outcome:
+    from infomorphic.nn.goals import Goal
+    from infomorphic.reports.ablation import PAPER_CRITICAL, run_ablation
+    from infomorphic.reports.ablation_report import critical_markdown, critical_weights
 
-    size = scale if isinstance(scale, Scale) else SCALES[scale]
+    config = _table3_config(base, scale).validate()
+    data, _ = data_facts(config)
+    goal = Goal.named("optimized")
+    folder = out / "table3"
+    result = run_ablation(
+        config,
+        goal,
+        ["zero", "cumulative"],
+        list(range(scale.seeds)),
+        folder,
+        order="paper",
+        workers=workers,
+        threads=threads,
+        on_progress=on_progress,
+        executor=executor,
+    )
+    outcome = Outcome("table3", None, result.results)
+    if not result.files:
+        return outcome
+    verdict = critical_weights(result.rows)
+    same = [a for a in verdict.labels if a in PAPER_CRITICAL]
+    holds = "Holds" if len(same) == len(PAPER_CRITICAL) else "Does not hold"
+    lines = [
+        f"# {TABLE3_TITLE}",
+        "",
+        f"Scale `{scale.name}` ({scale.seeds} seeds); data: {data}. The zero ablation (each "
+        "weight of the optimised goal set to 0) and the cumulative ablation in the paper's "
+        f"order, setup 1, N = {scale.hidden}, {scale.epochs} epochs. Every table: "
+        "[ablation.md](ablation.md).",
+        "",
+        f"The paper: the four critical weights are {{F}}{{C}}, {{F}}{{L}}, {{F}}{{C}}{{L}} and "
+        f"{{FC}}{{FL}}. Here: {holds}: the four largest drops are "
+        f"{', '.join(f'`{a}`' for a in verdict.labels) or 'none'} ({len(same)} of the paper's "
+        "four).",
+        "",
+        critical_markdown(result.rows, goal),
+    ]
+    atomic_write_text(folder / "table.md", "\n".join(lines) + "\n")
+    outcome.folder = folder
+    outcome.report = folder / "ablation.md"
+    return outcome
+
+
+def run_searched(
+    name: str,
+    scale: Scale,
+    base: TrainConfig,
+    out: Path,
+    workers: int = 2,
+    threads: int | None = 1,
+    on_progress: Callable[[Progress, RunResult], None] | None = None,
+    executor: Executor | None = None,
+) -> Outcome:
+    """fig6 or table3 at ``scale``; ``executor`` (e.g. a Dask cluster's) trains the runs
+    (fig6's searches run on this machine: their studies are SQLite files)."""
     if name == "fig6":
-        return run_fig6(base, size, out)
+        return run_fig6(scale, base, out, workers, threads, on_progress, executor)
     if name == "table3":
-        return run_table3(base, size, out, workers, executor)
+        return _table3(scale, base, out, workers, threads, on_progress, executor)
     raise ValueError(f"{name} is not a searching or ablating target")

@@ -28,7 +28,7 @@ from typing import Any
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.search.locate import SearchTarget, load_study, locate
 from infomorphic.search.space import GoalSpace
-from infomorphic.search.study import redact, require_optuna
+from infomorphic.search.study import redact, require_optuna, sqlite_file
 
 __all__ = [
     "MIN_IMPORTANCE_TRIALS",
@@ -195,7 +195,8 @@ def _markdown(data: dict[str, Any], explanation: str) -> str:
         *([f"Storage: `{data['storage']}`", ""] if data.get("storage") else []),
         "| setting | value |", "|---|---|",
         f"| model | {s['model']} (sources {', '.join(s['sources'] or [])}) |",
-        f"| data | {s['dataset']} (validation fraction {s['val_fraction']}) |",
+        f"| data | {data.get('data') or s['dataset']} (validation fraction "
+        f"{s['val_fraction']}) |",
         f"| hidden, activation | {s['hidden']}, {s['activation'] or 'model default'} |",
         f"| epochs, batch size, seed | {s['epochs']}, {s['batch_size']}, {s['seed']} |",
         f"| sampler, population | {s['sampler']}, {s['population']} |",
@@ -255,9 +256,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_report(study: Any, out: str | Path, top: int = 5, storage: str | None = None) -> Path:
+def shown_storage(storage: str, out: str | Path) -> str:
+    """The storage as a report shows it: a SQLite file by its path relative to the report's
+    folder (a committed report names no path of the machine that wrote it), any other URL with
+    its password hidden."""
+    import os
+
+    file = sqlite_file(storage)
+    if file is None:
+        return redact(storage)
+    relative = os.path.relpath(file.resolve(), Path(out).resolve())
+    return f"sqlite:///{relative} (relative to this report's folder)"
+
+
+def write_report(
+    study: Any, out: str | Path, top: int = 5, storage: str | None = None, data: str | None = None
+) -> Path:
     """Write report.md, report.json and the figures into ``out``; the path of report.md.
-    ``storage`` (the URL, shown with any password hidden) is for the text only."""
+    ``storage`` (the URL; a SQLite file is shown relative to ``out``, other URLs with any
+    password hidden) and ``data`` (the data set named by ``infomorphic.data.data_identity``)
+    are for the text only."""
     from infomorphic.reports.explain import explain_weights
     from infomorphic.search import figures
 
@@ -276,7 +294,8 @@ def write_report(study: Any, out: str | Path, top: int = 5, storage: str | None 
                                   f"{best['trial']}")  # fmt: skip
     importance = importances(study)
     data = {
-        "storage": redact(storage) if storage else None,
+        "storage": shown_storage(storage, out) if storage else None,
+        "data": data,
         "settings": settings,
         "top": goals,
         "test_accuracy_note": TEST_NOTE,

@@ -201,37 +201,32 @@ def _train(
     # The objective is the last epoch's validation accuracy: per-epoch validation only when
     # pruning needs it (a third of a trial's time at N = 100 goes to evaluation).
     splits_per_epoch = ("val",) if prune else ()
-    configs = [replace(base, goal=space.weights(t.params), eval_splits=splits_per_epoch)
-               for t in asked]  # fmt: skip
-    if len(asked) == 1:
-        from infomorphic.training.api import train
-        from infomorphic.training.hooks import Hook
-        from infomorphic.training.loop import TrainingDiverged
+    configs = [
+        replace(base, goal=space.weights(t.params), eval_splits=splits_per_epoch) for t in asked
+    ]
+    from infomorphic.training.api import train
+    from infomorphic.training.hooks import Hook
+    from infomorphic.training.loop import Trainer, TrainingDiverged
 
-        trial = asked[0]
+    class Report(Hook):
+        """Each trial's validation accuracy after every epoch (pruning a lone trial)."""
 
-        class Report(Hook):
-            def on_epoch_end(self, trainer, row):
-                if "val_accuracy" not in row:
-                    return
-                trial.report(row["val_accuracy"], row["epoch"])
-                if prune and trial.should_prune():
-                    raise optuna.TrialPruned()
+        def on_epoch_end(self, trainer, row):
+            rows = row if isinstance(row, list) else [row]
+            for trial, values in zip(asked, rows, strict=True):
+                if "val_accuracy" in values:
+                    trial.report(values["val_accuracy"], values["epoch"])
+            if prune and len(asked) == 1 and asked[0].should_prune():
+                raise optuna.TrialPruned()
 
-        try:
-            return [train(configs[0], splits=splits, progress=False, hooks=[Report()])]
-        except optuna.TrialPruned:
-            return [{"pruned": True}]
-        except TrainingDiverged as exc:
-            return [{"error": str(exc)}]
-    from infomorphic.training.population import PopulationTrainer
-
-    def report(trainer, rows):
-        for trial, row in zip(asked, rows, strict=True):
-            if "val_accuracy" in row:
-                trial.report(row["val_accuracy"], row["epoch"])
-
-    return PopulationTrainer(configs, splits, on_epoch_end=report).fit()
+    if len(asked) > 1:  # one population: the same loop, one summary per member
+        return Trainer(configs, splits, [Report()]).fit()
+    try:
+        return [train(configs[0], splits=splits, progress=False, hooks=[Report()])]
+    except optuna.TrialPruned:
+        return [{"pruned": True}]
+    except TrainingDiverged as exc:
+        return [{"error": str(exc)}]
 
 
 def run_worker(

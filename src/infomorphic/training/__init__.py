@@ -3,7 +3,9 @@
 ``config`` (torch-free) holds the options and the paper's optimisers; ``steps`` the step
 strategies; ``loop`` the ``Trainer`` that calls ``hooks``; ``evaluation`` the pure accuracy
 functions; ``recording`` the per-epoch neuron statistics; ``run_folder`` the folder's layout and
-readers; ``api.train`` wires them together. Names load lazily, so ``config`` is torch-free.
+readers; ``writer`` the hook that keeps it up to date; ``tensorboard`` a hook for TensorBoard
+(optional extra); ``api.train`` wires them together. Names load lazily, so ``config`` is
+torch-free.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
     from infomorphic.training.hooks import Hook, ProgressBar
     from infomorphic.training.inference import LoadedRun, load_run
     from infomorphic.training.loop import Trainer, TrainingDiverged, load_splits
-    from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder, RunFolderWriter
+    from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder
     from infomorphic.training.steps import make_step
+    from infomorphic.training.tensorboard import TensorBoardHook
+    from infomorphic.training.writer import RunFolderWriter
 
 __getattr__ = lazy_getattr(
     __name__,
@@ -44,8 +48,9 @@ __getattr__ = lazy_getattr(
         "load_splits": "loop",
         "FORMAT_VERSION": "run_folder",
         "RunFolder": "run_folder",
-        "RunFolderWriter": "run_folder",
+        "RunFolderWriter": "writer",
         "make_step": "steps",
+        "TensorBoardHook": "tensorboard",
     },
 )
 
@@ -60,6 +65,7 @@ __all__ = [
     "ProgressBar",
     "RunFolder",
     "RunFolderWriter",
+    "TensorBoardHook",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",

@@ -12,17 +12,13 @@ from typing import Any
 
 from infomorphic.data import Splits
 from infomorphic.locks import hold
+from infomorphic.networks.spec import NetworkSpec
 from infomorphic.threads import torch_threads
-from infomorphic.training.config import CHECKPOINT_INTERVAL_S, TrainConfig
+from infomorphic.training.config import CHECKPOINT_INTERVAL_S, OPTIONS, TrainConfig
 from infomorphic.training.hooks import Hook, ProgressBar
 from infomorphic.training.loop import Trainer, TrainingDiverged
-from infomorphic.training.run_folder import (
-    RUN_ID,
-    START_AGAIN,
-    CorruptRunError,
-    RunFolder,
-    RunFolderWriter,
-)
+from infomorphic.training.run_folder import RUN_ID, START_AGAIN, CorruptRunError, RunFolder
+from infomorphic.training.writer import RunFolderWriter
 
 __all__ = ["RunExistsError", "config_differences", "resume_from", "resumed_config", "train"]
 
@@ -116,8 +112,7 @@ def _train(
         )
         raise TrainingDiverged(
             exc.epoch,
-            f"{str(exc).split('non-finite values in ', 1)[1]}. {kept}; try another seed, a "
-            "smaller learning rate or a different goal",
+            f"{exc.where}. {kept}; try another seed, a smaller learning rate or a different goal",
         ) from None
 
 
@@ -191,33 +186,41 @@ def config_differences(
 
 
 def _resolved_options(config: TrainConfig) -> dict[str, Any]:
+    """The options as what they build: data set aliases and folders resolved, and every option
+    that sets the network (``OPTIONS``' ``spec``) as the network's values, layer by layer (goals
+    as their weights), so that a model's default and its name, or one value and the same value
+    per layer, are one run."""
     from infomorphic.data.loading import dataset_key
-    from infomorphic.networks.presets import MODELS
 
     values = config.to_dict()
-    preset = MODELS.get(config.model)
-    if preset is None:
-        return values
     values["dataset"] = dataset_key(config.dataset)
-    values["activation"] = config.activation or preset.activation
-    values["goal"] = _goal_weights(config.goal, preset)
     if config.data_dir:
         values["data_dir"] = str(Path(config.data_dir).expanduser().resolve())
+    try:
+        spec = config.network(1, 2)
+    except ValueError:  # not buildable: compared as given
+        return values
+    for entry in OPTIONS.values():
+        if entry.spec:
+            values[entry.field] = _spec_value(spec, entry.spec)
     return values
 
 
-def _goal_weights(goal: object, preset: Any) -> object:
-    """A goal as its weights (the model's default for None); the spec itself if it does not
-    resolve (the comparison then is by value)."""
+def _spec_value(spec: NetworkSpec, path: str) -> Any:
+    """The value of a spec's field (``layers.bins``: one per layer, goals as weights)."""
     from infomorphic.nn.goals import Goal
 
-    spec = goal if goal is not None else preset.hidden_goal
-    if spec is None or preset.kind != "infomorphic":
-        return goal
-    try:
-        return Goal.resolve(spec, tuple(preset.sources)).weights
-    except (ValueError, OSError, TypeError):
-        return spec
+    head, _, name = path.partition(".")
+    if head == "layers":
+        return tuple(
+            Goal.resolve(layer.goal, tuple(layer.sources)).weights
+            if name == "goal" and layer.goal is not None
+            else getattr(layer, name)
+            for layer in spec.layers
+        )
+    if head == "output":
+        return getattr(spec.output, name)
+    return getattr(spec, head)
 
 
 def resumed_config(
@@ -235,7 +238,7 @@ def resumed_config(
     differing = config_differences(saved, candidate)
     if differing:
         details = ", ".join(
-            f"{option_name(f)} {_shown(getattr(candidate, f))} (the run has "
+            f"{option_name(f)} {_shown(getattr(candidate, f), f)} (the run has "
             f"{_shown(getattr(saved, f), f, saved.model)})"
             for f in differing
         )
@@ -254,9 +257,9 @@ def _shown(value: object, field: str = "", model: str = "") -> str:
     """A value as it would be typed (a default goal or activation by its name)."""
     from infomorphic.networks.presets import MODELS
 
-    if isinstance(value, (list, tuple)) and all(isinstance(v, (int, str)) for v in value):
-        return ",".join(map(str, value)) if value else "''"
     if value is None and field in ("goal", "activation") and model in MODELS:
         preset = MODELS[model]
         return f"{preset.hidden_goal if field == 'goal' else preset.activation}, {model}'s default"
-    return str(value)
+    if isinstance(value, (list, tuple)) and not value:
+        return "''"
+    return OPTIONS[field].shown(value) if field in OPTIONS else str(value)

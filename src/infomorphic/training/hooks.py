@@ -1,7 +1,8 @@
 """Hooks: what the training loop calls around the epochs.
 
 A hook records (a run folder), reports (a progress bar, a search trial) or stops the run: an
-``on_epoch_end`` that returns True asks the loop to stop cleanly after that epoch; an exception
+``on_epoch_end`` that returns True asks the loop to stop cleanly after that epoch (for a
+population, whose hooks see the list of its members' rows, every member stops); an exception
 raised by a hook (a pruned search trial, say) leaves the loop at once. An interruption
 (``KeyboardInterrupt``) calls every hook's ``on_interrupt`` before it leaves the loop.
 """
@@ -13,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from infomorphic.training.loop import Trainer
 
-__all__ = ["Hook", "ProgressBar"]
+__all__ = ["EpochRow", "Hook", "ProgressBar"]
+
+#: What ``on_epoch_end`` sees: the epoch's history row, or a population's rows, one per member.
+EpochRow = dict[str, float] | list[dict[str, float]]
 
 
 class Hook:
@@ -25,8 +29,9 @@ class Hook:
     def on_fit_start(self, trainer: Trainer) -> None:
         """Before the first epoch of this ``fit`` (after any resume)."""
 
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> bool | None:
-        """After each epoch, with its history row; return True to stop after it."""
+    def on_epoch_end(self, trainer: Trainer, row: EpochRow) -> bool | None:
+        """After each epoch, with its history row (a population: one per member, in order);
+        return True to stop after it."""
         return None
 
     def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
@@ -53,10 +58,15 @@ class ProgressBar(Hook):
             desc=trainer.config.model,
         )  # fmt: skip
 
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: Trainer, row: EpochRow) -> None:
         if self.bar is not None:
             self.bar.update(1)
-            shown = {k[: -len("_accuracy")]: f"{v:.3f}" for k, v in row.items() if "accuracy" in k}
+            rows = row if isinstance(row, list) else [row]  # a population: its best members
+            shown = {
+                k[: -len("_accuracy")]: f"{max(r[k] for r in rows):.3f}"
+                for k in rows[0]
+                if "accuracy" in k
+            }
             self.bar.set_postfix(shown)
 
     def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:

@@ -43,6 +43,11 @@ class LoadedRun:
     standardised input); ``config``: the run's ``config.json``; ``mean``/``std``: the
     standardisation of its data. ``standardise(x_raw)``, ``scores(x_raw)`` and
     ``predict(x_raw)`` take raw pixels, (n, features) or (n, height, width) or one image.
+
+    Return types follow one rule: what takes raw images (NumPy or torch) gives NumPy arrays
+    (``scores``: float32 (n, n_classes), ``predict``: int64 (n,)), as NumPy users expect;
+    what works on the network's own input gives torch tensors on the run's device
+    (``standardise``, ``scores_of``, and the network's ``class_scores`` and ``predict``).
     """
 
     folder: RunFolder
@@ -111,14 +116,15 @@ class LoadedRun:
                 f"{seen}; give raw pixels on the data set's own scale (0..255 for MNIST)"
             )
 
-    def scores(self, x_raw: np.ndarray | torch.Tensor, seed: int = 0) -> torch.Tensor:
-        """Class scores (n, n_classes) of raw images; the highest is the predicted class.
-        Hidden spikes are drawn from a generator seeded with ``seed``: the same call gives the
-        same scores."""
-        return self.scores_of(self.standardise(x_raw), seed)
+    def scores(self, x_raw: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray:
+        """Class scores (n, n_classes) float32 of raw images as a NumPy array; the highest is
+        the predicted class. Hidden spikes are drawn from a generator seeded with ``seed``: the
+        same call gives the same scores."""
+        return self.scores_of(self.standardise(x_raw), seed).cpu().numpy()
 
     def scores_of(self, x: torch.Tensor, seed: int = 0, batch_size: int = 4096) -> torch.Tensor:
-        """``scores`` of images already standardised (n, n_features), in batches."""
+        """``scores`` of images already standardised (n, n_features), in batches, as a torch
+        tensor on the run's device (the network's side of the API stays in torch)."""
         from infomorphic.training.evaluation import outputs_in_batches
 
         generator = torch.Generator(device=self.device).manual_seed(seed)
@@ -126,8 +132,9 @@ class LoadedRun:
         return self.model.to_scores(outputs)
 
     def predict(self, x_raw: np.ndarray | torch.Tensor, seed: int = 0) -> np.ndarray:
-        """The predicted class (n,) int64 of each raw image."""
-        return self.scores(x_raw, seed).argmax(dim=1).cpu().numpy()
+        """The predicted class (n,) int64 of each raw image, as a NumPy array: the argmax of
+        ``scores`` with the same ``seed``."""
+        return self.scores(x_raw, seed).argmax(axis=1).astype(np.int64)
 
 
 def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:

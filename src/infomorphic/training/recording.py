@@ -40,8 +40,11 @@ class NeuronRecorder:
             for k, layer in enumerate(self.model.hidden)
         }
 
-    def record(self, means: dict[str, np.ndarray]) -> dict[str, float]:
-        """Store one epoch's mean decompositions {layer: (N, A+1)}; return history columns."""
+    def record(self, means: dict[str, np.ndarray]) -> dict[str, float] | list[dict[str, float]]:
+        """Store one epoch's mean decompositions {layer: (N, A+1)}; return history columns. A
+        population's means are (P, N, A+1): one row of columns per member, nothing stored."""
+        if self.model is not None and self.model.members is not None:
+            return self._member_rows(means)
         row: dict[str, float] = {}
         if self.model is None or not means:  # no means: zero epochs, the untrained model
             return row
@@ -64,19 +67,53 @@ class NeuronRecorder:
         self.previous_weights = current
         return row
 
+    def _member_rows(self, means: dict[str, np.ndarray]) -> list[dict[str, float]]:
+        """The columns of ``record`` for each member of a population."""
+        model = self.model
+        rows: list[dict[str, float]] = [{} for _ in range(model.members)]
+        if not means:
+            return rows
+        changes = self.pass_change(per_member=True) if self.probe and model.recurrent else {}
+        current = self._feedforward_weights()
+        for member, row in enumerate(rows):
+            layers = zip(model.layer_names(), model.trainable_layers(), strict=True)
+            for name, layer in layers:
+                layer_mean = means[name][member].mean(0)
+                goal = layer.member_goals[member] if layer.member_goals else layer.goal
+                row[f"{name}_goal"] = float(layer_mean @ np.array(goal.weights))
+                for label, value in zip(layer.goal.labels, layer_mean, strict=True):
+                    row[f"{name}_{label}"] = float(value)
+            for name, change in changes.items():
+                row[f"{name}_pass_change"] = change[member]
+            for name, weights in current.items():
+                previous = self.previous_weights[name][member]
+                distance = self_cosine_distance(previous, weights[member])
+                row[f"{name}_self_cosine_median"] = float(distance.median())
+        self.previous_weights = current
+        return rows
+
     @torch.no_grad()
-    def pass_change(self) -> dict[str, float]:
+    def pass_change(self, per_member: bool = False) -> dict[str, Any]:
         """How much the last lateral pass still moves each hidden layer: the mean absolute
         change of the firing probabilities from the pass before it, on the probe batch with
-        training conditions (label context) and a fixed spike stream (appendix A.9)."""
+        training conditions (label context) and a fixed spike stream (appendix A.9); a list of
+        one value per member with ``per_member``."""
         x, onehot = self.probe
-        generator = torch.Generator(device=x.device).manual_seed(0)
+        members = self.model.members
+        if members is None:
+            generator = torch.Generator(device=x.device).manual_seed(0)
+        else:
+            generator = [torch.Generator(device=x.device).manual_seed(0) for _ in range(members)]
         states = self.model.run(x, onehot, generator)
         before = states.earlier[-1]
-        return {
-            f"hidden{k + 1}": float((last.theta - prior.theta).abs().mean())
-            for k, (last, prior) in enumerate(zip(states.hidden, before, strict=True))
-        }
+        changes = {}
+        for k, (last, prior) in enumerate(zip(states.hidden, before, strict=True)):
+            change = (last.theta - prior.theta).abs()
+            if per_member:
+                changes[f"hidden{k + 1}"] = [float(change[:, m].mean()) for m in range(members)]
+            else:
+                changes[f"hidden{k + 1}"] = float(change.mean())
+        return changes
 
     def arrays(self) -> dict[str, np.ndarray]:
         """``<layer>_atoms`` (epochs, N, A+1), ``<layer>_self_cosine`` (epochs, N) and

@@ -1,14 +1,17 @@
 """The run folder: its layout, its format version, atomic writes and the readers.
 
-A run folder holds ``config.json`` (the resolved configuration, goals and the data actually
-read), ``history.csv`` (one row per epoch), ``atoms.npz`` (each neuron's mean atoms per epoch),
-``checkpoint.pt`` (to resume) and, at the end, ``summary.json``. Every file is written
+A run folder holds ``config.json`` (the options, the data actually read, the description of
+the network built (``network``: a ``NetworkSpec``) and its goals' weights), ``history.csv``
+(one row per epoch), ``atoms.npz`` (each neuron's mean atoms per epoch), ``checkpoint.pt`` (to
+resume) and, at the end, ``summary.json``. Every file is written
 atomically; ``config.json`` and the checkpoint carry ``FORMAT_VERSION``, and readers refuse a
 folder written in a format they do not know. Checkpoints load with ``weights_only=True``:
 loading one never runs code. Every reader checks what it reads: a damaged file (empty,
 truncated, overwritten) raises ``CorruptRunError`` naming the file and what to do, and is never
 loaded as if it were whole. A run's ``run_id`` (in ``config.json``, ``atoms.npz`` and the
-checkpoint) tells its files from another run's (``run_record``).
+checkpoint) tells its files from another run's (``run_record``). Folders of older formats are
+converted on read: format 2 folders (their ``network`` the older structure, the backprop
+baseline's weights under their own names) load, resume and predict.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ import csv
 import io
 import json
 import pickle
-import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,30 +29,29 @@ import numpy as np
 import torch
 
 from infomorphic.files import atomic_write_bytes, atomic_write_text
-from infomorphic.training.config import CHECKPOINT_INTERVAL_S, TrainConfig
-from infomorphic.training.hooks import Hook
-from infomorphic.training.run_record import (
-    RUN_ID,
-    check_neurons,
-    check_same_run,
-    new_run_id,
-    resolved_config,
-)
+from infomorphic.networks.presets import model_preset
+from infomorphic.networks.spec import NetworkSpec
+from infomorphic.nn.protocol import PASSES
+from infomorphic.training.config import TrainConfig
+from infomorphic.training.run_record import RUN_ID, check_neurons, check_same_run
 
 if TYPE_CHECKING:
     from infomorphic.networks.base import Classifier
-    from infomorphic.training.loop import Trainer
 
 __all__ = [
     "FORMAT_VERSION",
     "CorruptRunError",
     "RunFolder",
-    "RunFolderWriter",
     "UnsafeCheckpointError",
+    "network_of",
+    "stored_network",
 ]
 
-#: Version of the run folder's layout and checkpoint contents (1: folders without a version).
-FORMAT_VERSION = 2
+#: Version of the run folder's layout and checkpoint contents (1: folders without a version;
+#: 2: ``network`` the older structure; 3: ``network`` a ``NetworkSpec``).
+FORMAT_VERSION = 3
+#: The oldest checkpoint format that resumes (format 1 checkpoints lack the step's state).
+RESUMABLE_FROM = 2
 
 #: What a checkpoint of the current format holds besides its format version.
 _CHECKPOINT_KEYS = (
@@ -281,7 +283,7 @@ class RunFolder:
         if not isinstance(state, dict):
             raise self.corrupt(self.CHECKPOINT, f"holds a {type(state).__name__}, not a dict")
         self._check_version(state.get("format_version"), self.CHECKPOINT)
-        if state.get("format_version") != FORMAT_VERSION:
+        if state.get("format_version", 1) < RESUMABLE_FROM:
             raise ValueError(
                 f"{path} was written by an older infomorphic (format 1) and cannot be resumed; "
                 "its history, atoms and summary still read"
@@ -292,20 +294,17 @@ class RunFolder:
         check_same_run(self, self.CHECKPOINT, state.get(RUN_ID))
         return state
 
+    def network(self) -> NetworkSpec:
+        """The description of the run's network (an older folder's from its options)."""
+        return network_of(self.config(), self)
+
     def load_model(self, device: str | torch.device = "cpu") -> Classifier:
         """The trained network of the last checkpoint, ready to ``predict``."""
-        from infomorphic.networks.registry import build_model
+        from infomorphic.networks.registry import build_network
 
-        config = self.config()
+        spec = self.network()
         state = self.checkpoint(map_location=device)
-        try:
-            model = build_model(
-                config["model"], config["n_features"], config["n_classes"], config["hidden"],
-                config["goal"], config["activation"], passes=config.get("passes", 2),
-                bins=config.get("bins", 20), output_bins=config.get("output_bins", 20),
-            )  # fmt: skip
-        except KeyError as exc:
-            raise self.corrupt(self.CONFIG, f"it lacks {exc}") from None
+        model = build_network(spec)
         try:
             model.load_state_dict(state["model"])
         except RuntimeError as exc:
@@ -315,75 +314,31 @@ class RunFolder:
         return model.to(device)
 
 
-class RunFolderWriter(Hook):
-    """Keeps a run folder up to date: history after every epoch; atoms and checkpoint after the
-    first epoch, at most every ``checkpoint_interval_s`` seconds, and after the last one. On an
-    interruption (Ctrl-C, or SIGTERM turned into one) it saves the last completed epoch.
-    ``infomorphic.training.api.resume_from`` continues a trainer from the folder's checkpoint."""
+def network_of(config: dict[str, Any], folder: RunFolder | None = None) -> NetworkSpec:
+    """The network a run folder's ``config.json`` describes; for a folder older than format 3,
+    the one its options built (the backprop baseline then had two passes and the modulated
+    activation whatever the options said)."""
+    try:
+        if config.get("format_version", 1) >= 3:
+            return NetworkSpec.from_dict(config["network"]).validate()
+        options = TrainConfig.from_dict(config)
+        if model_preset(options.model).kind == "backprop":
+            options = replace(options, passes=PASSES, activation=None)
+        return options.network(config["n_features"], config["n_classes"])
+    except (KeyError, ValueError, TypeError) as exc:
+        if folder is None:
+            raise
+        raise folder.corrupt(RunFolder.CONFIG, f"no network it describes: {exc}") from None
 
-    wants_completed_state = True
 
-    def __init__(
-        self, folder: RunFolder, checkpoint_interval_s: float = CHECKPOINT_INTERVAL_S
-    ) -> None:
-        if not checkpoint_interval_s >= 0:
-            raise ValueError(f"checkpoint_interval_s must be >= 0, got {checkpoint_interval_s}")
-        self.folder = folder
-        self.interval = checkpoint_interval_s
-        self.saved_epoch: int | None = None
-        self.last_save = time.monotonic()
-        #: This run's identity in its files; a resumed run keeps its checkpoint's.
-        self.run_id = new_run_id()
+def stored_network(spec: NetworkSpec) -> dict[str, Any]:
+    """A spec as ``config.json`` keeps it: goals read from files are written out as their
+    weights, so the folder alone rebuilds its network."""
+    from infomorphic.nn.goals import Goal
 
-    def save(self, trainer: Trainer) -> None:
-        """Write the atoms and the checkpoint now."""
-        self._write(trainer.config, trainer.state_dict(), trainer.recorder.arrays())
-
-    def _write(
-        self, config: TrainConfig, state: dict[str, Any], arrays: dict[str, np.ndarray]
-    ) -> None:
-        if arrays:  # first: the checkpoint counts its epochs
-            self.folder.write_atoms({**arrays, RUN_ID: np.array(self.run_id)})
-        self.folder.write_checkpoint({"config": config.to_dict(), **state, RUN_ID: self.run_id})
-        self.saved_epoch = state["epoch"]
-        self.last_save = time.monotonic()
-
-    def on_fit_start(self, trainer: Trainer) -> None:
-        self.folder.write_config({**resolved_config(trainer), RUN_ID: self.run_id})
-        if trainer.history:  # resumed: drop an interrupted run's rows after the checkpoint
-            self.folder.write_history(trainer.history)
-        self.last_save = time.monotonic()
-
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> None:
-        self.folder.write_history(trainer.history)
-        due = (
-            trainer.epoch == trainer.config.epochs
-            or self.saved_epoch is None
-            or time.monotonic() - self.last_save >= self.interval
-        )
-        if due:
-            self.save(trainer)
-
-    def on_interrupt(self, trainer: Trainer) -> None:
-        """Save the last completed epoch (the untrained model if none) unless it is saved."""
-        completed = trainer.completed_state()
-        if completed is None:
-            return
-        state, arrays = completed
-        if self.saved_epoch is not None and self.saved_epoch >= state["epoch"]:
-            return
-        if not self.folder.file(RunFolder.CONFIG).is_file():
-            self.folder.write_config({**resolved_config(trainer), RUN_ID: self.run_id})
-        if state["history"]:
-            self.folder.write_history(state["history"])
-        self._write(trainer.config, state, arrays)
-
-    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
-        # without per-epoch splits the readout (the output polarity) was first fitted by the
-        # final measurement, after the last epoch's save: save again, or the checkpoint's
-        # network would not be the one the summary measured
-        refitted = not trainer.config.eval_splits
-        if self.saved_epoch != trainer.epoch or trainer.epoch == 0 or refitted:
-            self.folder.write_history(trainer.history)
-            self.save(trainer)
-        self.folder.write_summary(summary)
+    layers = []
+    for layer in spec.layers:
+        if isinstance(layer.goal, str) and Path(layer.goal).is_file():
+            layer = replace(layer, goal=Goal.resolve(layer.goal, tuple(layer.sources)).as_dict())
+        layers.append(layer)
+    return replace(spec, layers=tuple(layers)).to_dict()

@@ -1,5 +1,4 @@
-"""What a run folder records of its run: ``config.json``'s content (``resolved_config``: the
-options, the data read and the network built) and the run's identity in its files.
+"""A run's identity in its folder's files.
 
 ``RunFolderWriter`` gives every run a ``run_id`` and writes it into ``config.json``,
 ``atoms.npz`` and the checkpoint (a resumed run keeps its own). The readers compare: an
@@ -14,15 +13,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-
-from infomorphic.training.config import OPTIMIZERS
 
 if TYPE_CHECKING:
-    from infomorphic.training.loop import Trainer
     from infomorphic.training.run_folder import RunFolder
 
-__all__ = ["RUN_ID", "check_neurons", "check_same_run", "new_run_id", "resolved_config"]
+__all__ = ["RUN_ID", "check_neurons", "check_same_run", "new_run_id"]
 
 #: The key of a run's identity in config.json, atoms.npz and the checkpoint.
 RUN_ID = "run_id"
@@ -30,32 +25,6 @@ RUN_ID = "run_id"
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def resolved_config(trainer: Trainer) -> dict[str, Any]:
-    """config.json's content: the options, the data read and the network built from them."""
-    from infomorphic.networks.infomorphic import InfomorphicNetwork
-
-    splits, model = trainer.splits, trainer.model
-    cfg = trainer.config.to_dict()
-    mean, std = float(splits.mean), float(splits.std)
-    # the raw pixels' range in the training split: prediction refuses images far outside it
-    low, high = (round(float(v) * std + mean, 4) for v in splits.x_train.aminmax())
-    cfg.update(
-        data_source=splits.source,
-        n_train=len(splits.y_train), n_val=len(splits.y_val), n_test=len(splits.y_test),
-        n_features=splits.n_features, n_classes=splits.n_classes,
-        standardisation={"mean": mean, "std": std, "min": low, "max": high},
-        threads=torch.get_num_threads(),  # float rounding depends on it: resuming reuses it
-    )  # fmt: skip
-    if isinstance(model, InfomorphicNetwork):
-        cfg["network"] = model.config.to_dict()
-        layers = zip(model.layer_names(), model.trainable_layers(), strict=True)
-        cfg["goals"] = {name: layer.goal.as_dict() for name, layer in layers}
-        cfg["optimizers"] = {k: vars(OPTIMIZERS[k]) for k in ("hidden", "output")}
-    else:
-        cfg["optimizers"] = {"backprop": vars(OPTIMIZERS["backprop"])}
-    return cfg
 
 
 def _config_or_none(folder: RunFolder) -> dict[str, Any] | None:

@@ -1,20 +1,23 @@
 """Training-step strategies: local goals (eager or compiled) and backprop.
 
-A step takes one batch, updates the parameters and returns each trainable layer's
-decomposition (N, n_atoms + 1) of the batch (none for backprop). The loop never branches on the
-kind of network; it asks ``make_step`` for the right strategy. Optimiser settings are the
-paper's (Table 1), from ``infomorphic.training.config.OPTIMIZERS``.
+A step takes one batch, updates the parameters and returns a ``StepOutput``: each trainable
+layer's decomposition (N, n_atoms + 1) of the batch (none for backprop) and the batch's
+accuracy on its own training pass (the authors' training accuracy, ``batch_accuracy``). The
+loop never branches on the kind of network; it asks ``make_step`` for the right strategy, and
+``epoch_means`` runs one over an epoch's batches. Optimiser settings are the paper's (Table 1),
+from ``infomorphic.training.config.OPTIMIZERS``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import torch
 from torch import nn
 
-from infomorphic.networks.base import Classifier
+from infomorphic.data import Splits, iterate_batches
+from infomorphic.networks.base import Classifier, batch_accuracy
 from infomorphic.networks.infomorphic import GoalLoss, InfomorphicNetwork
 from infomorphic.training.config import OPTIMIZERS, TrainConfig
 from infomorphic.training.optim import make_adam
@@ -24,13 +27,25 @@ __all__ = [
     "BackpropStep",
     "CompiledLocalGoalStep",
     "LocalGoalStep",
+    "EpochMeans",
+    "StepOutput",
     "TrainStep",
+    "epoch_means",
     "local_optimizers",
     "make_step",
+    "spike_generators",
 ]
 
 #: The torch.compile backend of compiled steps (tests use "aot_eager": no C compiler needed).
 COMPILE_BACKEND = "inductor"
+
+
+class StepOutput(NamedTuple):
+    """What one step gives back: each trainable layer's decomposition of the batch, and the
+    batch's accuracy on its training pass (a tensor, None if the step keeps no outputs)."""
+
+    decompositions: list[torch.Tensor]
+    accuracy: torch.Tensor | None = None
 
 
 class TrainStep(Protocol):
@@ -38,7 +53,7 @@ class TrainStep(Protocol):
 
     optimizers: list[torch.optim.Optimizer]
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]: ...
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 
@@ -58,26 +73,44 @@ def local_optimizers(
     return optimizers
 
 
+def spike_generators(
+    model: Classifier, device: torch.device, seed: int
+) -> torch.Generator | list[torch.Generator]:
+    """The spike stream of a training step: one generator, or one per member of a population
+    (each seeded as the member's run alone would be)."""
+    if model.members is None:
+        return torch.Generator(device=device).manual_seed(seed)
+    return [torch.Generator(device=device).manual_seed(seed) for _ in range(model.members)]
+
+
 class _StepState:
     """What every step strategy saves in a checkpoint: its optimisers and its spike stream."""
 
     optimizers: list[Any]
-    generator: torch.Generator
+    generator: torch.Generator | list[torch.Generator]
 
     def state_dict(self) -> dict[str, Any]:
+        generator = self.generator
+        states = [g.get_state() for g in generator] if isinstance(generator, list) else None
         return {
             "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "generator": self.generator.get_state(),
+            "generator": states if states is not None else generator.get_state(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
             opt.load_state_dict(saved)
-        self.generator.set_state(state["generator"])
+        if isinstance(self.generator, list):
+            for generator, saved in zip(self.generator, state["generator"], strict=True):
+                generator.set_state(saved)
+        else:
+            self.generator.set_state(state["generator"])
 
 
 class LocalGoalStep(_StepState):
-    """Every neuron ascends its own goal; hidden spikes come from the step's own generator."""
+    """Every neuron ascends its own goal; hidden spikes come from the step's own generator (one
+    per member of a population, whose stacked weights one Adam per layer updates exactly as
+    each member's own Adam would: Adam works element by element)."""
 
     def __init__(
         self,
@@ -90,18 +123,20 @@ class LocalGoalStep(_StepState):
         self.model = model
         self.n_classes = model.config.n_classes
         self.optimizers = local_optimizers(model, device, compiled)
-        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.generator = spike_generators(model, device, seed)
         self.goal_loss = goal_loss or (lambda x, onehot: model.goal_loss(x, onehot, self.generator))
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=True)
         onehot = nn.functional.one_hot(y, self.n_classes).to(x.dtype)
-        loss, decompositions = self.goal_loss(x, onehot)
-        loss.backward()
+        result = self.goal_loss(x, onehot)
+        result.loss.backward()
         for opt in self.optimizers:
             opt.step()
-        return decompositions
+        output = result.output
+        accuracy = None if output is None else batch_accuracy(output, y)
+        return StepOutput(result.decompositions, accuracy)
 
 
 class CompiledLocalGoalStep(LocalGoalStep):
@@ -157,12 +192,14 @@ class BackpropStep(_StepState):
             make_adam(model.parameters(), settings.lr, settings.weight_decay, device)
         ]
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         (opt,) = self.optimizers
         opt.zero_grad(set_to_none=True)
-        self.model.training_loss(x, y, self.generator).backward()
+        loss, outputs = self.model.training_loss_and_outputs(x, y, self.generator)
+        loss.backward()
         opt.step()
-        return []
+        # the polarity flip only where the readout has one (not the mlp's logits)
+        return StepOutput([], batch_accuracy(outputs, y, flip=self.model.needs_readout_fit))
 
 
 def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> TrainStep:
@@ -172,3 +209,40 @@ def make_step(model: Classifier, config: TrainConfig, device: torch.device) -> T
     if config.compile:
         return CompiledLocalGoalStep(model, device, config.seed + 2)
     return LocalGoalStep(model, device, config.seed + 2)
+
+
+class EpochMeans(NamedTuple):
+    """An epoch's steps averaged over its batches: each decomposition, and the batches'
+    accuracy on their own training pass (None if the step keeps no outputs)."""
+
+    decompositions: list[torch.Tensor]
+    accuracy: torch.Tensor | None
+
+
+def epoch_means(
+    step: Callable[[torch.Tensor, torch.Tensor], StepOutput],
+    splits: Splits,
+    batch_size: int,
+    generator: torch.Generator,
+) -> EpochMeans:
+    """One shuffled pass of ``step`` over the training split; each of the decompositions it
+    returns ([] for a step that returns none) and its batch accuracy, averaged over the
+    batches. A last batch of one sample is skipped: a batch's PID needs at least two."""
+    sums: list[torch.Tensor] = []
+    accuracy: torch.Tensor | None = None
+    batches = 0
+    for xb, yb in iterate_batches(
+        splits.x_train, splits.y_train, batch_size, shuffle=True, generator=generator
+    ):
+        if len(yb) < 2:
+            continue
+        decompositions, batch_accuracy = step(xb, yb)
+        if batches == 0:
+            sums = [d.clone() for d in decompositions]
+            accuracy = None if batch_accuracy is None else batch_accuracy.clone()
+        else:
+            sums = [s + d for s, d in zip(sums, decompositions, strict=True)]
+            if accuracy is not None and batch_accuracy is not None:
+                accuracy = accuracy + batch_accuracy
+        batches += 1
+    return EpochMeans([s / batches for s in sums], None if accuracy is None else accuracy / batches)
