@@ -133,7 +133,9 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     derandomize=True,
 )
-MANY = settings(SETTINGS, max_examples=400, derandomize=False)
+# Derandomised too: the CI gate must not depend on luck. To explore new inputs, run them
+# once with `derandomize=False` here.
+MANY = settings(SETTINGS, max_examples=400)
 
 
 @SETTINGS
