@@ -14,7 +14,6 @@ inputs per neuron).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from infomorphic.errors import ConfigError
 from infomorphic.nn.activations import ACTIVATIONS
 from infomorphic.nn.activations import activation as activation_entry
+from infomorphic.nn.goal_files import is_layer_name, is_per_layer
 from infomorphic.nn.protocol import HIDDEN_RANGE, N_BINS, PASSES
 
 __all__ = [
@@ -51,19 +51,6 @@ CONTEXT_SOURCES = ("label", "output")
 EVAL_CONTEXTS = ("zero", "bias")
 LATERAL_NONE = "none"
 LATERAL_ALL = "all"
-
-_LAYER_NAME = re.compile(r"^hidden[1-9][0-9]*$")
-
-
-def is_layer_name(name: object) -> bool:
-    """``hidden1``, ``hidden2``, ...: the names of hidden layers, bottom-up."""
-    return isinstance(name, str) and bool(_LAYER_NAME.match(name))
-
-
-def is_per_layer(value: object) -> bool:
-    """A per-layer value: a mapping whose keys are all layer names (``{"hidden2": 10}``). A goal
-    given as ``{atom label: weight}`` is not one: atom labels are not layer names."""
-    return isinstance(value, Mapping) and bool(value) and all(is_layer_name(k) for k in value)
 
 
 @dataclass(frozen=True)

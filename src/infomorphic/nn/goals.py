@@ -9,7 +9,6 @@ layer's goal (docs/protocol.md).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from infomorphic.nn.goal_files import GoalText, parse_numbers, read_goal_file
 from infomorphic.pid.lattice import lattice
 
 RESIDUAL = "H_res"
@@ -331,46 +331,43 @@ class Goal:
         return cls.from_vector(spec, names, key)
 
     @classmethod
-    def from_file(cls, path: str | Path, source_names: Sequence[str]) -> Goal:
-        """JSON list (a vector) or object (label -> weight), or whitespace/comma separated text."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"goal file {path} does not exist")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
+    def from_text(cls, text: GoalText, source_names: Sequence[str]) -> Goal:
+        """A goal as a goal file writes it (``infomorphic.nn.goal_files``) for a layer with
+        these sources; labels in the file's declared source names are read in those."""
+        names = tuple(source_names)
+        if text.named is not None:
+            return cls.named(text.named, names)
+        if text.sources is not None and len(text.sources) != len(names):
             raise ValueError(
-                f"goal file {path}: not a text file (a JSON list or label->weight object, or "
-                "numbers separated by spaces or commas)"
-            ) from None
+                f"goal {text.name!r} is for the sources {', '.join(text.sources)}, the layer "
+                f"has {len(names)} ({', '.join(names)})"
+            )
+        if isinstance(text.weights, Mapping):
+            declared = cls.from_dict(text.weights, text.sources or names, text.name)
+            return cls(declared.weights, names, text.name)
+        return cls.from_vector(text.weights or (), names, text.name)
+
+    @classmethod
+    def from_file(cls, path: str | Path, source_names: Sequence[str]) -> Goal:
+        """A file of one goal (docs/goals.md, "Goal files"); a file of one goal per layer is
+        refused here (``infomorphic.nn.goal_files.layer_goals`` spreads it over a network)."""
+        parsed = read_goal_file(path)
+        if parsed.per_layer:
+            raise ValueError(
+                f"goal file {parsed.path} holds one goal per layer ({', '.join(parsed.layers)}); "
+                "give it as the goal of the whole network"
+            )
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            entries = [v for v in re.split(r"[\s,]+", text.strip()) if v]
-            try:
-                data = [_weight(v, f"weight {k + 1}") for k, v in enumerate(entries)]
-            except ValueError as exc:
-                raise ValueError(
-                    f"goal file {path}: neither JSON (a list or a label->weight object) nor "
-                    f"numbers separated by spaces or commas: {exc}"
-                ) from None
-        try:
-            if isinstance(data, Mapping):
-                if "weights" in data:
-                    data = data["weights"]
-                else:
-                    return cls.from_dict(data, source_names, path.stem)
-            if not isinstance(data, list):
-                raise ValueError("expected a list of weights or a label->weight map")
-            return cls.from_vector(data, source_names, path.stem)
+            return cls.from_text(parsed.goals[None], source_names)
         except ValueError as exc:
-            raise ValueError(f"goal file {path}: {exc}") from None
+            raise ValueError(f"goal file {parsed.path}: {exc}") from None
 
     @classmethod
     def resolve(
         cls, spec: str | Sequence[float] | Mapping[str, float] | Goal, source_names: Sequence[str]
     ) -> Goal:
-        """A goal from a name, a file path, a vector or a dict."""
+        """A goal from a name, a file path, an inline vector (``"0.1,0.2,..."``), a vector or a
+        dict."""
         if isinstance(spec, Goal):
             if spec.n_sources != len(source_names):
                 raise ValueError(
@@ -379,6 +376,9 @@ class Goal:
                 )
             return spec
         if isinstance(spec, str):
+            numbers = parse_numbers(spec)
+            if numbers is not None:
+                return cls.from_vector(numbers, source_names, "inline")
             if Path(spec).is_file():
                 return cls.from_file(spec, source_names)
             return cls.named(spec, source_names)
