@@ -235,3 +235,30 @@ def test_failed_runs_say_their_error_once_and_write_no_table(tmp_path, capsys):
     assert "0 runs trained, 0 reused, 4 failed" in err
     assert err.count("error (4 runs):") == 1  # one message for the four runs
     assert not (out / "ablation.md").exists() and not (out / "ablation.csv").exists()
+
+
+def test_ablate_one_layers_goal_and_keep_the_others(tmp_path, capsys):
+    """--layer varies one layer's goal; the other layers keep theirs in every run."""
+    from infomorphic.reports.ablation import ablation_goal, run_specs
+
+    goals = tmp_path / "layers.json"
+    goals.write_text(json.dumps({"hidden1": "heuristic", "hidden2": {"{F}{C}": 1, "{F}{L}": -1}}))
+    argv = ["ablate", "--goal", str(goals), "--hidden", "8,6", "--dataset", "digits",
+            "--kinds", "zero", "--dry-run"]  # fmt: skip
+    assert main(argv) == 2  # the layers' goals differ: which one?
+    assert "choose the goal to ablate with --layer" in capsys.readouterr().err
+    assert main([*argv, "--layer", "hidden3"]) == 2
+    assert main([*argv, "--layer", "hidden2", "--seeds", "2"]) == 0
+    assert "3 variants, 6 runs of 2 seeds into ablation-setup1-layers-hidden2-digits" in (
+        capsys.readouterr().out
+    )
+    base = TrainConfig(dataset="digits", hidden=[8, 6], goal=str(goals)).validate()
+    goal = ablation_goal(base, "hidden2")
+    assert goal.as_dict()["{F}{L}"] == -1.0
+    specs = run_specs(base, make_variants(goal, ["zero"]), [0], tmp_path / "runs", "hidden2")
+    for (weights, _), spec in specs.items():
+        assert spec.config.goal == {"hidden1": "heuristic", "hidden2": list(weights)}
+    shared = TrainConfig(dataset="digits", hidden=[8, 6], goal="heuristic").validate()
+    assert ablation_goal(shared).name == "heuristic"  # one goal in every layer: no --layer needed
+    (spec,) = run_specs(shared, make_variants(ablation_goal(shared), []), [0], tmp_path).values()
+    assert spec.config.goal == list(Goal.named("heuristic").weights)  # as before: every layer

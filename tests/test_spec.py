@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from infomorphic.errors import ConfigError
 from infomorphic.networks import MODELS, NetworkSpec, model_spec
@@ -173,3 +174,57 @@ def test_specs_presets_and_options_are_torch_free():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_goal_file_of_one_goal_per_layer_sets_each_layers_goal(tmp_path):
+    from infomorphic.nn.goals import Goal
+
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps({"hidden2": {"{F}{C}": 1.0}}))
+    config = TrainConfig(hidden=[20, 10], goal=str(path)).validate()
+    assert config.goal == str(path)  # the option as given; its layers in the network
+    layers = config.network(N_IN, N_CLASSES).layers
+    assert layers[0].goal == "optimized"  # a layer the file does not name keeps the model's
+    assert Goal.resolve(layers[1].goal, ("F", "C", "L")).weights == Goal.named("heuristic").weights
+    with pytest.raises(ConfigError, match="names hidden2, but the network's hidden layers") as e:
+        TrainConfig(hidden=[20], goal=str(path)).validate()
+    assert e.value.field == "goal"
+    with pytest.raises(ConfigError, match="one goal per layer") as e:
+        TrainConfig(hidden=[20, 10], goal={"hidden1": str(path)}).validate()
+    assert e.value.field == "hidden1.goal"
+
+
+def test_an_inline_vector_is_a_goal_of_the_configuration():
+    vector = ",".join(["0"] * 18 + ["0.5"])
+    config = TrainConfig(goal=vector).validate()
+    assert config.goal == [0.0] * 18 + [0.5]
+    assert TrainConfig(hidden=[20, 10], goal={"hidden2": vector}).validate().goal == {
+        "hidden1": None,
+        "hidden2": [0.0] * 18 + [0.5],
+    }
+
+
+def test_a_per_layer_goal_with_identical_layers_trains_exactly_like_the_shared_goal():
+    """The same goal in each layer, written differently per layer (a name, a vector, a label
+    map), builds and trains the network of the shared goal, bit for bit."""
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.nn.goals import Goal
+    from infomorphic.training import Trainer
+
+    digits = prepare_splits(load_dataset("digits"), 0.2, 0)
+    heuristic = Goal.named("heuristic")
+    base = dict(dataset="digits", hidden=[10, 6], epochs=2, batch_size=256, seed=3)
+    shared = Trainer(TrainConfig(**base, goal="heuristic"), digits)
+    written = {"hidden1": list(heuristic.weights), "hidden2": heuristic.as_dict()}
+    per_layer = Trainer(TrainConfig(**base, goal=written), digits)
+    assert per_layer.config.goal == written  # not one value: the layers write it differently
+    assert shared.fit() | {"goal": None, "seconds": 0} == per_layer.fit() | {
+        "goal": None,
+        "seconds": 0,
+    }
+    for ours, theirs in zip(per_layer.history, shared.history, strict=True):
+        assert {k: v for k, v in ours.items() if k != "seconds"} == {
+            k: v for k, v in theirs.items() if k != "seconds"
+        }
+    for name, value in shared.model.state_dict().items():
+        assert torch.equal(per_layer.model.state_dict()[name], value), name

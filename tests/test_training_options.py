@@ -44,10 +44,11 @@ def test_each_run_option_is_one_flag_with_its_choices_and_default(command):
     assert "--bins [LAYER=]B" in help_text and "per layer: --bins hidden2=B" in help_text
 
 
-def test_search_and_ablate_take_no_goal_of_the_run():
-    assert not any("--goal" in a.option_strings for a in subparser("search")._actions)
-    ablate_goal = next(a for a in subparser("ablate")._actions if "--goal" in a.option_strings)
-    assert "ablate" in ablate_goal.help  # ablate's own --goal: the goal to ablate
+def test_train_search_and_ablate_take_the_goal_of_the_run_per_layer():
+    for command in ("train", "search", "ablate"):
+        (action,) = [a for a in subparser(command)._actions if "--goal" in a.option_strings]
+        assert "per layer: --goal hidden2=" in action.help and "docs/goals.md" in action.help
+    assert any("--layer" in a.option_strings for a in subparser("ablate")._actions)
 
 
 def test_per_layer_values_on_the_command_line():

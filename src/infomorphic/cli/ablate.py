@@ -19,8 +19,9 @@ from infomorphic.cli.training_options import add_training_options, config_from_a
 from infomorphic.threads import default_threads
 
 DESCRIPTION = (
-    "Ablate a hidden-layer goal: set each non-zero weight to 0 (zero), set them to 0 one after "
-    "another, least important first (cumulative), scale each by 0.9 and 1.1 (relative) or shift "
+    "Ablate a hidden-layer goal (--goal, or one layer's with --layer): set each non-zero weight "
+    "to 0 (zero), set them to 0 one after another, least important first (cumulative), scale "
+    "each by 0.9 and 1.1 (relative) or shift "
     "it by -0.1 and +0.1 (absolute); train every variant and the unchanged goal for K seeds, and "
     "write ablation.csv, ablation.md (median accuracy changes, the critical weights next to the "
     "paper's four) and the figures (the paper's Fig. 4B, 4C and 9) into OUT."
@@ -55,9 +56,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--goal", metavar="G", default=None,
-        help="the goal to ablate: a name, a goal file or an inline vector (as infomorphic "
-        "explain takes it); default: the model's own")  # fmt: skip
+    add(
+        "--layer",
+        metavar="NAME",
+        default=None,
+        help="the hidden layer whose goal is ablated, e.g. hidden2 (the others keep their "
+        "goals); default: the goal every hidden layer shares (--goal)",
+    )
     add("--seeds", type=positive_int, default=3, metavar="K",
         help="seeds per variant: --seed .. --seed+K-1 (default %(default)s)")  # fmt: skip
     add("--kinds", type=comma_list, default="zero,cumulative,relative,absolute",
@@ -109,8 +114,13 @@ def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
 
 def run(args: argparse.Namespace) -> int:
     from infomorphic.networks.presets import model_preset
-    from infomorphic.reports.ablation import KINDS, make_variants, removal_order, run_ablation
-    from infomorphic.reports.explain import goal_from_spec
+    from infomorphic.reports.ablation import (
+        KINDS,
+        ablation_goal,
+        make_variants,
+        removal_order,
+        run_ablation,
+    )
 
     config = config_from_args(args)
     preset = model_preset(config.model)
@@ -119,10 +129,12 @@ def run(args: argparse.Namespace) -> int:
     unknown = [k for k in args.kinds if k not in KINDS]
     if unknown or not args.kinds:
         raise ValueError(f"--kinds: choose from {', '.join(KINDS)}, got {', '.join(args.kinds)}")
-    goal = goal_from_spec(args.goal or preset.hidden_goal, tuple(preset.sources))
+    goal = ablation_goal(config, args.layer)
     order, ranking, source = _order(args.order, goal)
     seeds = list(range(config.seed, config.seed + args.seeds))
-    tag = Path(args.goal).stem if args.goal and Path(args.goal).is_file() else goal.name
+    given = config.goal
+    tag = Path(given).stem if isinstance(given, str) and Path(given).is_file() else goal.name
+    tag += f"-{args.layer}" if args.layer else ""
     out = Path(args.out or f"ablation-{config.model}-{tag}-{config.dataset}")
     if args.dry_run:
         name = "weight" if order == "measured" else order
@@ -163,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
             on_progress=progress,
             executor=executor,
             critical=args.critical,
+            layer=args.layer,
         )
     print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
           file=sys.stderr)  # fmt: skip

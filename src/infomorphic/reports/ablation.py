@@ -33,6 +33,7 @@ from typing import Any
 
 from infomorphic.experiments.runner import Progress, RunResult, RunSpec, run_grid, run_name
 from infomorphic.files import atomic_write_text
+from infomorphic.nn.goal_files import is_per_layer, layer_goals
 from infomorphic.nn.goals import Goal
 from infomorphic.training.config import TrainConfig
 
@@ -43,11 +44,13 @@ __all__ = [
     "RELATIVE_FACTORS",
     "REFERENCE",
     "Variant",
+    "ablation_goal",
     "make_variants",
     "read_ranking",
     "removal_order",
     "result_rows",
     "run_ablation",
+    "variant_goal",
     "write_csv",
 ]
 
@@ -197,16 +200,57 @@ def make_variants(goal: Goal, kinds: Sequence[str], order: Sequence[str] = ()) -
     return out
 
 
+def ablation_goal(config: TrainConfig, layer: str | None = None) -> Goal:
+    """The goal an ablation varies: ``layer``'s, or (None) the one goal every hidden layer of
+    ``config``'s network shares; a ValueError says which layers differ or have none."""
+    spec = config.network(1, 2)
+    goals = {
+        lay.name: Goal.resolve(lay.goal, tuple(lay.sources))
+        for lay in spec.layers
+        if lay.goal is not None
+    }
+    if not goals:
+        raise ValueError(f"--model: {config.model} has no hidden goal to ablate")
+    if layer is not None:
+        if layer not in goals:
+            known = ", ".join(goals)
+            raise ValueError(f"--layer: {layer} is no layer with a goal; choose from {known}")
+        return goals[layer]
+    first = next(iter(goals.values()))
+    if any(g.weights != first.weights for g in goals.values()):
+        named = ", ".join(f"{name}: {g.name}" for name, g in goals.items())
+        raise ValueError(
+            f"the hidden layers' goals differ ({named}): choose the goal to ablate with --layer"
+        )
+    return first
+
+
+def variant_goal(base: TrainConfig, weights: Sequence[float], layer: str | None = None) -> Any:
+    """A configuration's goal with the ablated weights: in every hidden layer (``layer``
+    None), or in ``layer`` alone, the others keeping the goals ``base`` gives them."""
+    if layer is None:
+        return list(weights)
+    given = layer_goals(base.goal, base.layer_names)
+    per_layer = dict(given) if is_per_layer(given) else dict.fromkeys(base.layer_names, given)
+    return {**per_layer, layer: list(weights)}
+
+
 def run_specs(
-    base: TrainConfig, variants: Sequence[Variant], seeds: Sequence[int], runs_dir: Path
+    base: TrainConfig,
+    variants: Sequence[Variant],
+    seeds: Sequence[int],
+    runs_dir: Path,
+    layer: str | None = None,
 ) -> dict[tuple[tuple[float, ...], int], RunSpec]:
     """One run per distinct (goal vector, seed), named by ``run_name`` (a hash of the vector):
-    variants with the same vector (zero and cumulative step 1) share their runs."""
+    variants with the same vector (zero and cumulative step 1) share their runs. ``layer``:
+    the layer whose goal the variants change (None: every layer's)."""
     specs: dict[tuple[tuple[float, ...], int], RunSpec] = {}
     for variant in variants:
         for seed in seeds:
             if (variant.weights, seed) not in specs:
-                config = replace(base, goal=list(variant.weights), seed=seed, eval_splits=())
+                goal = variant_goal(base, variant.weights, layer)
+                config = replace(base, goal=goal, seed=seed, eval_splits=())
                 config.validate()
                 label = f"{variant.kind} {variant.atom} {variant.change}".strip()
                 specs[variant.weights, seed] = RunSpec(config, runs_dir / run_name(config), label)
@@ -289,13 +333,15 @@ def run_ablation(
     figures: bool = True,
     executor: Executor | None = None,
     critical: int = CRITICAL_COUNT,
+    layer: str | None = None,
 ) -> AblationOutcome:
     """Train every variant for every seed (reusing finished runs) and write ablation.csv,
     ablation.md and the figures into ``out`` (nothing when every run failed). ``order``:
     weight, paper or measured (the zero ablation's results, trained first); ``ranking``
     overrides it. ``executor`` (e.g. a Dask cluster's) trains the runs instead of ``workers``
     local processes. ``critical``: how many of the largest zero-ablation drops the report names
-    critical."""
+    critical. ``layer``: the hidden layer whose goal is ablated (None: the goal every layer
+    shares)."""
     from infomorphic.reports import ablation_report
     from infomorphic.reports.plotting import require_matplotlib
 
@@ -317,7 +363,7 @@ def run_ablation(
     results: dict[tuple[tuple[float, ...], int], RunResult] = {}
 
     def train(todo: Sequence[Variant]) -> None:
-        specs = run_specs(base, todo, seeds, out / "runs")
+        specs = run_specs(base, todo, seeds, out / "runs", layer)
         fresh = {k: s for k, s in specs.items() if k not in results}
         done = run_grid(fresh.values(), workers, threads, on_progress, executor)
         results.update(zip(fresh, done, strict=True))
@@ -338,7 +384,7 @@ def run_ablation(
         source = order_source or ("ranking" if ranking is not None else order)
         files = [out / "ablation.csv"]
         files += ablation_report.write_report(
-            rows, goal, base, removal, source, out, figures, critical=critical
+            rows, goal, base, removal, source, out, figures, critical=critical, layer=layer
         )
     return AblationOutcome(
         rows,

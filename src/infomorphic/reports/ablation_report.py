@@ -156,6 +156,12 @@ def critical_markdown(rows: Sequence[Mapping[str, Any]], goal: Goal, k: int = 4)
     return "\n".join(_critical_section(critical_weights(rows, k), goal, zero))
 
 
+def _where(layer: str | None, base: TrainConfig) -> str:
+    if layer is None:
+        return "every hidden layer" if len(base.hidden) > 1 else "the hidden layer"
+    return f"{layer} alone (the other layers keep their goals)"
+
+
 def markdown(
     rows: Sequence[Mapping[str, Any]],
     goal: Goal,
@@ -164,6 +170,7 @@ def markdown(
     order_source: str,
     figures: Sequence[str] = (),
     critical: int = 4,
+    layer: str | None = None,
 ) -> str:
     """ablation.md: setup, reference, critical weights (the ``critical`` largest zero drops),
     then one section per kind."""
@@ -180,6 +187,7 @@ def markdown(
         "|---|---|",
         f"| goal | {goal.name}: {sum(w != 0 for w in goal.weights)} non-zero of "
         f"{len(goal.weights)} weights |",
+        f"| ablated in | {_where(layer, base)} |",
         f"| model, data | {base.model}, {base.dataset} |",
         f"| hidden, epochs, batch size | {base.hidden}, {base.epochs}, {base.batch_size} |",
         f"| seeds | {', '.join(map(str, seeds))} |",
@@ -303,9 +311,11 @@ def write_report(
     out: Path,
     figures: bool = True,
     critical: int = 4,
+    layer: str | None = None,
 ) -> list[Path]:
     """Write ablation.md and the figures into ``out`` (stale figures of kinds not run are
-    removed); the paths written."""
+    removed); the paths written. ``layer``: the hidden layer whose goal was ablated (None:
+    the goal of every layer)."""
     images = draw(rows, goal, critical) if figures else {}
     written = []
     for name in FIGURES.values():
@@ -315,6 +325,6 @@ def write_report(
         else:
             (out / name).unlink(missing_ok=True)
     path = out / "ablation.md"
-    text = markdown(rows, goal, base, order, order_source, list(images), critical)
+    text = markdown(rows, goal, base, order, order_source, list(images), critical, layer)
     atomic_write_text(path, text + "\n")
     return [path, *written]

@@ -20,6 +20,7 @@ from infomorphic.errors import ConfigError
 from infomorphic.networks.presets import EVAL_CONTEXTS, MODELS, model_preset, model_spec
 from infomorphic.networks.spec import NetworkSpec, is_per_layer
 from infomorphic.nn.activations import HIDDEN_ACTIVATIONS
+from infomorphic.nn.goal_files import layer_goals, parse_numbers
 from infomorphic.nn.protocol import N_BINS, PASSES
 from infomorphic.training.options import (
     Option,
@@ -93,6 +94,14 @@ def _fraction(value: Any) -> None:
         raise ValueError(f"val_fraction must be in [0, 1), got {value}")
 
 
+def _goal_value(value: Any) -> Any:
+    """An inline vector (``"0.1,0.2,..."``) as its numbers; any other goal as it is."""
+    if isinstance(value, str):
+        numbers = parse_numbers(value)
+        return value if numbers is None else numbers
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _splits_tag(value: Any) -> str:
     """Splits measured after every epoch: none (the grids' own choice) and all (train's
     default) keep the names they always had; any other choice is tagged, e.g. -evvt for val
@@ -152,12 +161,12 @@ class TrainConfig:
     goal: Any = option(
         None,
         "hidden-layer goal: a named goal (heuristic, optimized, cifar, context-heuristic, "
-        "lateral-optimized, ...) or a JSON/text file of weights; default: the model's own "
-        "(see models below)",
+        "lateral-optimized, ...), an inline vector, or a goal file (one goal, or one per "
+        "layer: docs/goals.md); default: the model's own (see models below)",
+        normalize=_goal_value,
         per_layer=True,
         spec="layers.goal",
         metavar="NAME|FILE",
-        commands=("train",),
     )
     activation: Any = option(
         None,
@@ -313,6 +322,8 @@ class TrainConfig:
     def network(self, n_inputs: int, n_classes: int) -> NetworkSpec:
         """The description of the network these options build for data of these sizes."""
         options = {e.spec: getattr(self, e.field) for e in OPTIONS.values() if e.spec}
+        if self.hidden:  # a file of one goal per layer: each layer's goal
+            options["layers.goal"] = layer_goals(self.goal, self.layer_names)
         try:
             return model_spec(self.model, n_inputs, n_classes, self.hidden, options)
         except ConfigError as exc:
