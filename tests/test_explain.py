@@ -288,3 +288,22 @@ def test_goal_from_spec_names_and_aliases():
     assert goal_from_spec("optimised") == Goal.named("optimized")
     assert goal_from_spec("[1, 0, 0, 0, 0]").source_names == ("F", "C")
     assert goal_from_spec("lateral-heuristic").source_names == ("F", "L")
+
+
+def test_cli_explains_a_goal_file_of_one_goal_per_layer(capsys, tmp_path):
+    path = tmp_path / "layers.json"
+    path.write_text(json.dumps({"hidden1": "optimized", "hidden2": {"{F}{C}": 1.0}}))
+    code, out, _ = run_cli(capsys, str(path))
+    assert code == 0 and "== hidden1 ==" in out and "== hidden2 ==" in out
+    side = out.split("== side by side ==")[1]
+    row = next(line for line in side.splitlines() if line.split()[1:2] == ["{F}{C}"])
+    assert row.split()[2:] == ["+0.978", "strongly", "encode", "+1.000", "strongly", "encode"]
+    data = json.loads(run_cli(capsys, str(path), "--json")[1])
+    assert data["layers"]["hidden1"]["weights"] == list(Goal.named("optimized").weights)
+    assert data["layers"]["hidden2"]["sources"] == ["F", "C", "L"]  # as the other layer
+    markdown = run_cli(capsys, str(path), "--markdown", "--sources", "F,C,L")[1]
+    assert "## Side by side" in markdown and "| # | atom | hidden1: weight |" in markdown
+    code, out, _ = run_cli(capsys, str(path), "--layer", "hidden2", "--sources", "F,C,L")
+    assert code == 0 and "Goal 'layers.hidden2' for 3 sources" in out
+    code, _, err = run_cli(capsys, str(path), "--layer", "hidden3")
+    assert code == 2 and "no goal for hidden3" in err

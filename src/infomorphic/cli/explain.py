@@ -9,6 +9,7 @@ name's error lists them all.
 from __future__ import annotations
 
 import argparse
+import json
 import textwrap
 
 from infomorphic.cli.common import comma_list
@@ -23,7 +24,8 @@ GOAL is one of
   a name    optimized, heuristic, cifar, output, context-heuristic, ... (infomorphic.nn.goals;
             an unknown name lists them all)
   a file    JSON list of weights, JSON object label -> weight (e.g. {"{F}{C}": 1}),
-            {"weights": [...], "sources": [...], "name": ...}, or plain numbers
+            {"weights": [...], "sources": [...], "name": ...}, plain numbers, or one goal
+            per layer: {"hidden1": GOAL, "hidden2": GOAL} (docs/goals.md)
   a vector  "0.1,0.2,..." of 5, 19 or 167 numbers: 2, 3 or 4 sources, the atoms in lattice
             order, then H_res
 
@@ -64,6 +66,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="FRACTION",
         help="dominant weights: the fewest making up this share of the total (default 0.5)",
     )
+    parser.add_argument(
+        "--layer",
+        metavar="NAME",
+        help="of a goal file with one goal per layer, explain this layer's alone (default: "
+        "each layer's, then all side by side)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the table as JSON")
     output.add_argument("--markdown", action="store_true", help="print the table as Markdown")
@@ -72,13 +80,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands (and --help, --version) do not pay for torch.
-    from infomorphic.reports.explain import explain_goal, goal_from_spec
+    from infomorphic.reports.explain import (
+        explain_goal,
+        goals_from_spec,
+        side_by_side_markdown,
+        side_by_side_text,
+    )
 
-    explanation = explain_goal(goal_from_spec(args.goal, args.sources), share=args.share)
+    goals = goals_from_spec(args.goal, args.sources)
+    if args.layer is not None:
+        if args.layer not in goals:
+            layers = ", ".join(k for k in goals if k) or "none (it holds one goal)"
+            raise ValueError(
+                f"--layer: {args.goal} has no goal for {args.layer}; its layers: {layers}"
+            )
+        goals = {None: goals[args.layer]}
+    explanations = {k: explain_goal(g, share=args.share) for k, g in goals.items()}
+    if None in explanations:  # one goal
+        explanation = explanations[None]
+        if args.json:
+            print(explanation.to_json())
+        elif args.markdown:
+            print(explanation.to_markdown())
+        else:
+            print(explanation.to_text())
+        return 0
+    # one goal per layer: each layer's, then all side by side (when their atoms are the same)
+    alike = len({tuple(r.label for r in e.rows) for e in explanations.values()}) == 1
     if args.json:
-        print(explanation.to_json())
+        print(json.dumps({"layers": {k: e.to_dict() for k, e in explanations.items()}}, indent=2))
     elif args.markdown:
-        print(explanation.to_markdown())
+        parts = [f"## {k}\n\n{e.to_markdown()}" for k, e in explanations.items()]
+        if alike:
+            parts.append("## Side by side\n\n" + "\n".join(side_by_side_markdown(explanations)))
+        print("\n\n".join(parts))
     else:
-        print(explanation.to_text())
+        parts = [f"== {k} ==\n{e.to_text()}" for k, e in explanations.items()]
+        if alike:
+            parts.append(f"== side by side ==\n{side_by_side_text(explanations)}")
+        print("\n\n".join(parts))
     return 0

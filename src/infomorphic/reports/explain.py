@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from infomorphic.nn.goal_files import GoalText, parse_numbers, read_goal_file
 from infomorphic.nn.goals import NAMED_GOALS, RESIDUAL, Goal
 from infomorphic.pid.lattice import MAX_SOURCES, MIN_SOURCES, lattice
 from infomorphic.reports.words import (
@@ -267,6 +268,58 @@ def explain_weights(
     return explain_goal(goal, share)
 
 
+def side_by_side_markdown(
+    explanations: Mapping[str | None, GoalExplanation], fixed: Sequence[str] = ()
+) -> list[str]:
+    """Goals of one network's layers (or any goals of the same sources) side by side: one
+    row per atom with its weight and effect in each, and its meaning; then each goal's
+    dominant weights in a sentence. ``fixed``: weights (``<layer>.<atom>``) marked fixed."""
+    names = [str(k) if k is not None else "goal" for k in explanations]
+    first = next(iter(explanations.values()))
+    head = "| # | atom | " + " | ".join(f"{n}: weight | {n}: effect" for n in names)
+    lines = [head + " | meaning |", "|---:|---|" + "---:|---|" * len(names) + "---|"]
+    for k, row in enumerate(first.rows):
+        cells = []
+        for layer, explanation in explanations.items():
+            mine = explanation.rows[k]
+            where = f"{layer}.{mine.label}" if layer else mine.label
+            mark = " (fixed)" if where in fixed else ""
+            cells.append(f"{mine.weight:+.3f}{mark} | {mine.effect}")
+        meaning = row.meaning.replace("|", "&#124;")
+        lines.append(f"| {row.index} | `{row.label}` | " + " | ".join(cells) + f" | {meaning} |")
+    lines.append("")
+    for name, explanation in zip(names, explanations.values(), strict=True):
+        lines.append(f"- {name}: {explanation.summary}")
+    return lines
+
+
+def side_by_side_text(explanations: Mapping[str, GoalExplanation], width: int = 100) -> str:
+    """The same as plain text: one row per atom, each goal's weight and effect."""
+    names = list(explanations)
+    first = next(iter(explanations.values()))
+    header = ["#", "atom", *(f"{n}" for n in names)]
+    rows = [
+        [
+            str(row.index),
+            row.label,
+            *(f"{e.rows[k].weight:+.3f} {e.rows[k].effect}" for e in explanations.values()),
+        ]
+        for k, row in enumerate(first.rows)
+    ]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i == 0 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    lines = [line(header), *(line(r) for r in rows), ""]
+    for name, explanation in explanations.items():
+        lines += textwrap.wrap(f"{name}: {explanation.summary}", width, subsequent_indent="  ")
+    return "\n".join(lines)
+
+
 def check_source_names(source_names: Sequence[str]) -> tuple[str, ...]:
     names = tuple(source_names)
     bad = [s for s in names if not s or re.search(r"[\s{},:|]", s) or s == RESIDUAL]
@@ -291,58 +344,27 @@ def _from_vector(values: Sequence[float], names, name: str) -> Goal:
     return Goal.from_vector(values, names or DEFAULT_SOURCES[n], name)
 
 
-def _numbers(text: str) -> list[float] | None:
-    parts = [p for p in re.split(r"[\s,;]+", text.strip().strip("[]()")) if p]
-    try:
-        return [float(p) for p in parts] if parts else None
-    except ValueError:
-        return None
-
-
-def _from_file(path: Path, names, name: str) -> Goal:
-    text = path.read_text()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        data = _numbers(text)
-        if data is None:
-            raise ValueError(f"goal file {path}: expected JSON or numbers") from None
-    if isinstance(data, Mapping) and ("weights" in data or "sources" in data):
-        if names is None and data.get("sources") is not None:
-            names = check_source_names(data["sources"])
-        name = str(data.get("name", name))
-        data = data.get("weights", {k: v for k, v in data.items() if k not in ("sources", "name")})
-    if isinstance(data, Mapping):
-        if not all(isinstance(v, (int, float)) for v in data.values()):
-            raise ValueError(f"goal file {path}: every weight must be a number")
+def _from_text(text: GoalText, names: tuple[str, ...] | None) -> Goal:
+    """One goal of the grammar for the named sources; without names: the sources the file
+    declares, else those a vector's length or a label -> weight object's labels call for."""
+    if names is None and text.sources is not None:
+        names = check_source_names(text.sources)
+    if text.named is not None:
+        return _named(text.named, names)
+    if isinstance(text.weights, Mapping):
         if names is not None:
-            return Goal.from_dict(data, names, name)
+            return Goal.from_text(text, names)
         error = None
         for n in range(MIN_SOURCES, MAX_SOURCES + 1):  # the fewest sources its labels fit
             try:
-                return Goal.from_dict(data, DEFAULT_SOURCES[n], name)
+                return Goal.from_dict(text.weights, DEFAULT_SOURCES[n], text.name)
             except ValueError as exc:
                 error = exc
-        raise ValueError(f"goal file {path}: {error}")
-    if not isinstance(data, list) or not all(isinstance(v, (int, float)) for v in data):
-        raise ValueError(f"goal file {path}: expected a list of weights or a label->weight map")
-    return _from_vector(data, names, name)
+        raise ValueError(str(error))
+    return _from_vector(list(text.weights or ()), names, text.name)
 
 
-def goal_from_spec(spec: str, source_names: Sequence[str] | None = None) -> Goal:
-    """GOAL as the command line takes it: a file (JSON list or label -> weight object, optionally
-    ``{"weights": ..., "sources": [...], "name": ...}``, or plain numbers), an inline vector of 5,
-    19 or 167 numbers, or a name of ``NAMED_GOALS``. ``source_names`` renames the sources (their
-    count must fit); without it, a vector's length picks ``DEFAULT_SOURCES``."""
-    names = check_source_names(source_names) if source_names else None
-    numbers = _numbers(spec)  # before the file test: a long vector is no valid file name
-    if numbers is not None:
-        return _from_vector(numbers, names, "inline")
-    path = Path(spec)
-    if path.is_file():
-        return _from_file(path, names, path.stem)
-    if "/" in spec or path.suffix in (".json", ".txt", ".csv"):
-        raise ValueError(f"goal file {spec} does not exist")
+def _named(spec: str, names: tuple[str, ...] | None) -> Goal:
     try:
         goal = Goal.named(spec)
     except ValueError:
@@ -351,6 +373,53 @@ def goal_from_spec(spec: str, source_names: Sequence[str] | None = None) -> Goal
             f"of {', '.join(NAMED_GOALS)}"
         ) from None
     return Goal.named(spec, names) if names is not None else goal
+
+
+def goals_from_spec(spec: str, source_names: Sequence[str] | None = None) -> dict[str | None, Goal]:
+    """GOAL as the command line takes it, one goal or one per layer: ``{None: goal}``, or
+    ``{layer: goal}`` for a file of one goal per layer (docs/goals.md, "Goal files")."""
+    names = check_source_names(source_names) if source_names else None
+    numbers = parse_numbers(spec)  # before the file test: a long vector is no valid file name
+    if numbers is not None:
+        return {None: _from_vector(numbers, names, "inline")}
+    path = Path(spec)
+    if path.is_file():
+        parsed = read_goal_file(path)
+        found = _file_goals(path, parsed.goals, names)
+        counts = {len(goal.source_names) for goal in found.values()}
+        if names is None and len(counts) > 1:  # one network's layers: read all for the most
+            found = _file_goals(path, parsed.goals, DEFAULT_SOURCES[max(counts)])
+        return found
+    if "/" in spec or path.suffix in (".json", ".txt", ".csv"):
+        raise ValueError(f"goal file {spec} does not exist")
+    return {None: _named(spec, names)}
+
+
+def _file_goals(
+    path: Path, texts: Mapping[str | None, GoalText], names: tuple[str, ...] | None
+) -> dict[str | None, Goal]:
+    found = {}
+    for layer, text in texts.items():
+        try:
+            found[layer] = _from_text(text, names)
+        except ValueError as exc:
+            where = f"goal file {path}" + (f", layer {layer}" if layer else "")
+            raise ValueError(f"{where}: {exc}") from None
+    return found
+
+
+def goal_from_spec(spec: str, source_names: Sequence[str] | None = None) -> Goal:
+    """GOAL as the command line takes it: a file (docs/goals.md, "Goal files"), an inline
+    vector of 5, 19 or 167 numbers, or a name of ``NAMED_GOALS``. ``source_names`` renames the
+    sources (their count must fit); without it, a vector's length picks ``DEFAULT_SOURCES``.
+    A file of one goal per layer is refused: ``goals_from_spec`` reads it."""
+    goals = goals_from_spec(spec, source_names)
+    if None not in goals:
+        raise ValueError(
+            f"goal file {spec} holds one goal per layer ({', '.join(map(str, goals))}); "
+            "name the layer whose goal to use"
+        )
+    return goals[None]
 
 
 __all__ = [
@@ -364,5 +433,8 @@ __all__ = [
     "explain_goal",
     "explain_weights",
     "goal_from_spec",
+    "goals_from_spec",
     "parse_antichain",
+    "side_by_side_markdown",
+    "side_by_side_text",
 ]

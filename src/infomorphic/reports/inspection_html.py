@@ -87,12 +87,22 @@ def _percent(value: Any) -> str:
     return f"{100 * value:.2f} %" if isinstance(value, (int, float)) else "n/a"
 
 
+def _goal_fact(goal: Any, default: Any) -> str:
+    """A run's goal in a few words: its name or file, ``custom vector``, the model's default,
+    or each layer's (``hidden1: heuristic, hidden2: custom vector``)."""
+    if isinstance(goal, Mapping) and goal and all(str(k).startswith("hidden") for k in goal):
+        return ", ".join(f"{k}: {_goal_fact(v, default)}" for k, v in goal.items())
+    if isinstance(goal, str):
+        return goal
+    if goal:
+        return "custom vector" if isinstance(goal, (list, tuple)) else "custom"
+    return f"{default} (model default)" if isinstance(default, str) else "none"
+
+
 def _facts(
     config: Mapping[str, Any], summary: Mapping[str, Any] | None, default: Any = None
 ) -> str:
-    goal = config.get("goal")
-    goal = (goal if isinstance(goal, str) else "custom vector" if goal
-            else f"{default} (model default)" if isinstance(default, str) else "none")  # fmt: skip
+    goal = _goal_fact(config.get("goal"), default)
     facts = [("model", config.get("model")), ("data", config.get("dataset")),
              ("hidden", ", ".join(map(str, config.get("hidden", [])))), ("goal", goal)]  # fmt: skip
     if summary:
