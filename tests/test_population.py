@@ -156,3 +156,40 @@ def test_population_refuses_what_it_cannot_train(digits):
         Trainer([TrainConfig(**base, compile=True)], digits)
     with pytest.raises(ValueError, match="infomorphic model"):
         Trainer([TrainConfig(**base, model="backprop")], digits)
+
+
+def test_a_dropped_member_leaves_the_survivors_as_their_solo_runs(digits):
+    """Members pruned after the first epoch leave the population (weights, optimiser moments,
+    spike streams gone); each survivor still trains exactly as its run alone."""
+
+    class DropAfterFirst(Hook):
+        def on_epoch_end(self, trainer, row):
+            if trainer.epoch == 1:
+                trainer.drop_members([0, 2])
+
+    configs = [config("setup1", g, epochs=3, hidden=[10, 6]) for g in goals("setup1", 4)]
+    population = Trainer(configs, digits, hooks=[DropAfterFirst()])
+    summaries = population.fit()
+    assert population.member_ids == [1, 3] and population.model.members == 2
+    assert len(summaries) == 2 and all(s["epochs"] == 3 for s in summaries)
+    for place, member in enumerate(population.member_ids):
+        solo = Trainer(configs[member], digits)
+        summary = solo.fit()
+        mine = population.histories[place]
+        for key in ("train_accuracy", "val_accuracy", "test_accuracy", "train_batch_accuracy"):
+            assert [r[key] for r in solo.history] == [r[key] for r in mine], key
+            assert summaries[place][key] == summary[key]
+        inside = population.model.member(place).state_dict()
+        for name, value in solo.model.state_dict().items():
+            torch.testing.assert_close(inside[name], value, rtol=1e-2, atol=5e-3)
+
+
+def test_dropping_members_checks_what_it_is_asked(digits):
+    configs = [config("setup1", g, epochs=1) for g in goals("setup1", 2)]
+    trainer = Trainer(configs, digits)
+    with pytest.raises(ValueError, match="at least one member"):
+        trainer.drop_members([0, 1])
+    trainer.drop_members([])  # nothing to drop
+    assert trainer.model.members == 2
+    with pytest.raises(ValueError, match="population"):
+        Trainer(configs[0], digits).drop_members([0])

@@ -264,6 +264,21 @@ class SpikingNetwork(Classifier):
         return population
 
     @torch.no_grad()
+    def select(self, members: Sequence[int]) -> SpikingNetwork:
+        """A population of the ``members`` named (indices, in the order given) with their
+        current weights: what remains of a population whose other members leave."""
+        if self.member_specs is None:
+            raise ValueError("this network is not a population")
+        specs = [self.member_specs[m] for m in members]
+        if not specs:
+            raise ValueError("a population needs at least one member")
+        population = type(self)(specs[0], members=specs).to(self.polarity.device)
+        index = torch.tensor(list(members), device=self.polarity.device)
+        state = {k: v.index_select(0, index) for k, v in self.state_dict().items()}
+        population.load_state_dict(state)
+        return population
+
+    @torch.no_grad()
     def member(self, index: int) -> SpikingNetwork:
         """Member ``index`` of a population as a network of its own, with its current weights."""
         if self.member_specs is None:

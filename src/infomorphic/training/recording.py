@@ -92,6 +92,14 @@ class NeuronRecorder:
         self.previous_weights = current
         return rows
 
+    def select(self, model: Classifier, members: list[int]) -> None:
+        """Follow a population that kept only ``members`` (now ``model``)."""
+        self.model = model if isinstance(model, InfomorphicNetwork) else None
+        index = torch.tensor(members)
+        self.previous_weights = {
+            name: w.index_select(0, index.to(w.device)) for name, w in self.previous_weights.items()
+        }
+
     @torch.no_grad()
     def pass_change(self, per_member: bool = False) -> dict[str, Any]:
         """How much the last lateral pass still moves each hidden layer: the mean absolute
