@@ -3,12 +3,14 @@ once, fixed weights, PostgreSQL workers, and population members equal to solo ru
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,7 +109,6 @@ def test_population_trials_and_missing_pieces(tmp_path):
     assert states(study) == {"COMPLETE": 4}  # 3 at once, then the 1 slot left
     populations = [t.user_attrs["epochs"] for t in study.trials]
     assert populations == [1, 1, 1, 1]
-    assert main([*args, "--prune"]) == 2  # pruning needs one trial at a time
 
 
 def test_cmaes_fixes_h_res_at_zero_unless_told_otherwise(tmp_path):
@@ -274,3 +275,201 @@ def test_a_worker_goes_on_when_another_failed_its_trial_as_stale(tmp_path, monke
     assert (report.taken, report.completed) == (2, 1)
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "COMPLETE"]
     assert sum("failed by another worker" in line for line in said) == 2
+
+
+# ----------------------------------------------------------------------- goals per layer
+
+
+def test_a_per_layer_space_names_each_weight_by_layer_and_atom():
+    from infomorphic.training import TrainConfig
+
+    config = TrainConfig(model="setup2", hidden=[20, 10]).validate()
+    fixed = parse_fixed(["H_res=0", "hidden1.H_res=0.25", "hidden2.{F}{C}=0.5"])
+    space = GoalSpace.for_config(config, "all", fixed)
+    assert space.layers == ("hidden1", "hidden2") and len(space.labels) == 38
+    assert space.labels[0] == "hidden1.{F}{C}{L}" and space.labels[-1] == "hidden2.H_res"
+    assert space.fixed == {"hidden1.H_res": 0.25, "hidden2.{F}{C}": 0.5, "hidden2.H_res": 0.0}
+    assert len(space.searched) == 35
+    params = {name: 0.125 for name in space.searched}
+    goal = space.weights(params)
+    assert set(goal) == {"hidden1", "hidden2"} and goal["hidden1"][-1] == 0.25
+    assert goal["hidden2"][1] == 0.5 and goal["hidden2"][-1] == 0.0 and goal["hidden2"][0] == 0.125
+    # --enqueue optimized: the paper's goal in every searched layer (fixed weights must agree)
+    free = GoalSpace.for_config(config, "all")
+    enqueued = free.params("optimized")
+    assert free.weights(enqueued) == {k: list(Goal.named("optimized").weights) for k in goal}
+    # a goal per layer: a mapping or a goal file of one goal per layer
+    both = free.params({"hidden1": "optimized", "hidden2": "heuristic"})
+    assert both["hidden1.{F}{L}"] == Goal.named("optimized").as_dict()["{F}{L}"]
+    assert both["hidden2.{F}{C}"] == 1.0 and both["hidden2.{F}{L}"] == 0.0
+    with pytest.raises(ValueError, match="no goal for hidden2"):
+        free.params({"hidden1": "optimized"})
+
+
+def test_goal_layers_search_some_layers_and_the_others_keep_their_goal():
+    from infomorphic.training import TrainConfig
+
+    config = TrainConfig(hidden=[20, 10], goal={"hidden1": "heuristic"}).validate()
+    space = GoalSpace.for_config(config, "hidden2", {"H_res": 0.0})
+    assert space.layers == ("hidden2",) and space.fixed == {"hidden2.H_res": 0.0}
+    params = {name: -0.5 for name in space.searched}
+    trial = space.trial_goal(config, params)
+    assert trial == {"hidden1": "heuristic", "hidden2": [-0.5] * 18 + [0.0]}
+    shared = GoalSpace.for_config(TrainConfig(hidden=[20, 10]).validate())
+    assert shared.layers == () and shared.labels == Goal.named("optimized").labels
+    assert shared.trial_goal(config, {n: 0.0 for n in shared.searched}) == [0.0] * 19
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda c: GoalSpace.for_config(c, "hidden3"), "hidden3 is no hidden layer with a goal"),
+        (lambda c: GoalSpace.for_config(c, None, {"hidden1.H_res": 0}), "shares one goal"),
+        (lambda c: GoalSpace.for_config(c, "all", {"hidden3.H_res": 0}), "cannot fix hidden3"),
+        (lambda c: GoalSpace.for_config(c, "hidden1,hidden1"), "distinct layer names"),
+        (
+            lambda c: GoalSpace.for_config(c).params(
+                {"hidden1": "optimized", "hidden2": "heuristic"}
+            ),
+            "differs between layers",
+        ),  # fmt: skip
+        (lambda c: GoalSpace.for_config(replace(c, goal="heuristic"), "all"), "--goal: the search"),
+    ],
+)
+def test_per_layer_space_errors_say_what_is_wrong(call, fragment):
+    from infomorphic.training import TrainConfig
+
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        call(TrainConfig(hidden=[20, 10]).validate())
+
+
+SEARCHED = ("{F}{C}", "{F}{L}")
+
+
+def test_a_per_layer_search_enqueues_reports_and_its_best_goal_trains(tmp_path, capsys):
+    """--goal-layers all: weights named by layer and atom, --fixed H_res=0 in every layer,
+    --enqueue heuristic in every layer; the report reads each layer's goal and writes the best
+    as a goal file of one goal per layer, which trains to the trial's own accuracy."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "layers"
+    # a few searched weights keep the report's permutation importance quick
+    fixed = [f"--fixed={a}=0" for a in Goal.named("optimized").labels if a not in SEARCHED]
+    args = ["search", "--trials", "3", "--epochs", "1", "--out", str(out), *TINY,
+            "--hidden", "8,6", "--goal-layers", "all", *fixed, "--fixed", "hidden2.{F}{L}=0",
+            "--enqueue", "heuristic"]  # fmt: skip
+    assert main(args) == 0
+    study = load(out)
+    assert states(study) == {"COMPLETE": 3}
+    first = study.trials[0]
+    assert first.params["hidden1.{F}{C}"] == 1.0 and first.params["hidden2.{F}{C}"] == 1.0
+    assert all(len(t.params) == 3 and "hidden1.H_res" not in t.params for t in study.trials)
+    assert "hidden2.{F}{L}" not in first.params and "hidden1.{F}{L}" in first.params
+    assert study.user_attrs["infomorphic"]["layers"] == ["hidden1", "hidden2"]
+    assert main(["search-report", str(out), "--top", "2"]) == 0
+    report = out / "report-search-setup1-random"
+    text = (report / "report.md").read_text()
+    for fragment in ("one per layer: hidden1, hidden2", "### hidden2", "side by side",
+                     "| # | atom | hidden1: weight | hidden1: effect | hidden2: weight |",
+                     "### By layer", "Each layer's share of the importance",
+                     "`hidden2.{F}{C}`", "Against the paper's optimised goal",
+                     "[best_goal.json](best_goal.json)"):  # fmt: skip
+        assert fragment in text, fragment
+    data = json.loads((report / "report.json").read_text())
+    best = data["top"][0]
+    assert set(best["goals"]) == {"hidden1", "hidden2"} and best["goals"]["hidden1"]["H_res"] == 0
+    assert set(data["best"]["explanation"]) == {"hidden1", "hidden2"}
+    assert set(data["against_paper"]["goals"]) == {"hidden1", "hidden2"}
+    files = json.loads((report / "best_goal.json").read_text())
+    assert files == best["goals"]
+    run = tmp_path / "run"
+    argv = ["train", *TINY[:-2], "--hidden", "8,6", "--epochs", "1", "--goal",
+            str(report / "best_goal.json"), "--out", str(run), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["val_accuracy"] == best["val_accuracy"]
+
+
+# ------------------------------------------------------------------ goals for feedback
+
+
+def test_searches_of_the_feedback_networks(tmp_path):
+    """Setup 3 (feedback as context) seeded with the setup-1 goal, and the deep feedback
+    network per layer, both as populations."""
+    pytest.importorskip("matplotlib")
+    optimized = Goal.named("optimized").as_dict()
+    fixed = [f"--fixed={a}={w!r}" for a, w in optimized.items() if a not in SEARCHED]
+    setup3 = tmp_path / "setup3"
+    args = ["search", "--model", "setup3", "--trials", "3", "--epochs", "1", "--population",
+            "2", "--enqueue", "optimized", "--out", str(setup3), *TINY, *fixed]  # fmt: skip
+    assert main(args) == 0
+    study = load(setup3, "search-setup3-random")
+    assert states(study) == {"COMPLETE": 3}
+    assert study.trials[0].params == {a: optimized[a] for a in SEARCHED}
+    assert main(["search-report", str(setup3)]) == 0
+    deep = tmp_path / "deep"
+    args = ["search", "--model", "deep-feedback", "--trials", "2", "--epochs", "1",
+            "--population", "2", "--goal-layers", "all", "--enqueue", "optimized",
+            "--out", str(deep), *TINY, "--hidden", "8,6", *fixed]  # fmt: skip
+    assert main(args) == 0
+    study = load(deep, "search-deep-feedback-random")
+    assert states(study) == {"COMPLETE": 2} and len(study.trials[1].params) == 4
+    assert main(["search-report", str(deep)]) == 0
+    assert (
+        "one per layer: hidden1, hidden2"
+        in (deep / "report-search-deep-feedback-random" / "report.md").read_text()
+    )
+
+
+# ------------------------------------------------------------ pruning with populations
+
+
+def test_pruned_members_leave_the_population_and_never_change_a_survivor(tmp_path):
+    """A pruner that prunes odd trials after their first epoch: they end PRUNED with one
+    intermediate value; the even ones, trained beside them, end with the validation accuracy
+    of their solo runs."""
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.search.worker import run_worker
+    from infomorphic.training import TrainConfig, Trainer
+
+    class PruneOdd(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            return trial.number % 2 == 1 and (trial.last_step or 0) >= 1
+
+    digits = prepare_splits(load_dataset("digits"), 0.2, 0)
+    base = TrainConfig(dataset="digits", hidden=[10, 6], epochs=3, batch_size=256).validate()
+    space = GoalSpace.for_config(base, "all")
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=3), pruner=PruneOdd()
+    )
+    report = run_worker(study, space, base, 4, population=4, prune=True, splits=digits)
+    assert (report.completed, report.pruned) == (2, 2)
+    for trial in study.trials:
+        if trial.number % 2:
+            assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [1]
+            continue
+        assert trial.state.name == "COMPLETE" and list(trial.intermediate_values) == [1, 2, 3]
+        goal = space.trial_goal(base, trial.params)
+        solo = Trainer(replace(base, goal=goal, eval_splits=("val",)), digits)
+        assert solo.fit()["val_accuracy"] == trial.value
+        assert [r["val_accuracy"] for r in solo.history] == list(trial.intermediate_values.values())
+
+
+def test_pruners_on_the_command_line(tmp_path, capsys):
+    out = tmp_path / "hyperband"
+    args = ["search", "--trials", "4", "--epochs", "3", "--population", "2", "--out", str(out),
+            *TINY, "--pruner", "hyperband", "--min-epochs", "1"]  # fmt: skip
+    assert main(args) == 0
+    study = load(out)
+    assert sum(states(study).values()) == 4 and set(states(study)) <= {"COMPLETE", "PRUNED"}
+    assert study.user_attrs["infomorphic"]["pruner"] == "hyperband"
+    for trial in study.trials:
+        assert trial.intermediate_values  # reported after every epoch
+    for bad, fragment in (
+        (["--prune", "--pruner", "sh"], "--prune is --pruner median"),
+        (["--min-epochs", "2"], "give a --pruner too"),
+        (["--pruner", "sh", "--min-epochs", "9"], "--min-epochs: want 1..3"),
+        (["--pruner", "sh", "--reduction-factor", "1"], "--reduction-factor"),
+    ):
+        argv = ["search", "--trials", "1", "--epochs", "3", "--out", str(tmp_path / "x"), *bad]
+        assert main(argv) == 2, bad
+        assert fragment in capsys.readouterr().err

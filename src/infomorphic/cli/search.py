@@ -20,12 +20,13 @@ from infomorphic.cli.cluster_options import add_cluster_option
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
 from infomorphic.locks import hold
-from infomorphic.search.study import HEARTBEAT_S, SAMPLERS
+from infomorphic.search.study import HEARTBEAT_S, PRUNERS, REDUCTION, SAMPLERS
 from infomorphic.threads import default_threads, torch_threads
 
 DESCRIPTION = (
-    "Search the hidden layer's goal: every weight in [-1, 1], named by its atom ({F}{C}, ..., "
-    "H_res). The objective is the validation accuracy after the last epoch; each trial's test "
+    "Search the hidden goal: every weight in [-1, 1], named by its atom ({F}{C}, ..., H_res), "
+    "one goal shared by every hidden layer or, with --goal-layers, one per layer (hidden2.{F}{C}, "
+    "...). The objective is the validation accuracy after the last epoch; each trial's test "
     "accuracy is recorded as a trial attribute and never used to select or prune. Run the same "
     "command on several machines with one --storage to share a study."
 )
@@ -70,12 +71,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "population (default %(default)s)",
     )
     add(
+        "--goal-layers",
+        metavar="all|LAYER[,LAYER...]",
+        default=None,
+        help="search one goal per hidden layer: all of them, or those named (the others keep "
+        "their --goal); weights are then named hidden2.{F}{C}, ... (default: one goal shared "
+        "by every layer)",
+    )
+    add(
         "--fixed",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="fix a weight instead of searching it, e.g. H_res=0 (repeatable); cmaes fixes "
-        "H_res=0 unless it is named here or --search-all is given",
+        help="fix a weight instead of searching it, e.g. H_res=0 (in every searched layer) or "
+        "hidden1.H_res=0 (repeatable); cmaes fixes H_res=0 unless it is named here or "
+        "--search-all is given",
     )
     add(
         "--search-all",
@@ -87,13 +97,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="GOAL",
-        help="try a known goal first (a name such as heuristic or optimized, or a goal file); "
-        "once per study (repeatable)",
+        help="try a known goal first (a name such as heuristic or optimized, or a goal file; "
+        "with --goal-layers, the same goal in every searched layer, or a file of one goal per "
+        "layer); once per study (repeatable)",
     )
     add(
-        "--prune",
-        action="store_true",
-        help="prune trials on per-epoch validation accuracy (median pruner; population 1)",
+        "--pruner",
+        choices=PRUNERS,
+        default=None,
+        help="prune trials on their validation accuracy after each epoch: median (optuna's "
+        "median rule), sh (asynchronous successive halving) or hyperband; a population's "
+        "pruned members leave it and the others train on (default: no pruning)",
+    )
+    add("--prune", action="store_true", help="the same as --pruner median")
+    add(
+        "--min-epochs",
+        type=int,
+        default=None,
+        metavar="E",
+        help="no trial is pruned before epoch E: sh's and hyperband's first rung, the median "
+        "rule's warm-up (default: epochs/25 for sh and hyperband, 1 for median)",
+    )
+    add(
+        "--reduction-factor",
+        type=int,
+        default=REDUCTION,
+        metavar="R",
+        help="sh and hyperband keep the best 1/R of the trials at each rung (default %(default)s)",
     )
     add(
         "--workers",
@@ -130,7 +160,7 @@ def _settings(args: argparse.Namespace) -> dict:
     """Everything a worker process needs, as plain values (also the content of search.json)."""
     from infomorphic.search.folder import DATABASE, check_study_name
     from infomorphic.search.space import GoalSpace, parse_fixed
-    from infomorphic.search.study import default_fixed
+    from infomorphic.search.study import default_fixed, make_pruner
 
     config = config_from_args(args)
     if args.trials < 1:
@@ -145,8 +175,14 @@ def _settings(args: argparse.Namespace) -> dict:
         from infomorphic.search.study import check_storage_url
 
         check_storage_url(args.storage)
+    if args.prune and args.pruner not in (None, "median"):
+        raise ValueError(f"--prune is --pruner median; it cannot go with --pruner {args.pruner}")
+    pruner = args.pruner or ("median" if args.prune else None)
+    if pruner is None and args.min_epochs is not None:
+        raise ValueError("--min-epochs: give a --pruner too")
+    make_pruner(pruner, config.epochs, args.min_epochs, args.reduction_factor)  # checks them
     fixed = default_fixed(args.sampler, list(args.fixed), args.search_all)
-    space = GoalSpace.for_model(config.model, parse_fixed(fixed))
+    space = GoalSpace.for_config(config, args.goal_layers, parse_fixed(fixed))
     for goal in args.enqueue:
         space.params(goal)  # a goal that does not fit the space is refused before any work
     study = args.study or f"search-{config.model}-{args.sampler}"
@@ -166,12 +202,26 @@ def _settings(args: argparse.Namespace) -> dict:
             )
         require_distributed()  # before the study is created: name the extra first
     return {
-        "config": config.to_dict(), "trials": args.trials, "storage": args.storage,
-        "database": None if args.storage else DATABASE, "study": study, "out": str(out),
-        "population": args.population, "sampler": args.sampler, "fixed": fixed,
-        "enqueue": args.enqueue, "prune": args.prune, "workers": args.workers,
-        "threads": args.threads, "heartbeat": args.heartbeat, "cluster": args.cluster,
-    }  # fmt: skip
+        "config": config.to_dict(),
+        "trials": args.trials,
+        "storage": args.storage,
+        "database": None if args.storage else DATABASE,
+        "study": study,
+        "out": str(out),
+        "population": args.population,
+        "sampler": args.sampler,
+        "goal_layers": list(space.layers) or None,
+        "fixed": fixed,
+        "enqueue": args.enqueue,
+        "prune": pruner is not None,
+        "pruner": pruner,
+        "min_epochs": args.min_epochs,
+        "reduction_factor": args.reduction_factor,
+        "workers": args.workers,
+        "threads": args.threads,
+        "heartbeat": args.heartbeat,
+        "cluster": args.cluster,
+    }
 
 
 def storage_url(settings: dict) -> str:
@@ -183,13 +233,28 @@ def storage_url(settings: dict) -> str:
 
 def _open(settings: dict, worker: int | None, create: bool = True):
     from infomorphic.search.space import GoalSpace, parse_fixed
-    from infomorphic.search.study import make_sampler, make_storage, open_study, worker_seed
+    from infomorphic.search.study import (
+        make_pruner,
+        make_sampler,
+        make_storage,
+        open_study,
+        worker_seed,
+    )
+    from infomorphic.training.config import TrainConfig
 
-    space = GoalSpace.for_model(settings["config"]["model"], parse_fixed(settings["fixed"]))
+    config = TrainConfig.from_dict(settings["config"])
+    fixed = parse_fixed(settings["fixed"])
+    space = GoalSpace.for_config(config, settings.get("goal_layers"), fixed)
     storage = make_storage(storage_url(settings), settings["heartbeat"], 3 * settings["heartbeat"])
     seed = worker_seed(settings["config"]["seed"], worker)
     sampler = make_sampler(settings["sampler"], seed, settings["population"])
-    study, created = open_study(settings["study"], storage, sampler, create=create)
+    pruner = make_pruner(
+        settings.get("pruner") or ("median" if settings.get("prune") else None),
+        config.epochs,
+        settings.get("min_epochs"),
+        settings.get("reduction_factor", REDUCTION),
+    )
+    study, created = open_study(settings["study"], storage, sampler, pruner, create=create)
     return space, study, created
 
 
@@ -324,6 +389,7 @@ def _run(settings: dict, out: Path) -> int:
         space,
         settings["sampler"],
         settings["population"],
+        settings.get("pruner"),
     )
     # The creator enqueues on a fresh study and then marks it set up; other workers enqueue
     # only on a study that is set up (goals already there are skipped), never on a fresh one.

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["goal_figure", "history_figure", "importance_figure", "require_matplotlib"]
+__all__ = [
+    "goal_figure",
+    "history_figure",
+    "importance_figure",
+    "layer_goals_figure",
+    "require_matplotlib",
+]
 
 from infomorphic.reports.plotting import png_bytes, require_matplotlib
 
@@ -87,5 +93,38 @@ def goal_figure(
     axes.set_ylabel("weight")
     axes.set_title(title)
     axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    return png_bytes(figure, DPI)
+
+
+def layer_goals_figure(
+    labels: Sequence[str],
+    goals: Mapping[str, Sequence[float]],
+    title: str,
+    fixed: Sequence[str] = (),
+) -> bytes:
+    """One goal per layer as panels of bars in lattice order, one above the other on one
+    scale; fixed weights (``<layer>.<atom>``) in grey."""
+    plt = require_matplotlib()
+    width = max(6.0, 0.45 * len(labels) + 1.5)
+    figure, panels = plt.subplots(
+        len(goals), 1, figsize=(width, 1.0 + 2.6 * len(goals)), sharex=True, squeeze=False
+    )
+    largest = max((abs(w) for ws in goals.values() for w in ws), default=0.0) or 1.0
+    positions = list(range(len(labels)))
+    for (layer, weights), (axes,) in zip(goals.items(), panels, strict=True):
+        colours = [
+            FIXED if f"{layer}.{name}" in fixed else POSITIVE if w >= 0 else NEGATIVE
+            for name, w in zip(labels, weights, strict=True)
+        ]
+        axes.bar(positions, weights, color=colours, width=0.75)
+        axes.axhline(0, color="black", linewidth=0.8)
+        axes.set_ylim(-1.1 * largest, 1.1 * largest)
+        axes.set_ylabel(f"{layer}\nweight")
+        axes.grid(axis="y", alpha=0.3)
+    axes = panels[-1][0]
+    axes.set_xticks(positions)
+    axes.set_xticklabels(list(labels), rotation=90, family="monospace")
+    figure.suptitle(title)
     figure.tight_layout()
     return png_bytes(figure, DPI)

@@ -60,7 +60,7 @@ def _space(study: Any) -> GoalSpace:
     if not setup.get("sources"):
         raise ValueError(f"study {study.study_name!r} was not set up by infomorphic search (no "
                          "'infomorphic' study attribute naming its sources)")  # fmt: skip
-    return GoalSpace(tuple(setup["sources"]), dict(setup.get("fixed") or {}))
+    return GoalSpace.from_record(setup)
 
 
 def _complete(study: Any) -> list[Any]:
@@ -87,6 +87,8 @@ def study_settings(study: Any) -> dict[str, Any]:
         "sampler": setup.get("sampler"),
         "population": setup.get("population"),
         "sources": setup.get("sources"),
+        "goal_layers": list(setup.get("layers") or []),
+        "pruner": setup.get("pruner") or ("median" if setup.get("prune") else None),
         "fixed": setup.get("fixed") or {},
         "objective": "validation accuracy after the last epoch (maximised)",
         "trials": counts,
@@ -96,16 +98,28 @@ def study_settings(study: Any) -> dict[str, Any]:
 
 def top_goals(study: Any, top: int = 5) -> list[dict[str, Any]]:
     """The ``top`` complete trials by validation accuracy (ties: earlier trial first), each
-    with every weight of the goal (fixed ones included) in lattice order."""
+    with every weight of the goal (fixed ones included) in lattice order (``weights``, by the
+    study's names) and each searched layer's goal (``goals``: by layer, ``shared`` for the goal
+    of every layer)."""
     space = _space(study)
     ranked = sorted(_complete(study), key=lambda t: (-t.value, t.number))[: max(top, 0)]
     attrs = ("test_accuracy", "train_accuracy", "epochs", "seconds")
-    return [
-        {"rank": rank, "trial": t.number,
-         "weights": dict(zip(space.labels, space.weights(t.params), strict=True)),
-         "val_accuracy": t.value, **{key: t.user_attrs.get(key) for key in attrs}}
-        for rank, t in enumerate(ranked, 1)
-    ]  # fmt: skip
+    found = []
+    for rank, t in enumerate(ranked, 1):
+        goals = space.goals(t.params)
+        flat = [w for vector in goals.values() for w in vector]
+        entry = {
+            "rank": rank,
+            "trial": t.number,
+            "weights": dict(zip(space.labels, flat, strict=True)),
+            "goals": {
+                k or "shared": dict(zip(space.atoms, v, strict=True)) for k, v in goals.items()
+            },
+            "val_accuracy": t.value,
+            **{key: t.user_attrs.get(key) for key in attrs},
+        }
+        found.append(entry)
+    return found
 
 
 def _permutation(x: Any, y: Any, seed: int) -> tuple[Any, Any, int]:
@@ -186,61 +200,135 @@ def _cell(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _markdown(data: dict[str, Any], explanation: str) -> str:
-    s, goals, imp = data["settings"], data["top"], data["importance"]
+def _settings_lines(data: dict[str, Any]) -> list[str]:
+    s = data["settings"]
     t = s["trials"]
     fixed = ", ".join(f"`{k}` = {v:g}" for k, v in s["fixed"].items()) or "none"
+    layers = s.get("goal_layers") or []
+    searched = "one goal, shared by every hidden layer"
+    if layers:
+        rest = len(s.get("hidden") or []) > len(layers)
+        searched = f"one per layer: {', '.join(layers)}"
+        searched += " (the other layers keep the configured goal)" if rest else ""
     lines = [
-        f"# Search report: {s['study']}", "",
+        f"# Search report: {s['study']}",
+        "",
         *([f"Storage: `{data['storage']}`", ""] if data.get("storage") else []),
-        "| setting | value |", "|---|---|",
+        "| setting | value |",
+        "|---|---|",
         f"| model | {s['model']} (sources {', '.join(s['sources'] or [])}) |",
-        f"| data | {data.get('data') or s['dataset']} (validation fraction "
-        f"{s['val_fraction']}) |",
+        f"| data | {data.get('data') or s['dataset']} (validation fraction {s['val_fraction']}) |",
         f"| hidden, activation | {s['hidden']}, {s['activation'] or 'model default'} |",
         f"| epochs, batch size, seed | {s['epochs']}, {s['batch_size']}, {s['seed']} |",
         f"| sampler, population | {s['sampler']}, {s['population']} |",
+        f"| goals searched | {searched} |",
+        f"| pruner | {s.get('pruner') or 'none'} |",
         f"| fixed weights (not searched) | {fixed} |",
         f"| objective | {s['objective']} |",
         f"| trials | {t['complete']} complete, {t['failed']} failed, {t['pruned']} pruned, "
         f"{t['running']} running, {t['waiting']} waiting |",
         f"| training time of complete trials | {s['train_seconds'] / 3600:.2f} h |",
-    ]  # fmt: skip
+    ]
     if t["surplus"]:
-        lines.append(f"| surplus (not errors) | {t['surplus']} trials asked after the last slot "
-                     "was taken by another worker |")  # fmt: skip
-    labels = list(goals[0]["weights"])
-    head = [f"`{n}` (fixed)" if n in s["fixed"] else f"`{n}`" for n in labels]
-    lines += [
-        "", f"## Best {len(goals)} goals by validation accuracy", "",
+        lines.append(
+            f"| surplus (not errors) | {t['surplus']} trials asked after the last slot was "
+            "taken by another worker |"
+        )
+    return lines
+
+
+def _weights_table(goals: list[dict[str, Any]], layer: str | None, fixed: Any) -> list[str]:
+    """The best goals' weights (of one layer of a per-layer search) with their accuracies."""
+    key = layer or "shared"
+    labels = list(goals[0]["goals"][key])
+    prefix = f"{layer}." if layer else ""
+    head = [f"`{n}` (fixed)" if prefix + n in fixed else f"`{n}`" for n in labels]
+    lines = [
         "| rank | trial | " + " | ".join(head) + " | val accuracy | test accuracy* |",
         "|---:|---:|" + "---:|" * (len(labels) + 2),
-    ]  # fmt: skip
+    ]
     for g in goals:
-        weights = " | ".join(f"{w:+.3f}" for w in g["weights"].values())
-        lines.append(f"| {g['rank']} | {g['trial']} | {weights} | {_cell(g['val_accuracy'])} | "
-                     f"{_cell(g['test_accuracy'])} |")  # fmt: skip
+        weights = " | ".join(f"{w:+.3f}" for w in g["goals"][key].values())
+        lines.append(
+            f"| {g['rank']} | {g['trial']} | {weights} | {_cell(g['val_accuracy'])} | "
+            f"{_cell(g['test_accuracy'])} |"
+        )
+    return lines
+
+
+def _importance_lines(imp: dict[str, Any], per_layer: bool) -> list[str]:
+    from infomorphic.search.report_layers import importance_by_layer, markdown_importance
+
+    if "skipped" in imp:
+        return [f"Skipped: {imp['skipped']}.", ""]
+    lines = [
+        f"Over the {len(imp['rows'])} searched weights, from {imp['trials']} complete trials, "
+        "ranked by mean decrease in impurity (MDI).",
+        "",
+        f"- MDI: {imp['mdi_method']}.",
+        f"- Permutation (cross-check): {imp['permutation_method']}.",
+        "",
+    ]
+    if per_layer:
+        lines += [
+            "### By layer",
+            "",
+            *markdown_importance(importance_by_layer(imp["rows"])),
+            "",
+            "### Every weight",
+            "",
+        ]
+    lines += [
+        "| rank | weight | MDI share | permutation share | permutation: MSE increase "
+        "(mean ± sd) | permutation rank |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in imp["rows"]:
+        lines.append(
+            f"| {r['mdi_rank']} | `{r['name']}` | {r['mdi']:.3f} | {r['permutation']:.3f} | "
+            f"{r['permutation_mse']:.2e} ± {r['permutation_mse_std']:.1e} | "
+            f"{r['permutation_rank']} |"
+        )
+    return [*lines, "", "![parameter importance](importance.png)", ""]
+
+
+def _markdown(data: dict[str, Any], explanations: dict[str | None, Any]) -> str:
+    from infomorphic.reports.explain import side_by_side_markdown
+    from infomorphic.search.report_layers import markdown_against_paper
+
+    s, goals = data["settings"], data["top"]
+    layers = s.get("goal_layers") or []
+    lines = [*_settings_lines(data), "", f"## Best {len(goals)} goals by validation accuracy", ""]
+    if not layers:
+        lines += _weights_table(goals, None, s["fixed"])
+    else:
+        for layer in layers:
+            lines += [f"### {layer}", "", *_weights_table(goals, layer, s["fixed"]), ""]
     lines += ["", f"\\* {TEST_NOTE}", ""]
     best = goals[0]
-    lines += [f"## The best goal (trial {best['trial']}) in words", "", explanation, "",
-              "![best goal](best_goal.png)", ""]  # fmt: skip
-    lines += ["## Parameter importance", ""]
-    if "skipped" in imp:
-        lines += [f"Skipped: {imp['skipped']}.", ""]
+    if not layers:
+        words = explanations[None].to_markdown()
+        title = f"## The best goal (trial {best['trial']}) in words"
     else:
+        words = "\n".join(side_by_side_markdown(explanations, tuple(s["fixed"])))
+        title = f"## The best goal of each layer (trial {best['trial']}) in words, side by side"
+    lines += [title, "", words, "", "![best goal](best_goal.png)", ""]
+    files = data.get("goal_files") or []
+    if files:
         lines += [
-            f"Over the {len(imp['rows'])} searched weights, from {imp['trials']} complete trials, "
-            "ranked by mean decrease in impurity (MDI).", "",
-            f"- MDI: {imp['mdi_method']}.", f"- Permutation (cross-check): "
-            f"{imp['permutation_method']}.", "",
-            "| rank | weight | MDI share | permutation share | permutation: MSE increase "
-            "(mean ± sd) | permutation rank |", "|---:|---|---:|---:|---:|---:|",
-        ]  # fmt: skip
-        for r in imp["rows"]:
-            lines.append(f"| {r['mdi_rank']} | `{r['name']}` | {r['mdi']:.3f} | "
-                         f"{r['permutation']:.3f} | {r['permutation_mse']:.2e} ± "
-                         f"{r['permutation_mse_std']:.1e} | {r['permutation_rank']} |")  # fmt: skip
-        lines += ["", "![parameter importance](importance.png)", ""]
+            "The best goals as goal files (`infomorphic train --goal FILE`): "
+            + ", ".join(f"[{name}]({name})" for name in files)
+            + ".",
+            "",
+        ]
+    if data.get("against_paper"):
+        lines += [
+            "## Against the paper's optimised goal",
+            "",
+            *markdown_against_paper(data["against_paper"]),
+            "",
+        ]
+    lines += ["## Parameter importance", "", *_importance_lines(data["importance"], bool(layers))]
     lines += ["## Optimisation history", "", "![optimisation history](history.png)", ""]
     return "\n".join(lines)
 
@@ -276,8 +364,10 @@ def write_report(
     ``storage`` (the URL; a SQLite file is shown relative to ``out``, other URLs with any
     password hidden) and ``data`` (the data set named by ``infomorphic.data.data_identity``)
     are for the text only."""
+    from infomorphic.nn.goal_files import write_goal_file
     from infomorphic.reports.explain import explain_weights
     from infomorphic.search import figures
+    from infomorphic.search.report_layers import against_paper
 
     figures.require_matplotlib()  # before any work: the figures are part of the report
     if top < 1:
@@ -285,13 +375,21 @@ def write_report(
     settings = study_settings(study)
     if settings["trials"]["complete"] == 0 or not _complete(study):
         t = settings["trials"]
-        raise ValueError(f"study {study.study_name!r} has no complete trial to report yet "
-                         f"({t['failed']} failed, {t['pruned']} pruned, {t['running']} "
-                         "running)")  # fmt: skip
+        raise ValueError(
+            f"study {study.study_name!r} has no complete trial to report yet ({t['failed']} "
+            f"failed, {t['pruned']} pruned, {t['running']} running)"
+        )
     space, goals = _space(study), top_goals(study, top)
     best = goals[0]
-    explanation = explain_weights(best["weights"], space.source_names, name=f"trial "
-                                  f"{best['trial']}")  # fmt: skip
+    layers = list(space.layers)
+    explanations = {
+        layer: explain_weights(
+            best["goals"][layer or "shared"],
+            space.source_names,
+            name=f"trial {best['trial']}" + (f", {layer}" if layer else ""),
+        )
+        for layer in (layers or [None])
+    }
     importance = importances(study)
     data = {
         "storage": shown_storage(storage, out) if storage else None,
@@ -299,21 +397,35 @@ def write_report(
         "settings": settings,
         "top": goals,
         "test_accuracy_note": TEST_NOTE,
-        "best": {**best, "explanation": explanation.to_dict()},
+        "best": {
+            **best,
+            "explanation": (
+                explanations[None].to_dict()
+                if not layers
+                else {k: v.to_dict() for k, v in explanations.items()}
+            ),
+        },
         "importance": importance,
-        "notes": [f"importance skipped: {importance['skipped']}"] if "skipped" in importance
+        "against_paper": against_paper(best["goals"], space.source_names),
+        "notes": [f"importance skipped: {importance['skipped']}"]
+        if "skipped" in importance
         else [],
-    }  # fmt: skip
+    }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    title = (f"Best goal: trial {best['trial']}, validation accuracy "
-             f"{best['val_accuracy']:.4f}")  # fmt: skip
-    images = {
-        "history.png": figures.history_figure(study),
-        "best_goal.png": figures.goal_figure(
+    title = f"Best goal: trial {best['trial']}, validation accuracy {best['val_accuracy']:.4f}"
+    if not layers:
+        best_png = figures.goal_figure(
             list(best["weights"]), list(best["weights"].values()), title, tuple(space.fixed)
-        ),
-    }
+        )
+    else:
+        best_png = figures.layer_goals_figure(
+            space.atoms,
+            {layer: list(best["goals"][layer].values()) for layer in layers},
+            title,
+            tuple(space.fixed),
+        )
+    images = {"history.png": figures.history_figure(study), "best_goal.png": best_png}
     if "rows" in importance:
         images["importance.png"] = figures.importance_figure(importance["rows"])
     else:
@@ -321,9 +433,18 @@ def write_report(
     data["figures"] = [name for name in FIGURES if name in images]
     for name, png in images.items():
         atomic_write_bytes(out / name, png)
+    data["goal_files"] = []
+    for g in goals:  # each listed goal as a file train, ablate and explain read
+        name = "best_goal.json" if g["rank"] == 1 else f"goal_rank{g['rank']}.json"
+        per_layer = {k: v for k, v in g["goals"].items() if k != "shared"}
+        write_goal_file(out / name, per_layer or {None: g["goals"]["shared"]})
+        data["goal_files"].append(name)
+    for stale in out.glob("goal_rank*.json"):  # from an earlier report with a larger --top
+        if stale.name not in data["goal_files"]:
+            stale.unlink()
     atomic_write_text(out / "report.json", json.dumps(_plain(data), indent=2) + "\n")
     path = out / "report.md"
-    atomic_write_text(path, _markdown(data, explanation.to_markdown()))
+    atomic_write_text(path, _markdown(data, explanations))
     return path
 
 

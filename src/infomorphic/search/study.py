@@ -27,13 +27,17 @@ if TYPE_CHECKING:  # the goal space loads torch; the command line reads SAMPLERS
 __all__ = [
     "CHANGEABLE",
     "FINISHED",
+    "PRUNERS",
+    "REDUCTION",
     "SAMPLERS",
     "StorageError",
     "check_storage_url",
     "SAMPLER_FIXED",
     "default_fixed",
     "count_finished",
+    "default_min_epochs",
     "enqueue_goals",
+    "make_pruner",
     "make_sampler",
     "make_storage",
     "open_study",
@@ -44,6 +48,11 @@ __all__ = [
 ]
 
 SAMPLERS = ("tpe", "cmaes", "random")
+#: Pruners of a multi-fidelity search (the fidelity: epochs trained): optuna's median rule,
+#: asynchronous successive halving and Hyperband.
+PRUNERS = ("median", "sh", "hyperband")
+#: Successive halving and Hyperband keep the best 1/REDUCTION of the trials at each rung.
+REDUCTION = 3
 #: Weights a sampler fixes unless asked to search every weight: the paper's CMA-ES runs fixed
 #: the H_res weight at 0 (appendix A.6; the authors' optuna_sweep.yaml ends its goal with 0).
 SAMPLER_FIXED: dict[str, dict[str, float]] = {"cmaes": {"H_res": 0.0}}
@@ -193,25 +202,75 @@ def make_sampler(name: str, seed: int, population: int = 1) -> Any:
     raise ValueError(f"unknown sampler {name!r}; choose from {', '.join(SAMPLERS)}")
 
 
-def open_study(name: str, storage: Any, sampler: Any, create: bool = True) -> tuple[Any, bool]:
+def default_min_epochs(pruner: str | None, epochs: int) -> int:
+    """The first epoch at which a trial may be pruned: 1 for the median rule (optuna's
+    default), a 25th of the epochs for successive halving and Hyperband (4 of 100: rungs at 4,
+    12, 36 epochs with a reduction factor of 3)."""
+    if pruner in ("sh", "hyperband"):
+        return max(1, epochs // 25)
+    return 1
+
+
+def make_pruner(
+    name: str | None, epochs: int, min_epochs: int | None = None, reduction: int = REDUCTION
+) -> Any:
+    """optuna's pruner ``name`` for trials of ``epochs`` epochs, none pruned before
+    ``min_epochs`` (default ``default_min_epochs``); None: no pruning (optuna's
+    ``NopPruner``)."""
+    optuna = require_optuna()
+    if name is None:
+        return optuna.pruners.NopPruner()
+    if name not in PRUNERS:
+        raise ValueError(f"unknown pruner {name!r}; choose from {', '.join(PRUNERS)}")
+    first = default_min_epochs(name, epochs) if min_epochs is None else min_epochs
+    if not 1 <= first <= max(epochs, 1):
+        raise ValueError(f"--min-epochs: want 1..{epochs} (the epochs of a trial), got {first}")
+    if reduction < 2:
+        raise ValueError(f"--reduction-factor: want an integer >= 2, got {reduction}")
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_warmup_steps=first - 1)
+    if name == "sh":
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=first, reduction_factor=reduction
+        )
+    return optuna.pruners.HyperbandPruner(
+        min_resource=first, max_resource=max(epochs, first), reduction_factor=reduction
+    )
+
+
+def open_study(
+    name: str, storage: Any, sampler: Any, pruner: Any = None, create: bool = True
+) -> tuple[Any, bool]:
     """Load study ``name`` or create it; (study, created by this call). Creation is attempted
     once; a worker that loses the race loads what the winner created. With ``create=False`` a
-    missing study is a ValueError (a search folder whose study was deleted or emptied)."""
+    missing study is a ValueError (a search folder whose study was deleted or emptied).
+    ``pruner``: what ``trial.should_prune`` asks (None: nothing is pruned)."""
     optuna = require_optuna()
+    pruner = pruner if pruner is not None else optuna.pruners.NopPruner()
     if not create:
         try:
-            return optuna.load_study(study_name=name, storage=storage, sampler=sampler), False
+            loaded = optuna.load_study(
+                study_name=name, storage=storage, sampler=sampler, pruner=pruner
+            )
+            return loaded, False
         except KeyError:
             url = redact(str(getattr(storage, "url", storage)))
             raise ValueError(f"the storage {url} holds no study {name!r}") from None
     for attempt in range(8):
         try:
             study = optuna.create_study(
-                study_name=name, storage=storage, sampler=sampler, direction="maximize"
+                study_name=name,
+                storage=storage,
+                sampler=sampler,
+                pruner=pruner,
+                direction="maximize",
             )
             return study, True
         except optuna.exceptions.DuplicatedStudyError:
-            return optuna.load_study(study_name=name, storage=storage, sampler=sampler), False
+            loaded = optuna.load_study(
+                study_name=name, storage=storage, sampler=sampler, pruner=pruner
+            )
+            return loaded, False
         except Exception:
             if attempt == 7:
                 raise
@@ -249,6 +308,9 @@ CHANGEABLE = (
     "heartbeat",
     "enqueue",
     "prune",
+    "pruner",
+    "min_epochs",
+    "reduction_factor",
     "population",
     "device",
     "data_dir",
@@ -260,15 +322,20 @@ _NOT_COMPARED = ("device", "data_dir", "compile", "eval_splits", "eval_batch_siz
 
 
 def setup_record(
-    config: TrainConfig, space: GoalSpace, sampler: str, population: int
+    config: TrainConfig,
+    space: GoalSpace,
+    sampler: str,
+    population: int,
+    pruner: str | None = None,
 ) -> dict[str, Any]:
-    """What a study records of the search that created it (its ``infomorphic`` attribute)."""
+    """What a study records of the search that created it (its ``infomorphic`` attribute):
+    the space's sources, fixed weights and searched layers (``GoalSpace.to_record``)."""
     return {
         "config": config.to_dict(),
-        "sources": list(space.source_names),
-        "fixed": dict(space.fixed),
+        **space.to_record(),
         "sampler": sampler,
         "population": population,
+        "pruner": pruner,
     }
 
 
@@ -291,6 +358,12 @@ def record_differences(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -
         )
     if recorded.get("sampler") not in (None, wanted["sampler"]):
         differences.append(f"--sampler {wanted['sampler']} (the study has {recorded['sampler']})")
+    old_layers, new_layers = list(recorded.get("layers") or []), list(wanted.get("layers") or [])
+    if old_layers != new_layers:
+        differences.append(
+            f"--goal-layers {','.join(new_layers) or 'none'} (the study has "
+            f"{','.join(old_layers) or 'none: one goal shared by every layer'})"
+        )
     old_fixed = {k: float(v) for k, v in dict(recorded.get("fixed") or {}).items()}
     if old_fixed != dict(wanted["fixed"]):
         differences.append(

@@ -196,31 +196,52 @@ def _train(
     splits: Splits,
     prune: bool,
 ) -> list[dict[str, Any]]:
-    """Train the asked trials; one summary each (with ``pruned`` or ``error`` when so)."""
+    """Train the asked trials; one summary each (with ``pruned`` or ``error`` when so).
+
+    With ``prune``, each trial reports its validation accuracy after every epoch and the
+    study's pruner decides: a lone trial stops; a population's pruned members leave it (their
+    weights and optimiser state dropped) and the others train on, each exactly as alone.
+    """
     optuna = require_optuna()
     # The objective is the last epoch's validation accuracy: per-epoch validation only when
     # pruning needs it (a third of a trial's time at N = 100 goes to evaluation).
     splits_per_epoch = ("val",) if prune else ()
     configs = [
-        replace(base, goal=space.weights(t.params), eval_splits=splits_per_epoch) for t in asked
+        replace(base, goal=space.trial_goal(base, t.params), eval_splits=splits_per_epoch)
+        for t in asked
     ]
     from infomorphic.training.api import train
     from infomorphic.training.hooks import Hook
     from infomorphic.training.loop import Trainer, TrainingDiverged
 
+    live = list(range(len(asked)))  # the asked trials still training, in population order
+
     class Report(Hook):
-        """Each trial's validation accuracy after every epoch (pruning a lone trial)."""
+        """Each trial's validation accuracy after every epoch; the pruner's verdicts."""
 
         def on_epoch_end(self, trainer, row):
             rows = row if isinstance(row, list) else [row]
-            for trial, values in zip(asked, rows, strict=True):
+            for k, values in zip(live, rows, strict=True):
                 if "val_accuracy" in values:
-                    trial.report(values["val_accuracy"], values["epoch"])
-            if prune and len(asked) == 1 and asked[0].should_prune():
+                    asked[k].report(values["val_accuracy"], values["epoch"])
+            if not prune:
+                return
+            gone = [place for place, k in enumerate(live) if asked[k].should_prune()]
+            if len(gone) == len(live):
                 raise optuna.TrialPruned()
+            if gone:
+                trainer.drop_members(gone)
+                live[:] = [k for place, k in enumerate(live) if place not in gone]
 
     if len(asked) > 1:  # one population: the same loop, one summary per member
-        return Trainer(configs, splits, [Report()]).fit()
+        results: list[dict[str, Any]] = [{"pruned": True} for _ in asked]
+        try:
+            summaries = Trainer(configs, splits, [Report()]).fit()
+        except optuna.TrialPruned:
+            return results
+        for k, summary in zip(live, summaries, strict=True):
+            results[k] = summary
+        return results
     try:
         return [train(configs[0], splits=splits, progress=False, hooks=[Report()])]
     except optuna.TrialPruned:
@@ -243,8 +264,6 @@ def run_worker(
 ) -> WorkerReport:
     """Work on ``study`` until ``trials`` trials have finished; what this worker did."""
     optuna = require_optuna()
-    if prune and population > 1:
-        raise ValueError("pruning needs one trial at a time (population 1)")
     if splits is None:
         from infomorphic.training.loop import load_splits
 
