@@ -243,8 +243,18 @@ def test_ablate_one_layers_goal_and_keep_the_others(tmp_path, capsys):
 
     goals = tmp_path / "layers.json"
     goals.write_text(json.dumps({"hidden1": "heuristic", "hidden2": {"{F}{C}": 1, "{F}{L}": -1}}))
-    argv = ["ablate", "--goal", str(goals), "--hidden", "8,6", "--dataset", "digits",
-            "--kinds", "zero", "--dry-run"]  # fmt: skip
+    argv = [
+        "ablate",
+        "--goal",
+        str(goals),
+        "--hidden",
+        "8,6",
+        "--dataset",
+        "digits",
+        "--kinds",
+        "zero",
+        "--dry-run",
+    ]
     assert main(argv) == 2  # the layers' goals differ: which one?
     assert "choose the goal to ablate with --layer" in capsys.readouterr().err
     assert main([*argv, "--layer", "hidden3"]) == 2

@@ -332,7 +332,7 @@ def test_goal_layers_search_some_layers_and_the_others_keep_their_goal():
                 {"hidden1": "optimized", "hidden2": "heuristic"}
             ),
             "differs between layers",
-        ),  # fmt: skip
+        ),
         (lambda c: GoalSpace.for_config(replace(c, goal="heuristic"), "all"), "--goal: the search"),
     ],
 )
@@ -354,9 +354,25 @@ def test_a_per_layer_search_enqueues_reports_and_its_best_goal_trains(tmp_path, 
     out = tmp_path / "layers"
     # a few searched weights keep the report's permutation importance quick
     fixed = [f"--fixed={a}=0" for a in Goal.named("optimized").labels if a not in SEARCHED]
-    args = ["search", "--trials", "3", "--epochs", "1", "--out", str(out), *TINY,
-            "--hidden", "8,6", "--goal-layers", "all", *fixed, "--fixed", "hidden2.{F}{L}=0",
-            "--enqueue", "heuristic"]  # fmt: skip
+    args = [
+        "search",
+        "--trials",
+        "3",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        *TINY,
+        "--hidden",
+        "8,6",
+        "--goal-layers",
+        "all",
+        *fixed,
+        "--fixed",
+        "hidden2.{F}{L}=0",
+        "--enqueue",
+        "heuristic",
+    ]
     assert main(args) == 0
     study = load(out)
     assert states(study) == {"COMPLETE": 3}
@@ -368,11 +384,17 @@ def test_a_per_layer_search_enqueues_reports_and_its_best_goal_trains(tmp_path, 
     assert main(["search-report", str(out), "--top", "2"]) == 0
     report = out / "report-search-setup1-random"
     text = (report / "report.md").read_text()
-    for fragment in ("one per layer: hidden1, hidden2", "### hidden2", "side by side",
-                     "| # | atom | hidden1: weight | hidden1: effect | hidden2: weight |",
-                     "### By layer", "Each layer's share of the importance",
-                     "`hidden2.{F}{C}`", "Against the paper's optimised goal",
-                     "[best_goal.json](best_goal.json)"):  # fmt: skip
+    for fragment in (
+        "one per layer: hidden1, hidden2",
+        "### hidden2",
+        "side by side",
+        "| # | atom | hidden1: weight | hidden1: effect | hidden2: weight |",
+        "### By layer",
+        "Each layer's share of the importance",
+        "`hidden2.{F}{C}`",
+        "Against the paper's optimised goal",
+        "[best_goal.json](best_goal.json)",
+    ):
         assert fragment in text, fragment
     data = json.loads((report / "report.json").read_text())
     best = data["top"][0]
@@ -382,8 +404,19 @@ def test_a_per_layer_search_enqueues_reports_and_its_best_goal_trains(tmp_path, 
     files = json.loads((report / "best_goal.json").read_text())
     assert files == best["goals"]
     run = tmp_path / "run"
-    argv = ["train", *TINY[:-2], "--hidden", "8,6", "--epochs", "1", "--goal",
-            str(report / "best_goal.json"), "--out", str(run), "--no-progress"]  # fmt: skip
+    argv = [
+        "train",
+        *TINY[:-2],
+        "--hidden",
+        "8,6",
+        "--epochs",
+        "1",
+        "--goal",
+        str(report / "best_goal.json"),
+        "--out",
+        str(run),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["val_accuracy"] == best["val_accuracy"]
@@ -399,17 +432,50 @@ def test_searches_of_the_feedback_networks(tmp_path):
     optimized = Goal.named("optimized").as_dict()
     fixed = [f"--fixed={a}={w!r}" for a, w in optimized.items() if a not in SEARCHED]
     setup3 = tmp_path / "setup3"
-    args = ["search", "--model", "setup3", "--trials", "3", "--epochs", "1", "--population",
-            "2", "--enqueue", "optimized", "--out", str(setup3), *TINY, *fixed]  # fmt: skip
+    args = [
+        "search",
+        "--model",
+        "setup3",
+        "--trials",
+        "3",
+        "--epochs",
+        "1",
+        "--population",
+        "2",
+        "--enqueue",
+        "optimized",
+        "--out",
+        str(setup3),
+        *TINY,
+        *fixed,
+    ]
     assert main(args) == 0
     study = load(setup3, "search-setup3-random")
     assert states(study) == {"COMPLETE": 3}
     assert study.trials[0].params == {a: optimized[a] for a in SEARCHED}
     assert main(["search-report", str(setup3)]) == 0
     deep = tmp_path / "deep"
-    args = ["search", "--model", "deep-feedback", "--trials", "2", "--epochs", "1",
-            "--population", "2", "--goal-layers", "all", "--enqueue", "optimized",
-            "--out", str(deep), *TINY, "--hidden", "8,6", *fixed]  # fmt: skip
+    args = [
+        "search",
+        "--model",
+        "deep-feedback",
+        "--trials",
+        "2",
+        "--epochs",
+        "1",
+        "--population",
+        "2",
+        "--goal-layers",
+        "all",
+        "--enqueue",
+        "optimized",
+        "--out",
+        str(deep),
+        *TINY,
+        "--hidden",
+        "8,6",
+        *fixed,
+    ]
     assert main(args) == 0
     study = load(deep, "search-deep-feedback-random")
     assert states(study) == {"COMPLETE": 2} and len(study.trials[1].params) == 4
@@ -456,8 +522,22 @@ def test_pruned_members_leave_the_population_and_never_change_a_survivor(tmp_pat
 
 def test_pruners_on_the_command_line(tmp_path, capsys):
     out = tmp_path / "hyperband"
-    args = ["search", "--trials", "4", "--epochs", "3", "--population", "2", "--out", str(out),
-            *TINY, "--pruner", "hyperband", "--min-epochs", "1"]  # fmt: skip
+    args = [
+        "search",
+        "--trials",
+        "4",
+        "--epochs",
+        "3",
+        "--population",
+        "2",
+        "--out",
+        str(out),
+        *TINY,
+        "--pruner",
+        "hyperband",
+        "--min-epochs",
+        "1",
+    ]
     assert main(args) == 0
     study = load(out)
     assert sum(states(study).values()) == 4 and set(states(study)) <= {"COMPLETE", "PRUNED"}
