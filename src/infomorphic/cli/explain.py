@@ -80,12 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands (and --help, --version) do not pay for torch.
-    from infomorphic.reports.explain import (
-        explain_goal,
-        goals_from_spec,
-        side_by_side_markdown,
-        side_by_side_text,
-    )
+    from infomorphic.reports.explain import explain_goal, goals_from_spec
+    from infomorphic.reports.explain_layers import side_by_side_markdown, side_by_side_text
 
     goals = goals_from_spec(args.goal, args.sources)
     if args.layer is not None:

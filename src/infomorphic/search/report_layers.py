@@ -2,9 +2,9 @@
 layer's weights, and each goal against the paper's optimised single-layer goal (the cosine of
 the two weight vectors and the signs of the four weights its Table 3 calls critical).
 
-Pure functions of a study's numbers (``infomorphic.search.report`` gathers them; each layer's
-best goal in words, side by side, is ``infomorphic.reports.explain.side_by_side_markdown``); a
-study that searched one shared goal is the case of one "layer" named None.
+Pure functions of a study's numbers (``infomorphic.search.report`` gathers them; each
+layer's best goal in words, side by side, is ``infomorphic.reports.explain_layers``); a study
+that searched one shared goal is the case of one "layer" named None.
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ from infomorphic.training.config import EVAL_SPLITS, TrainConfig
 from infomorphic.training.evaluation import evaluate, fit_readout
 from infomorphic.training.hooks import Hook
 from infomorphic.training.interrupt import Terminated, terminate_as_interrupt
+from infomorphic.training.members import drop_members
 from infomorphic.training.memory import check_memory
 from infomorphic.training.recording import NeuronRecorder
-from infomorphic.training.steps import EpochMeans, epoch_means, make_step, select_members
+from infomorphic.training.steps import EpochMeans, epoch_means, make_step
 
 __all__ = [
     "EpochMeans",
@@ -147,31 +148,10 @@ class Trainer:
             return build_network(spec, generator=masks).to(self.device)
 
     def drop_members(self, members: Sequence[int]) -> None:
-        """Remove members (positions in the population as it is now) after an epoch, e.g.
-        from a hook's ``on_epoch_end``: their weights, optimiser moments, spike streams and
-        histories are dropped, and the others train on exactly as before (nothing mixes
-        members). ``member_ids`` keeps each remaining member's place in the configurations
-        first given."""
-        if self.population is None:
-            raise ValueError("only a population's members can be dropped")
-        gone = set(members)
-        keep = [m for m in range(self.population) if m not in gone]
-        if not keep:
-            raise ValueError("a population keeps at least one member")
-        if len(keep) == self.population:
-            return
-        state = select_members(self.step.state_dict(), keep)
-        self.model = self.model.select(keep)
-        self.step = make_step(self.model, self.config, self.device)
-        self.step.load_state_dict(state)
-        self.recorder.select(self.model, keep)
-        self.configs = [self.configs[m] for m in keep]
-        self.histories = [self.histories[m] for m in keep]
-        self.diverged = [self.diverged[m] for m in keep]
-        self.member_ids = [self.member_ids[m] for m in keep]
-        self.population = len(keep)
-        if self._completed is not None:  # dropped after the epoch's state was kept
-            self._completed = self._copy_state()
+        """Remove members (places in the population as it is now) after an epoch, e.g. from a
+        hook's ``on_epoch_end``; the others train on exactly as alone
+        (``infomorphic.training.members``)."""
+        drop_members(self, members)
 
     @property
     def history(self) -> list[dict[str, float]]:

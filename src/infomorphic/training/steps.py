@@ -10,7 +10,7 @@ from ``infomorphic.training.config.OPTIMIZERS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 import torch
@@ -33,7 +33,6 @@ __all__ = [
     "epoch_means",
     "local_optimizers",
     "make_step",
-    "select_members",
     "spike_generators",
 ]
 
@@ -106,27 +105,6 @@ class _StepState:
                 generator.set_state(saved)
         else:
             self.generator.set_state(state["generator"])
-
-
-def select_members(state: dict[str, Any], members: Sequence[int]) -> dict[str, Any]:
-    """A population step's ``state_dict`` for the ``members`` named: each optimiser's moments
-    (a leading member axis, as every weight of a population has) and spike streams of those
-    members; step counts are shared."""
-    index = torch.tensor(list(members))
-
-    def pick(value: Any) -> Any:
-        if isinstance(value, torch.Tensor) and value.ndim > 0:
-            return value.index_select(0, index.to(value.device))
-        return value
-
-    optimizers = []
-    for saved in state["optimizers"]:
-        moments = {i: {k: pick(v) for k, v in entry.items()} for i, entry in saved["state"].items()}
-        optimizers.append({**saved, "state": moments})
-    generators = state["generator"]
-    if not isinstance(generators, list):
-        raise ValueError("this step trains no population")
-    return {**state, "optimizers": optimizers, "generator": [generators[m] for m in members]}
 
 
 class LocalGoalStep(_StepState):
