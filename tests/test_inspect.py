@@ -113,3 +113,20 @@ def test_every_figure_loads_in_a_headless_browser(page, tmp_path):
                    capture_output=True, timeout=120)  # fmt: skip
     assert _png_size(shot) == (1280, 2000)
     assert shot.stat().st_size > 50_000  # a rendered page, not a blank one
+
+
+def test_a_run_with_a_goal_per_layer_shows_each_layers_goal(tmp_path):
+    """A goal file of one goal per layer: the page explains each layer's own goal under the
+    file's name for that layer."""
+    import json
+
+    goals = tmp_path / "layers.json"
+    goals.write_text(json.dumps({"hidden1": "heuristic", "hidden2": {"{F}{L}": -0.5}}))
+    config = TrainConfig(dataset="digits", hidden=[8, 6], epochs=1, goal=str(goals))
+    train(config, tmp_path / "run", progress=False)
+    assert main(["inspect", str(tmp_path / "run"), "--out", str(tmp_path / "page")]) == 0
+    text = re.sub(r"<[^>]+>", " ", (tmp_path / "page" / "index.html").read_text())
+    hidden1 = text[text.index(" hidden1: layers.hidden1  Mostly") :]
+    hidden2 = text[text.index(" hidden2: layers.hidden2  Mostly") :]
+    assert hidden1.split("weights in words")[0].count("encode {F}{C}") == 1
+    assert "suppress {F}{L}" in hidden2.split("weights in words")[0]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from infomorphic.files import atomic_write_bytes, atomic_write_text
+from infomorphic.nn.goal_files import is_goal_file, read_goal_file
 from infomorphic.nn.goals import RESIDUAL
 from infomorphic.reports import inspection_figures as fig
 from infomorphic.reports.inspection_html import Section, render, table
@@ -113,6 +114,16 @@ def _first_weights(model: Any) -> np.ndarray:
     return layer.weight.detach().float().cpu().numpy()
 
 
+def _goal_name(goal: Any, layer: str) -> str:
+    """The name a layer's goal shows: its name, ``FILE.hidden2`` for a layer of a goal file of
+    one goal per layer, else ``custom``."""
+    if not isinstance(goal, str):
+        return "custom"
+    if is_goal_file(goal) and read_goal_file(goal).per_layer:
+        return f"{Path(goal).stem}.{layer}"
+    return goal
+
+
 class _Inspector:
     def __init__(self, folder: RunFolder, sort_by: str | None) -> None:
         self.folder = folder
@@ -194,10 +205,11 @@ class _Inspector:
                 given = self.config.get("goal")
                 given = given.get(layer) if isinstance(given, dict) else given
                 goal = given if isinstance(given, str) else spec.goal
-                names, name = tuple(spec.sources), goal if isinstance(goal, str) else "custom"
+                names, name = tuple(spec.sources), _goal_name(goal, layer)
             ex = explain_weights(weights, names, name=name)
             rows = [(r.index, r.label, f"{r.weight:+.3f}", r.effect, r.meaning) for r in ex.rows]
-            parts.append(f"<h3>{html.escape(layer)}</h3><p>{html.escape(ex.summary)}</p>"
+            parts.append(f"<h3>{html.escape(layer)}: {html.escape(name)}</h3>"
+                         f"<p>{html.escape(ex.summary)}</p>"
                          f"<details><summary>All {len(rows)} weights in words</summary>"
                          f"{table(rows, ('#', 'atom', 'weight', 'effect', 'meaning'), 'goal')}"
                          "</details>")  # fmt: skip
