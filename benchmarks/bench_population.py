@@ -11,10 +11,13 @@ ways, each in a fresh process (see harness.py):
   members would not equal their solo runs; it is timed for the comparison only (gradients, no
   optimiser step).
 
-Setup 1 on mnist-10k, N = 100, batches of 1,024, random goals (numpy seed 7):
+Setup 1 on mnist-10k, N = 100, batches of 1,024, random goals (numpy seed 7; the same goal in
+every hidden layer of a member):
 
     python benchmarks/bench_population.py                       # P = 4 and 8, 1 thread
     python benchmarks/bench_population.py --members 8 --threads 2
+    python benchmarks/bench_population.py --model setup2 --hidden 200,100 --modes solo,members
+    python benchmarks/bench_population.py --model setup3 --modes solo,members
     python benchmarks/bench_population.py --tiny                # digits, N = 16: a smoke test
     PYTHONPATH=/path/to/other/src python benchmarks/bench_population.py --modes solo,members
 
@@ -33,11 +36,25 @@ import harness
 MODES = ("solo", "members", "vmap")
 
 
-def goals(count: int) -> list[list[float]]:
+def goals(count: int, weights: int = 19) -> list[list[float]]:
     import numpy as np
 
     rng = np.random.default_rng(7)
-    return [list(map(float, g)) for g in rng.uniform(-1, 1, (count, 19))]
+    return [list(map(float, g)) for g in rng.uniform(-1, 1, (count, weights))]
+
+
+def _configs(args) -> list:
+    """Members of ``args.model`` of ``args.hidden`` (--tiny: N = 16 per layer), random goals
+    of as many weights as the first hidden layer's sources call for."""
+    from infomorphic.pid.lattice import lattice
+    from infomorphic.training import TrainConfig
+
+    hidden = [int(n) for n in args.hidden.split(",")]
+    hidden = [16] * len(hidden) if args.tiny else hidden
+    base = dict(dataset="digits" if args.tiny else "mnist", model=args.model, hidden=hidden)
+    spec = TrainConfig(**base).validate().network(1, 2)
+    weights = len(lattice(len(spec.layers[0].sources))) + 1
+    return [TrainConfig(**base, goal=g) for g in goals(args.members, weights)]
 
 
 def _data(tiny: bool):
@@ -87,14 +104,10 @@ def worker(args) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from infomorphic.training import TrainConfig, Trainer
+    from infomorphic.training import Trainer
 
     splits = _data(args.tiny)
-    hidden = [16] if args.tiny else [100]
-    configs = [
-        TrainConfig(dataset="digits" if args.tiny else "mnist", hidden=hidden, goal=g)
-        for g in goals(args.members)
-    ]
+    configs = _configs(args)
     x, y = splits.x_train[: args.batch], splits.y_train[: args.batch]
     if args.mode == "solo":
         steps = [Trainer(c, splits).step for c in configs]
@@ -126,6 +139,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--model", default="setup1", help="setup1, setup2, setup3, ...")
+    parser.add_argument("--hidden", default="100", help="hidden sizes, e.g. 200,100")
     parser.add_argument("--tiny", action="store_true", help="digits, N = 16: a smoke test")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -134,9 +149,10 @@ def main() -> int:
         args.members = int(args.members)
         worker(args)
         return 0
-    data = "digits, N = 16" if args.tiny else "mnist-10k, N = 100"
+    sizes = "16 per layer" if args.tiny else args.hidden
+    data = f"digits, N = {sizes}" if args.tiny else f"mnist-10k, N = {sizes}"
     print(
-        f"setup 1, {data}, batches of {args.batch}, {args.threads} thread(s), median of "
+        f"{args.model}, {data}, batches of {args.batch}, {args.threads} thread(s), median of "
         f"{args.repeats} steps after one warm-up"
     )
     print(f"Machine: {harness.machine_description()}")
@@ -149,6 +165,7 @@ def main() -> int:
             arguments = ["--mode", mode, "--members", str(members), "--threads"]
             arguments += [str(args.threads), "--repeats", str(args.repeats), "--batch"]
             arguments += [str(args.batch), *(["--tiny"] if args.tiny else [])]
+            arguments += ["--model", args.model, "--hidden", args.hidden]
             rows[mode] = harness.run_in_subprocess(__file__, arguments, args.threads)
         solo = rows.get("solo", {}).get("ms")
         for mode, row in rows.items():
