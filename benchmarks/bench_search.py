@@ -12,6 +12,12 @@ and the validation and test accuracy once, after the last epoch. Modes:
 
     python benchmarks/bench_search.py                      # 100 epochs per trial
     python benchmarks/bench_search.py --epochs 10 --modes solo1,pop8
+    python benchmarks/bench_search.py --model setup2 --hidden 200,100 --epochs 25
+    python benchmarks/bench_search.py --model setup3 --epochs 25
+
+``--model`` and ``--hidden`` measure other networks (deep members: setup 2 at 200-100, the
+per-layer searches' network; setup 3, the feedback searches'); every hidden layer of a member
+gets the member's goal.
 """
 
 from __future__ import annotations
@@ -50,8 +56,16 @@ def worker(args) -> None:
     from infomorphic.training import TrainConfig, Trainer, train
 
     splits = prepare_splits(load_dataset("mnist", data_dir=harness.MNIST_DIR, download=False))
+    hidden = [int(n) for n in args.hidden.split(",")]
     configs = [
-        TrainConfig(dataset="mnist", epochs=args.epochs, goal=g, eval_splits=())
+        TrainConfig(
+            dataset="mnist",
+            model=args.model,
+            hidden=hidden,
+            epochs=args.epochs,
+            goal=g,
+            eval_splits=(),
+        )
         for g in goals(args.count, args.offset)
     ]
     harness.reset_peak_rss()
@@ -71,14 +85,14 @@ def worker(args) -> None:
                       "val": val}))  # fmt: skip
 
 
-def run_mode(name: str, epochs: int, trials_per_process: int) -> dict:
+def run_mode(name: str, epochs: int, trials_per_process: int, network: list[str]) -> dict:
     processes, threads, population = MODES[name]
     count = max(trials_per_process, population)
 
     def one(index: int) -> dict:
         arguments = ["--epochs", str(epochs), "--count", str(count), "--offset",
                      str(index * count), "--population", str(population),
-                     "--threads", str(threads)]  # fmt: skip
+                     "--threads", str(threads), *network]  # fmt: skip
         return harness.run_in_subprocess(__file__, arguments, threads)
 
     start = time.perf_counter()
@@ -106,6 +120,8 @@ def main() -> int:
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--solo-trials", type=int, default=2,
                         help="trials per process in the solo modes (default 2)")  # fmt: skip
+    parser.add_argument("--model", default="setup1", help="setup1, setup2, setup3, ...")
+    parser.add_argument("--hidden", default="100", help="hidden sizes, e.g. 200,100")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
@@ -115,8 +131,10 @@ def main() -> int:
     if args.worker:
         worker(args)
         return 0
-    print(f"setup 1, N = 100, mnist-10k (6,400 training images), {args.epochs} epochs per "
-          f"trial, evaluated after the last; random goals (numpy seed 1234)")  # fmt: skip
+    print(
+        f"{args.model}, N = {args.hidden}, mnist-10k (6,400 training images), {args.epochs} "
+        "epochs per trial, evaluated after the last; random goals (numpy seed 1234)"
+    )
     print(f"Machine: {harness.machine_description()}")
     header = (
         f"{'mode':<8} {'procs x threads':>15} {'pop':>4} {'trials':>6} {'train s':>8} "
@@ -126,7 +144,8 @@ def main() -> int:
     print("-" * len(header))
     rows = {}
     for name in args.modes.split(","):
-        rows[name] = run_mode(name, args.epochs, args.solo_trials)
+        network = ["--model", args.model, "--hidden", args.hidden]
+        rows[name] = run_mode(name, args.epochs, args.solo_trials, network)
     solo = [r["per_hour"] for n, r in rows.items() if n.startswith("solo") and "error" not in r]
     best_solo = max(solo) if solo else float("nan")
     base_peak = rows.get("solo1", {}).get("peak_mib")
