@@ -349,7 +349,7 @@ def test_goal_files_write_and_read_back(tmp_path):
     ("text", "fragment"),
     [
         ('{"hidden1": "optimized", "{F}{C}": 1}', "mixes layer names"),
-        ('{"hidden1": [1, "x"]}', "layer hidden1: weight 2 is 'x'"),
+        ('{"hidden1": [1, "x"]}', "layer hidden1: goal weight 2 is 'x'"),
         ('{"hidden1": {"weights": [1], "extra": 2}}', "unknown keys 'extra'"),
         ('{"hidden1": true}', "expected a list of weights"),
         ('{"{F}{C}": 1e999}', "not a finite number"),

@@ -128,7 +128,7 @@ def goal_text(value: object, name: str, where: str) -> GoalText:
             raise ValueError(f"{where}: an empty goal name")
         return GoalText(named=value.strip(), name=value.strip())
     if isinstance(value, list):
-        weights = tuple(_number(v, f"{where}: weight {k + 1}") for k, v in enumerate(value))
+        weights = tuple(_number(v, f"{where}: goal weight {k + 1}") for k, v in enumerate(value))
         if not weights:
             raise ValueError(f"{where}: an empty list of weights")
         return GoalText(weights=weights, name=name)
@@ -155,7 +155,7 @@ def goal_text(value: object, name: str, where: str) -> GoalText:
             )
         if not value:
             raise ValueError(f"{where}: an empty object names no weight")
-        terms = {str(k): _number(v, f"{where}: weight of {k}") for k, v in value.items()}
+        terms = {str(k): _number(v, f"{where}: goal weight of {k}") for k, v in value.items()}
         return GoalText(weights=terms, name=name)
     raise ValueError(
         f"{where}: expected a list of weights, a label -> weight object, a goal's name or one "
