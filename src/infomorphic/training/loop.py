@@ -148,9 +148,8 @@ class Trainer:
             return build_network(spec, generator=masks).to(self.device)
 
     def drop_members(self, members: Sequence[int]) -> None:
-        """Remove members (places in the population as it is now) after an epoch, e.g. from a
-        hook's ``on_epoch_end``; the others train on exactly as alone
-        (``infomorphic.training.members``)."""
+        """Remove members (places in the population now) after an epoch, e.g. from a hook's
+        ``on_epoch_end``; the others train on exactly as alone (``training.members``)."""
         drop_members(self, members)
 
     @property
