@@ -17,10 +17,11 @@ import textwrap
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option
+from infomorphic.cli.pruning_options import add_pruning_options, pruning_settings, settings_pruner
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
 from infomorphic.locks import hold
-from infomorphic.search.study import HEARTBEAT_S, PRUNERS, REDUCTION, SAMPLERS
+from infomorphic.search.study import HEARTBEAT_S, SAMPLERS
 from infomorphic.threads import default_threads, torch_threads
 
 DESCRIPTION = (
@@ -101,30 +102,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with --goal-layers, the same goal in every searched layer, or a file of one goal per "
         "layer); once per study (repeatable)",
     )
-    add(
-        "--pruner",
-        choices=PRUNERS,
-        default=None,
-        help="prune trials on their validation accuracy after each epoch: median (optuna's "
-        "median rule), sh (asynchronous successive halving) or hyperband; a population's "
-        "pruned members leave it and the others train on (default: no pruning)",
-    )
-    add("--prune", action="store_true", help="the same as --pruner median")
-    add(
-        "--min-epochs",
-        type=int,
-        default=None,
-        metavar="E",
-        help="no trial is pruned before epoch E: sh's and hyperband's first rung, the median "
-        "rule's warm-up (default: epochs/25 for sh and hyperband, 1 for median)",
-    )
-    add(
-        "--reduction-factor",
-        type=int,
-        default=REDUCTION,
-        metavar="R",
-        help="sh and hyperband keep the best 1/R of the trials at each rung (default %(default)s)",
-    )
+    add_pruning_options(parser)
     add(
         "--workers",
         type=int,
@@ -160,7 +138,7 @@ def _settings(args: argparse.Namespace) -> dict:
     """Everything a worker process needs, as plain values (also the content of search.json)."""
     from infomorphic.search.folder import DATABASE, check_study_name
     from infomorphic.search.space import GoalSpace, parse_fixed
-    from infomorphic.search.study import default_fixed, make_pruner
+    from infomorphic.search.study import default_fixed
 
     config = config_from_args(args)
     if args.trials < 1:
@@ -175,12 +153,7 @@ def _settings(args: argparse.Namespace) -> dict:
         from infomorphic.search.study import check_storage_url
 
         check_storage_url(args.storage)
-    if args.prune and args.pruner not in (None, "median"):
-        raise ValueError(f"--prune is --pruner median; it cannot go with --pruner {args.pruner}")
-    pruner = args.pruner or ("median" if args.prune else None)
-    if pruner is None and args.min_epochs is not None:
-        raise ValueError("--min-epochs: give a --pruner too")
-    make_pruner(pruner, config.epochs, args.min_epochs, args.reduction_factor)  # checks them
+    pruning = pruning_settings(args, config.epochs)
     fixed = default_fixed(args.sampler, list(args.fixed), args.search_all)
     space = GoalSpace.for_config(config, args.goal_layers, parse_fixed(fixed))
     for goal in args.enqueue:
@@ -213,10 +186,7 @@ def _settings(args: argparse.Namespace) -> dict:
         "goal_layers": list(space.layers) or None,
         "fixed": fixed,
         "enqueue": args.enqueue,
-        "prune": pruner is not None,
-        "pruner": pruner,
-        "min_epochs": args.min_epochs,
-        "reduction_factor": args.reduction_factor,
+        **pruning,
         "workers": args.workers,
         "threads": args.threads,
         "heartbeat": args.heartbeat,
@@ -233,13 +203,7 @@ def storage_url(settings: dict) -> str:
 
 def _open(settings: dict, worker: int | None, create: bool = True):
     from infomorphic.search.space import GoalSpace, parse_fixed
-    from infomorphic.search.study import (
-        make_pruner,
-        make_sampler,
-        make_storage,
-        open_study,
-        worker_seed,
-    )
+    from infomorphic.search.study import make_sampler, make_storage, open_study, worker_seed
     from infomorphic.training.config import TrainConfig
 
     config = TrainConfig.from_dict(settings["config"])
@@ -248,12 +212,7 @@ def _open(settings: dict, worker: int | None, create: bool = True):
     storage = make_storage(storage_url(settings), settings["heartbeat"], 3 * settings["heartbeat"])
     seed = worker_seed(settings["config"]["seed"], worker)
     sampler = make_sampler(settings["sampler"], seed, settings["population"])
-    pruner = make_pruner(
-        settings.get("pruner") or ("median" if settings.get("prune") else None),
-        config.epochs,
-        settings.get("min_epochs"),
-        settings.get("reduction_factor", REDUCTION),
-    )
+    pruner = settings_pruner(settings, config.epochs)
     study, created = open_study(settings["study"], storage, sampler, pruner, create=create)
     return space, study, created
 
