@@ -75,6 +75,25 @@ def test_default_threads_take_the_free_cores(monkeypatch, cores, others, workers
     assert default_threads(workers, since=CpuClock(0, 0.0, 0.0)) == expected
 
 
+@pytest.mark.parametrize(
+    ("dataset", "hidden", "most"),
+    [
+        ("mnist", [100], 1),  # 784*100 + 100*10 = 79,400 weights: one thread is faster
+        ("mnist", [1000], 3),  # 784,000 + 10,000 = 794,000: ceil(794,000 / 300,000)
+        ("cifar10", [100], 2),  # 3072*100 + 100*10 = 308,200
+        ("digits", [800, 200], 1),  # 64*800 + 800*200 + 200*10 = 213,200
+    ],
+)
+def test_a_small_network_takes_fewer_threads(monkeypatch, dataset, hidden, most):
+    from infomorphic.cli.common import network_threads
+
+    assert network_threads(dataset, hidden) == most
+    monkeypatch.setattr(threads, "available_cores", lambda: 16)
+    monkeypatch.setattr(CpuClock, "others_busy", lambda self: 0.0)
+    assert default_threads(since=CpuClock(0, 0.0, 0.0), most=most) == most
+    assert default_threads(4, since=CpuClock(0, 0.0, 0.0), most=most) == min(4, most)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="needs Linux's /proc/stat")
 def test_a_busy_process_is_seen_as_busy():
     spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])

@@ -37,6 +37,7 @@ __all__ = [
     "prefer_passive_waiting",
     "start_clock",
     "torch_threads",
+    "useful_threads",
 ]
 
 #: Other processes' load (in cores) below which a core still counts as free: a quarter of a
@@ -132,6 +133,19 @@ class CpuClock:
         return max(0.0, (busy_s - own_s) / (later.wall_s - self.wall_s))
 
 
+#: Feedforward weights per torch thread below which one more thread costs more than it gives.
+#: On this project's 2 idle cores (benchmarks/bench_threads.py, 100 epochs of setup 1 on
+#: mnist-sample), N = 100 (79k weights) trained in 8.8 s on one thread and 11.0 s on two,
+#: N = 1000 (794k weights) in 2.6 s and 2.1 s for 3 epochs. Between those sizes the crossover
+#: was not measured; 300k weights per thread lies between them.
+WEIGHTS_PER_THREAD = 300_000
+
+
+def useful_threads(weights: int) -> int:
+    """The most threads a network of ``weights`` feedforward weights profits from."""
+    return max(1, math.ceil(weights / WEIGHTS_PER_THREAD))
+
+
 _START: CpuClock | None = None
 
 
@@ -144,16 +158,20 @@ def start_clock() -> CpuClock:
     return _START
 
 
-def default_threads(workers: int = 1, since: CpuClock | None = None) -> int:
+def default_threads(
+    workers: int = 1, since: CpuClock | None = None, most: int | None = None
+) -> int:
     """Torch threads for each of ``workers`` processes: the free cores shared among them, at
-    least one each. Free: available, less what other processes used since ``since`` (default:
-    ``start_clock()``), a core counting as taken once they keep more than ``NOISE_CORES`` of it
-    busy."""
+    least one each and at most ``most`` (``useful_threads`` of the network: a small network is
+    faster on one thread). Free: available, less what other processes used since ``since``
+    (default: ``start_clock()``), a core counting as taken once they keep more than
+    ``NOISE_CORES`` of it busy."""
     cores = available_cores()
     others = (since or start_clock()).others_busy()
     free = cores if others is None else cores - others
     usable = max(1, min(cores, math.floor(free + NOISE_CORES + 1e-9)))
-    return max(1, usable // max(1, workers))
+    threads = max(1, usable // max(1, workers))
+    return threads if most is None else max(1, min(threads, most))
 
 
 @contextlib.contextmanager

@@ -48,6 +48,18 @@ def print_distinct_errors(errors: dict[str, int]) -> None:
         print(f"{PROG}: error ({runs}): {message}", file=sys.stderr)
 
 
+def network_threads(dataset: str, hidden: list[int], n_classes: int = 10) -> int:
+    """The most torch threads a network of these sizes on this data set profits from
+    (``infomorphic.threads.useful_threads`` of its feedforward weights)."""
+    from infomorphic.data.catalog import CATALOG
+    from infomorphic.data.loading import dataset_key
+    from infomorphic.threads import useful_threads
+
+    n_features = CATALOG[dataset_key(dataset)].n_features
+    sizes = [n_features, *hidden, n_classes]
+    return useful_threads(sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)))
+
+
 def positive_int(text: str) -> int:
     """A whole number >= 1 (counts of seeds, workers, threads, rows)."""
     try:

@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option
+from infomorphic.cli.common import network_threads
 from infomorphic.cli.pruning_options import add_pruning_options, pruning_settings, settings_pruner
 from infomorphic.cli.training_options import add_training_options, config_from_args
 from infomorphic.files import atomic_write_text
@@ -361,7 +362,8 @@ def _run(settings: dict, out: Path) -> int:
             enqueue_goals(study, space, settings["enqueue"])
     atomic_write_text(out / SEARCH_JSON, json.dumps(settings, indent=2))
     # a cluster's workers are processes with one thread each; here, the cores free
-    threads = 1 if settings["cluster"] else default_threads(settings["workers"])
+    most = network_threads(settings["config"]["dataset"], settings["config"]["hidden"])
+    threads = 1 if settings["cluster"] else default_threads(settings["workers"], most=most)
     # the workers' copy: absolute paths (a cluster's workers start in other folders)
     settings = {**settings, "threads": settings["threads"] or threads, "out": str(out.resolve())}
     config = settings["config"]

@@ -13,7 +13,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from infomorphic.cli.common import INTERRUPTED_EXIT, PROG, TERMINATED_EXIT, print_error, seconds
+from infomorphic.cli.common import (
+    INTERRUPTED_EXIT,
+    PROG,
+    TERMINATED_EXIT,
+    network_threads,
+    print_error,
+    seconds,
+)
 from infomorphic.cli.training_options import add_training_options, config_from_args, option_flag
 from infomorphic.locks import hold
 from infomorphic.networks.presets import MODELS
@@ -250,7 +257,9 @@ def _run(args: argparse.Namespace, out: Path) -> int:
 
     options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
     # a resumed run continues with its own thread count (config.json), unless --threads
-    threads = args.threads or (None if args.resume else default_threads())
+    # a fresh run: the cores free, at most as many as its network profits from
+    most = network_threads(config.dataset, config.hidden)
+    threads = args.threads or (None if args.resume else default_threads(most=most))
     hooks: list[Hook] = [_Announce(progress)]
     if args.tensorboard:
         from infomorphic.training.tensorboard import TensorBoardHook

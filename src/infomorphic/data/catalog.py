@@ -37,6 +37,8 @@ class DatasetEntry:
     mirrors: tuple[str, ...] = ()
     files: tuple[RemoteFile, ...] = ()
     package: str = ""
+    #: Pixels per image: the network's input size.
+    n_features: int = 784
 
     def urls(self, file: RemoteFile, mirrors: tuple[str, ...] | None = None) -> list[str]:
         """The addresses of ``file``, one per mirror (``mirrors`` replaces the entry's own)."""
@@ -103,6 +105,7 @@ CATALOG: dict[str, DatasetEntry] = {
         subdir="cifar10",
         mirrors=(CIFAR_URL.rsplit("/", 1)[0] + "/",),
         files=(RemoteFile(CIFAR_TARBALL, "c58f30108f718f92721af3b95e74349a"),),
+        n_features=3072,
     ),
     "digits": DatasetEntry(
         name="digits",
@@ -111,6 +114,7 @@ CATALOG: dict[str, DatasetEntry] = {
         summary="1,438 training / 359 test handwritten digits, 8x8, 0..16",
         homepage="https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_digits.html",
         package="scikit-learn",
+        n_features=64,
     ),
     "mnist-sample": DatasetEntry(
         name="mnist-sample",
