@@ -134,6 +134,20 @@ def test_a_target_end_to_end_names_its_data_without_a_path_and_is_reused(tmp_pat
     assert all(result.reused for result in again)
 
 
+def test_summary_links_point_into_each_targets_folder(tmp_path):
+    """A table's own links (table3's to ablation.md) work from the summary's folder and from
+    any other; absolute and anchor links stay."""
+    folder = tmp_path / "out" / "table3"
+    folder.mkdir(parents=True)
+    (folder / "table.md").write_text(
+        "# Critical weights\n\n[ablation.md](ablation.md), [paper](https://x.org/a), [s](#s)\n"
+    )
+    text = summary(tmp_path / "out")
+    assert "[ablation.md](table3/ablation.md)" in text
+    assert "[paper](https://x.org/a)" in text and "[s](#s)" in text
+    assert "[ablation.md](out/table3/ablation.md)" in summary(tmp_path / "out", tmp_path)
+
+
 def test_self_cosine_over_epochs(tmp_path):
     tiny = Scale("tiny", seeds=1, epochs=3, sizes=(4, 8))
     folder = reproduce("fig5", tiny, DIGITS, tmp_path, workers=1).folder

@@ -11,6 +11,7 @@ finished. Results name the data by set, size and checksum, never by a path of th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -306,6 +307,14 @@ def summary(out: Path, links_from: Path | None = None) -> str:
         if not table.is_file():
             continue
         text = table.read_text().replace("# ", f"#### {name}: ", 1)
+        # the table's own links (table3's to ablation.md) point into its folder
+        text = re.sub(
+            r"\]\((?![a-z]+:|/|#)([^)]+)\)",
+            lambda m, folder=folder: (
+                f"]({os.path.relpath(folder / m.group(1), links_from or out)})"
+            ),
+            text,
+        )
         figures = sorted(folder.glob("*.png"), key=lambda p: (p.name != "figure.png", p.name))
         for figure in figures:
             link = os.path.relpath(figure, links_from or out)
