@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +124,46 @@ def dense_pmf(bins: torch.Tensor, probs: torch.Tensor, j: int, n_bins: int) -> t
     index = tuple(bins[i, :, j].long()[:, None].expand(batch, k) for i in range(n))
     index += (torch.arange(k)[None, :].expand(batch, k),)
     return p.index_put_(index, probs[:, j, :] / batch, accumulate=True)
+
+
+# -- image files for the image reader and predict -------------------------------------------
+def write_pgm(path: Path, image: np.ndarray) -> None:
+    height, width = image.shape
+    path.write_bytes(b"P5\n# digit\n%d %d\n255\n" % (width, height) + image.tobytes())
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """An RGB PNG using every row filter (0-4) in turn, to test the decoder."""
+    rgb = np.repeat(image[..., None], 3, axis=2).astype(np.int64)
+    height, width, _ = rgb.shape
+    rows, previous = [], np.zeros(width * 3, np.int64)
+    for y in range(height):
+        line, kind = rgb[y].reshape(-1), y % 5
+        left = np.concatenate([np.zeros(3, np.int64), line[:-3]])
+        corner = np.concatenate([np.zeros(3, np.int64), previous[:-3]])
+        if kind == 0:
+            guess = np.zeros_like(line)
+        elif kind == 1:
+            guess = left
+        elif kind == 2:
+            guess = previous
+        elif kind == 3:
+            guess = (left + previous) // 2
+        else:
+            p = left + previous - corner
+            pa, pb, pc = abs(p - left), abs(p - previous), abs(p - corner)
+            guess = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, previous, corner))
+        rows.append(bytes([kind]) + ((line - guess) % 256).astype(np.uint8).tobytes())
+        previous = line
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )

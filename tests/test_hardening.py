@@ -9,17 +9,15 @@ import json
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import MNIST_10K, needs_mnist_10k
+from conftest import MNIST_10K, needs_mnist_10k, write_pgm, write_png
 
 from infomorphic.cli import build_parser, main
 from infomorphic.cli import train as train_cli
@@ -387,46 +385,6 @@ def test_start_and_end_say_what_and_where(tmp_path, capsys):
 
 
 # -- 7. predict ----------------------------------------------------------------------------------
-def write_pgm(path: Path, image: np.ndarray) -> None:
-    height, width = image.shape
-    path.write_bytes(b"P5\n# digit\n%d %d\n255\n" % (width, height) + image.tobytes())
-
-
-def write_png(path: Path, image: np.ndarray) -> None:
-    """An RGB PNG using every row filter (0-4) in turn, to test the decoder."""
-    rgb = np.repeat(image[..., None], 3, axis=2).astype(np.int64)
-    height, width, _ = rgb.shape
-    rows, previous = [], np.zeros(width * 3, np.int64)
-    for y in range(height):
-        line, kind = rgb[y].reshape(-1), y % 5
-        left = np.concatenate([np.zeros(3, np.int64), line[:-3]])
-        corner = np.concatenate([np.zeros(3, np.int64), previous[:-3]])
-        if kind == 0:
-            guess = np.zeros_like(line)
-        elif kind == 1:
-            guess = left
-        elif kind == 2:
-            guess = previous
-        elif kind == 3:
-            guess = (left + previous) // 2
-        else:
-            p = left + previous - corner
-            pa, pb, pc = abs(p - left), abs(p - previous), abs(p - corner)
-            guess = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, previous, corner))
-        rows.append(bytes([kind]) + ((line - guess) % 256).astype(np.uint8).tobytes())
-        previous = line
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
-    )  # fmt: skip
-
-
 def test_load_run_and_predict_on_digits(finished, digits, tmp_path, capsys):
     run = load_run(finished[1])
     assert isinstance(run, LoadedRun) and run.n_features == 64 and run.n_classes == 10
@@ -443,10 +401,6 @@ def test_load_run_and_predict_on_digits(finished, digits, tmp_path, capsys):
     single = raw.x_test[0].reshape(8, 8).astype(np.uint8)
     write_pgm(tmp_path / "one.pgm", single)
     write_png(tmp_path / "one.png", single)
-    from infomorphic.training.inference import read_images
-
-    for name in ("one.pgm", "one.png"):
-        assert np.array_equal(read_images(tmp_path / name)[0], single.astype(np.float32))
     printed = []
     for name in ("flat.npy", "square.npy"):
         assert main(["predict", str(finished[1]), str(tmp_path / name)]) == 0
@@ -489,7 +443,7 @@ def test_predict_mnist_idx_files(tmp_path, capsys):
             "--no-progress"]  # fmt: skip
     assert main(argv) == 0
     images = MNIST_10K / "t10k-images-idx3-ubyte.gz"
-    from infomorphic.training.inference import read_images
+    from infomorphic.data.images import read_images
 
     splits = prepare_splits(load_dataset("mnist", data_dir=MNIST_10K), 0.2, 0)
     assert torch.equal(load_run(out).standardise(read_images(images)), splits.x_test)

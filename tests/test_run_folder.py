@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from infomorphic.data import load_dataset, prepare_splits
-from infomorphic.training import FORMAT_VERSION, RunFolder, TrainConfig, train
+from infomorphic.training import FORMAT_VERSION, RunFolder, TrainConfig, load_model, train
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_readers_give_back_what_the_run_wrote(run):
 
 def test_the_loaded_model_predicts_as_the_trained_one(run):
     folder, summary, splits = run
-    model = folder.load_model()
+    model = load_model(folder)
     generator = torch.Generator().manual_seed(0)
     predictions = model.predict(splits.x_test, generator)
     accuracy = float((predictions == splits.y_test).float().mean())
@@ -88,7 +88,7 @@ def test_mlp_run_has_no_atoms_and_loads(tmp_path):
     summary = train(config, tmp_path, splits=splits, progress=False)
     folder = RunFolder(tmp_path)
     assert folder.atoms() == {}
-    model = folder.load_model()
+    model = load_model(folder)
     accuracy = float((model.predict(splits.x_test) == splits.y_test).float().mean())
     assert accuracy == pytest.approx(summary["test_accuracy"], abs=1e-9)
     assert np.isfinite(folder.history()[-1]["val_accuracy"])

@@ -20,7 +20,7 @@ DESCRIPTION = (
     "class per line, in the order of the images; --json prints each image's class scores too."
 )
 
-#: What IMAGES may be (``infomorphic.training.inference.read_images`` reads them).
+#: What IMAGES may be (``infomorphic.data.images.read_images`` reads them).
 FORMATS = (
     "an IDX image file (gzipped or not, e.g. t10k-images-idx3-ubyte.gz), a .npy array "
     "(n, 784) or (n, 28, 28) of raw pixels, or one 8-bit PGM or PNG image"
@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     import torch
 
-    from infomorphic.training.inference import load_run, read_images
+    from infomorphic.data.images import read_images
+    from infomorphic.training.inference import load_run
 
     try:
         device = torch.device(args.device)

@@ -15,6 +15,8 @@ package except ``infomorphic.files`` (atomic writes). The modules:
 * ``fetch``: downloads into the cache with mirrors, resume, checksums and a progress bar;
 * ``loading``: ``load_dataset`` and ``find_dataset``, which tie the above together;
 * ``inventory``: what this machine holds of each data set (``infomorphic data list``);
+* ``images``: ``read_images``, new images for prediction (IDX, ``.npy``, PGM, PNG) as raw
+  pixels;
 * ``identity``: ``data_identity``, a data set named by set, sizes and checksum, for results
   that must not carry a machine's paths;
 * ``splits``: ``Splits``, ``prepare_splits`` and ``iterate_batches``, the only module that
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from infomorphic.data.catalog import CATALOG, DatasetEntry
 from infomorphic.data.fetch import fetch_dataset
 from infomorphic.data.identity import data_identity
+from infomorphic.data.images import IMAGE_FORMATS, read_images
 from infomorphic.data.inventory import DatasetStatus, dataset_path, dataset_status, inventory
 from infomorphic.data.loading import DATASET_NAMES, Location, find_dataset, load_dataset
 from infomorphic.data.locate import DOWNLOAD_TIMEOUT_S, data_search_path, default_cache_dir
@@ -41,6 +44,7 @@ __all__ = [
     "CATALOG",
     "DATASET_NAMES",
     "DOWNLOAD_TIMEOUT_S",
+    "IMAGE_FORMATS",
     "CorruptDataError",
     "DataUnavailableError",
     "DatasetEntry",
@@ -59,6 +63,7 @@ __all__ = [
     "iterate_batches",
     "load_dataset",
     "prepare_splits",
+    "read_images",
 ]
 
 _TORCH_NAMES = frozenset({"Splits", "iterate_batches", "prepare_splits"})

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from infomorphic.training.api import train
     from infomorphic.training.evaluation import accuracy, evaluate, fit_readout
     from infomorphic.training.hooks import Hook, ProgressBar
-    from infomorphic.training.inference import LoadedRun, load_run
+    from infomorphic.training.inference import LoadedRun, load_model, load_run
     from infomorphic.training.loop import Trainer, TrainingDiverged, load_splits
     from infomorphic.training.run_folder import FORMAT_VERSION, RunFolder
     from infomorphic.training.steps import make_step
@@ -42,6 +42,7 @@ __getattr__ = lazy_getattr(
         "Hook": "hooks",
         "ProgressBar": "hooks",
         "LoadedRun": "inference",
+        "load_model": "inference",
         "load_run": "inference",
         "Trainer": "loop",
         "TrainingDiverged": "loop",
@@ -72,6 +73,7 @@ __all__ = [
     "accuracy",
     "evaluate",
     "fit_readout",
+    "load_model",
     "load_run",
     "load_splits",
     "make_step",

@@ -299,19 +299,12 @@ class RunFolder:
         return network_of(self.config(), self)
 
     def load_model(self, device: str | torch.device = "cpu") -> Classifier:
-        """The trained network of the last checkpoint, ready to ``predict``."""
-        from infomorphic.networks.registry import build_network
+        """The trained network of the last checkpoint: ``training.inference.load_model``,
+        where networks are built (the run folder only stores and reads), kept as a method for
+        existing callers."""
+        from infomorphic.training.inference import load_model
 
-        spec = self.network()
-        state = self.checkpoint(map_location=device)
-        model = build_network(spec)
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            raise self.corrupt(
-                self.CHECKPOINT, f"its weights do not fit config.json's network: {exc}"
-            ) from None
-        return model.to(device)
+        return load_model(self, device)
 
 
 def network_of(config: dict[str, Any], folder: RunFolder | None = None) -> NetworkSpec:
