@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from infomorphic.errors import InfomorphicError
+
 try:
     import fcntl
 except ImportError:  # Windows: the holder record alone decides
@@ -40,7 +42,7 @@ __all__ = ["LOCK_FILE", "FolderLock", "FolderLockedError", "StaleLockWarning", "
 LOCK_FILE = ".infomorphic.lock"
 
 
-class FolderLockedError(OSError):
+class FolderLockedError(InfomorphicError, OSError):
     """Another process is writing the folder; the message names it."""
 
     def __init__(self, message: str, holder: dict[str, Any] | None = None) -> None:

@@ -41,6 +41,7 @@ from infomorphic.cli.common import (
     typed_options,
     version,
 )
+from infomorphic.errors import InfomorphicError
 from infomorphic.locks import StaleLockWarning
 from infomorphic.threads import prefer_passive_waiting, start_clock
 
@@ -149,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # a command that saves its work catches this itself
         print(f"{PROG}: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT
-    except (ValueError, OSError, ImportError) as exc:  # ImportError: a missing extra
+    except (InfomorphicError, ValueError, OSError, ImportError) as exc:  # ImportError: an extra
         return print_error(exc)
 
 

@@ -10,7 +10,6 @@ import argparse
 import json
 import textwrap
 
-from infomorphic.cli.common import print_error
 from infomorphic.data.catalog import CATALOG
 
 DESCRIPTION = (
@@ -109,16 +108,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from infomorphic.data import DataUnavailableError, dataset_path, fetch_dataset, load_dataset
+    from infomorphic.data import dataset_path, fetch_dataset, load_dataset
     from infomorphic.data.catalog import dataset_entry
     from infomorphic.data.inventory import dataset_status
 
     entry = dataset_entry(args.name)
     if entry.kind == "bundled":
-        try:
-            load_dataset(entry.name)  # parses and caches mnist-sample's arrays
-        except DataUnavailableError as exc:
-            return print_error(exc)
+        load_dataset(entry.name)  # parses and caches mnist-sample's arrays
         where = dataset_path(entry.name)
         print(
             f"{entry.name} ships inside the package {entry.package}; nothing to download ({where})"
@@ -128,19 +124,13 @@ def run_fetch(args: argparse.Namespace) -> int:
     if status.state == "present":
         print(f"{entry.title} is already present in {status.path}; nothing downloaded")
         return 0
-    try:
-        fetch_dataset(entry.name, mirrors=args.mirror or None, progress=not args.no_progress)
-    except DataUnavailableError as exc:
-        return print_error(exc)
+    fetch_dataset(entry.name, mirrors=args.mirror or None, progress=not args.no_progress)
     print(dataset_path(entry.name))
     return 0
 
 
 def run_path(args: argparse.Namespace) -> int:
-    from infomorphic.data import DataUnavailableError, dataset_path
+    from infomorphic.data import dataset_path
 
-    try:
-        print(dataset_path(args.name))
-    except DataUnavailableError as exc:
-        return print_error(exc)
+    print(dataset_path(args.name))
     return 0

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
-from infomorphic.cli.common import positive_int, print_distinct_errors, print_error
+from infomorphic.cli.common import positive_int, print_distinct_errors
 from infomorphic.reproduce.targets import SCALES, TARGET_NAMES
 
 PSEUDO_TARGETS = ("all", "summary")
@@ -103,7 +103,6 @@ def _base(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from infomorphic.data import DataUnavailableError
     from infomorphic.reproduce import dry_run, reproduce, summary
 
     out = Path(args.out)
@@ -134,12 +133,9 @@ def run(args: argparse.Namespace) -> int:
     with executor_for(args.cluster) as executor:
         for name in names:
             print(f"{name}: reproducing at scale {args.scale}", file=sys.stderr)
-            try:
-                outcome = reproduce(
-                    name, args.scale, base, out, args.workers, threads, progress, executor
-                )
-            except DataUnavailableError as exc:
-                return print_error(exc)
+            outcome = reproduce(
+                name, args.scale, base, out, args.workers, threads, progress, executor
+            )
             status = max(status, _report(name, outcome))
     return status
 

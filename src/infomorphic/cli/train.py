@@ -18,7 +18,6 @@ from infomorphic.cli.common import (
     PROG,
     TERMINATED_EXIT,
     network_threads,
-    print_error,
     seconds,
 )
 from infomorphic.cli.training_options import add_training_options, config_from_args, option_flag
@@ -239,7 +238,6 @@ def _checked(args: argparse.Namespace, out: Path) -> tuple[TrainConfig, Path]:
 
 
 def _run(args: argparse.Namespace, out: Path) -> int:
-    from infomorphic.data import DataUnavailableError
 
     config, out = _checked(args, out)
     if args.resume:
@@ -274,8 +272,6 @@ def _run(args: argparse.Namespace, out: Path) -> int:
             )  # fmt: skip
     except KeyboardInterrupt as exc:
         return _interrupted(exc, out)
-    except (DataUnavailableError, FloatingPointError) as exc:  # TrainingDiverged included
-        return print_error(exc)
     print(
         f"{summary['model']} on {summary['dataset']}: test accuracy "
         f"{summary['test_accuracy']:.4f} (val {summary['val_accuracy']:.4f}, train "

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from infomorphic.data.types import CorruptDataError, RawDataset
+from infomorphic.errors import InfomorphicError
 from infomorphic.files import atomic_write_stream
 
 __all__ = [
@@ -46,7 +47,7 @@ CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_EXPECTED = f"{', '.join(CIFAR_FILES)} (python version, or the tarball {CIFAR_TARBALL})"
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(InfomorphicError, pickle.UnpicklingError):
     """A pickle asked for something a CIFAR-10 batch never holds (it could run code)."""
 
 

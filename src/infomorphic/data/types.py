@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infomorphic.errors import InfomorphicError
+
 __all__ = ["CorruptDataError", "DataUnavailableError", "RawDataset"]
 
 
-class DataUnavailableError(RuntimeError):
+class DataUnavailableError(InfomorphicError, RuntimeError):
     """The requested dataset could not be found, read or downloaded."""
 
 

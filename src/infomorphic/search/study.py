@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infomorphic.errors import InfomorphicError
 from infomorphic.training.config import TrainConfig
 
 if TYPE_CHECKING:  # the goal space loads torch; the command line reads SAMPLERS without it
@@ -89,7 +90,7 @@ _SCHEME = re.compile(r"^(sqlite|postgresql|mysql)(\+[A-Za-z0-9_]+)?://")
 _TRANSIENT = re.compile(r"already exists|locked|duplicate key|UniqueViolation|UNIQUE constraint")
 
 
-class StorageError(ValueError):
+class StorageError(InfomorphicError, ValueError):
     """An optuna storage that cannot be used: a bad URL, an unreachable server, a damaged
     database; the message names it (password hidden) and says why."""
 

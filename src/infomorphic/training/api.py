@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from infomorphic.data import Splits
+from infomorphic.errors import InfomorphicError
 from infomorphic.locks import hold
 from infomorphic.networks.spec import NetworkSpec
 from infomorphic.threads import torch_threads
@@ -23,7 +24,7 @@ from infomorphic.training.writer import RunFolderWriter
 __all__ = ["RunExistsError", "config_differences", "resume_from", "resumed_config", "train"]
 
 
-class RunExistsError(FileExistsError):
+class RunExistsError(InfomorphicError, FileExistsError):
     """The run folder already holds a run, and neither resuming nor overwriting was asked for."""
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from infomorphic.data import Splits, load_dataset, prepare_splits
+from infomorphic.errors import InfomorphicError
 from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import InfomorphicNetwork
 from infomorphic.networks.presets import model_preset
@@ -50,7 +51,7 @@ __all__ = [
 PROBE_SIZE = 1024
 
 
-class TrainingDiverged(FloatingPointError):
+class TrainingDiverged(InfomorphicError, FloatingPointError):
     """An epoch produced non-finite atoms or weights; it was not recorded."""
 
     def __init__(self, epoch: int, where: str) -> None:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from infomorphic.errors import InfomorphicError
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.networks.presets import model_preset
 from infomorphic.networks.spec import NetworkSpec
@@ -64,12 +65,12 @@ START_AGAIN = (
 )
 
 
-class CorruptRunError(ValueError):
+class CorruptRunError(InfomorphicError, ValueError):
     """A run folder's file is damaged (empty, truncated, not what it should be); the message
     names the file and what to do."""
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
+class UnsafeCheckpointError(InfomorphicError, pickle.UnpicklingError, ValueError):
     """A checkpoint holds objects other than tensors and plain values: loading it could run
     code, so it is refused."""
 
