@@ -70,13 +70,6 @@ def test_data_and_the_networks_know_nothing_of_each_other():
         assert "data" not in imported_parts(path), path.name
 
 
-def test_no_source_file_is_over_400_lines():
-    long = {
-        str(p.relative_to(SRC)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 400
-    }
-    assert not long, long
-
-
 def test_atomic_writes_give_files_the_usual_permissions(tmp_path):
     import os
 
