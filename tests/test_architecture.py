@@ -92,3 +92,18 @@ def test_within_layer_five_reports_come_first_and_reproduce_last():
         for path in (SRC / part).glob("*.py"):
             layer_five = {p for p in imported_parts(path) if LAYERS[p] == 5} - {part}
             assert layer_five <= may, f"{path.name} imports {sorted(layer_five - may)}"
+
+
+def test_library_code_never_prints():
+    """Only the command line prints; the library reports through hooks, logging, warnings or
+    return values."""
+    printing = [
+        f"{path.relative_to(SRC)}:{node.lineno}"
+        for path in MODULES
+        if path.relative_to(SRC).parts[0] not in ("cli", "__main__.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "print"
+    ]
+    assert not printing, printing

@@ -11,6 +11,7 @@ finished. Results name the data by set, size and checksum, never by a path of th
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -42,6 +43,9 @@ __all__ = [
     "results_table",
     "summary",
 ]
+
+#: Where a target that could not draw its figure says so (the command line shows warnings).
+LOG = logging.getLogger(__name__)
 
 Run = tuple[str, float | None, TrainConfig]
 #: History columns that versions before them did not record: a finished run without one that
@@ -210,8 +214,6 @@ def _write(
     out: Path,
     epochs: int,
 ) -> None:
-    import sys
-
     from infomorphic.reproduce.shapes import shape_sentence
 
     shape = shape_sentence(spec.name, spec.shape, values)
@@ -224,7 +226,7 @@ def _write(
         if spec.curve and any(any(r) for r in curves.values()):
             atomic_write_bytes(folder / "figure_curves.png", curves_figure(spec, curves))
     except ImportError as exc:
-        print(f"no figure: {exc}", file=sys.stderr)
+        LOG.warning("no figure: %s", exc)  # matplotlib missing: the tables are written
     payload: dict[str, Any] = {
         "target": spec.name,
         "scale": scale.name,
