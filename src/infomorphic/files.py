@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 __all__ = ["atomic_write_bytes", "atomic_write_stream", "atomic_write_text"]
 
@@ -30,7 +30,7 @@ def _file_mode() -> int:
 _MODE = _file_mode()
 
 
-def atomic_write_stream(path: str | Path, stream: BinaryIO) -> None:
+def atomic_write_stream(path: str | Path, stream: IO[bytes]) -> None:
     """Copy a readable binary stream into ``path`` atomically (creating its folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ from infomorphic.errors import InfomorphicError
 try:
     import fcntl
 except ImportError:  # Windows: the holder record alone decides
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["LOCK_FILE", "FolderLock", "FolderLockedError", "StaleLockWarning", "hold"]
 

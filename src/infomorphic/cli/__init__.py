@@ -129,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         command, config = _command_and_config(parser, argv)
-        from_file = apply_config_file(_subparser(parser, command), config) if config else set()
+        from_file = (
+            apply_config_file(_subparser(parser, command), config) if command and config else set()
+        )
     except (ValueError, OSError, ImportError) as exc:
         return print_error(exc)
     try:

@@ -12,6 +12,7 @@ import shlex
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from infomorphic.cli.common import (
     INTERRUPTED_EXIT,
@@ -253,7 +254,9 @@ def _run(args: argparse.Namespace, out: Path) -> int:
     from infomorphic.training.api import train  # loads torch
     from infomorphic.training.loop import terminate_as_interrupt
 
-    options, progress = ({"overwrite": True} if args.force else {}), not args.no_progress
+    progress = not args.no_progress
+    # overwrite= only when asked: the library's default otherwise
+    options: dict[str, Any] = {"overwrite": True} if args.force else {}
     # a resumed run continues with its own thread count (config.json), unless --threads
     # a fresh run: the cores free, at most as many as its network profits from
     most = network_threads(config.dataset, config.hidden)
@@ -266,10 +269,15 @@ def _run(args: argparse.Namespace, out: Path) -> int:
     try:
         with terminate_as_interrupt():
             summary = train(
-                config, out, resume=args.resume, progress=progress,
-                checkpoint_interval_s=args.checkpoint_every, hooks=hooks, threads=threads,
+                config,
+                out,
+                resume=args.resume,
+                progress=progress,
+                checkpoint_interval_s=args.checkpoint_every,
+                hooks=hooks,
+                threads=threads,
                 **options,
-            )  # fmt: skip
+            )
     except KeyboardInterrupt as exc:
         return _interrupted(exc, out)
     print(

@@ -39,10 +39,12 @@ def _layer_item(entry: Option) -> Callable[[str], tuple[str | None, Any]]:
     value_type = _argument_type(entry)
 
     def parse(text: str) -> tuple[str | None, Any]:
-        layer, sep, rest = text.partition("=")
-        layer, text = (
-            (layer.strip(), rest) if sep and is_layer_name(layer.strip()) else (None, text)
-        )
+        head, sep, rest = text.partition("=")
+        layer: str | None = head.strip()
+        if sep and is_layer_name(head.strip()):
+            text = rest
+        else:
+            layer = None
         value = value_type(text)
         if entry.choices is not None and value not in entry.choices:
             raise argparse.ArgumentTypeError(
@@ -82,7 +84,7 @@ class PerLayerAction(argparse.Action):
         merged: dict[str | None, Any] = {}
         for item in items:
             try:
-                layer, parsed = self.type(item)
+                layer, parsed = _layer_item(self.entry)(item)
             except argparse.ArgumentTypeError as exc:
                 raise ValueError(f"{where}: {exc}") from None
             merged[layer] = parsed

@@ -258,7 +258,7 @@ def _load_cifar10(
                 f"or into its subdirectory {CIFAR_SUBDIR}/. " + locate.search_path_note(),
             )
         )
-    note = "Downloading is disabled."
+    note: str | None = "Downloading is disabled."
     if download:
         note = _download(entry, cache)
         if note is None:

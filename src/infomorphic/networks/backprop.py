@@ -21,6 +21,7 @@ from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import SpikingNetwork
 from infomorphic.networks.spec import NetworkSpec
 from infomorphic.nn import functional as F_
+from infomorphic.nn.functional import Generators
 
 __all__ = ["BackpropNetwork", "MLPNetwork", "surrogate_spikes"]
 
@@ -119,6 +120,6 @@ class MLPNetwork(Classifier):
         return nn.functional.cross_entropy(logits, labels), logits.detach()
 
     @torch.no_grad()
-    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def outputs(self, x: torch.Tensor, generator: Generators = None) -> torch.Tensor:
         """Logits (B, n_classes); deterministic, so ``generator`` is unused."""
         return self.body(x)

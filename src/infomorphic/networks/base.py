@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from infomorphic.nn.functional import Generators
+
 __all__ = ["Classifier", "apply_polarity", "batch_accuracy", "fitted_polarity"]
 
 
@@ -22,8 +24,9 @@ class Classifier(nn.Module):
     #: A population's size (its outputs are (B, P, n_classes)); None for one network.
     members: int | None = None
 
-    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Raw per-class outputs (B, n_classes) of x (B, n_inputs), without gradients."""
+    def outputs(self, x: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+        """Raw per-class outputs (B, n_classes) of x (B, n_inputs), without gradients (a
+        population's (B, P, n_classes), each member's spikes from its own generator)."""
         raise NotImplementedError
 
     def to_scores(self, outputs: torch.Tensor) -> torch.Tensor:

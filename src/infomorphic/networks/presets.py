@@ -75,7 +75,7 @@ class Context(enum.Flag):
         return flag
 
     def __str__(self) -> str:
-        return "+".join(m.name.lower() for m in Context if m in self)
+        return "+".join(str(m.name).lower() for m in Context if m in self)
 
 
 #: A preset's network as a function of the data's sizes and the hidden layer sizes.

@@ -92,7 +92,9 @@ class MemberLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(members, out_features))
 
 
-def _linear(in_features: int, out_features: int, members: int | None) -> nn.Module:
+def _linear_map(
+    in_features: int, out_features: int, members: int | None
+) -> nn.Linear | MemberLinear:
     if members is None:
         return nn.Linear(in_features, out_features)  # drawn from torch's global generator
     return MemberLinear(members, in_features, out_features)
@@ -112,6 +114,11 @@ class InfomorphicLayer(nn.Module):
     (inputs are detached, spikes carry none); False for a network trained end to end by
     backprop, whose spikes pass gradients through a sigmoid surrogate.
     """
+
+    # buffers (register_buffer), declared for the type checker
+    lateral_mask: torch.Tensor
+    goal_weights: torch.Tensor
+    neuron_goal_weights: torch.Tensor
 
     def __init__(
         self,
@@ -158,17 +165,17 @@ class InfomorphicLayer(nn.Module):
         self.local = local
         self.context_mode = context
 
-        self.feedforward = _linear(in_features, n_neurons, members)
-        self.context_map: nn.Module | None = None
+        self.feedforward = _linear_map(in_features, n_neurons, members)
+        self.context_map: nn.Linear | MemberLinear | None = None
         if "C" in sources and context == "dense":
             if context_features < 1:
                 raise ValueError("a dense context needs context_features >= 1")
-            self.context_map = _linear(context_features, n_neurons, members)
+            self.context_map = _linear_map(context_features, n_neurons, members)
         if "C" in sources and context == "one-to-one" and context_features not in (0, n_neurons):
             raise ValueError("one-to-one context needs context_features == n_neurons")
-        self.lateral_map: nn.Module | None = None
+        self.lateral_map: nn.Linear | MemberLinear | None = None
         if "L" in sources:
-            self.lateral_map = _linear(n_neurons, n_neurons, members)
+            self.lateral_map = _linear_map(n_neurons, n_neurons, members)
             if members is None:
                 mask = lateral_mask(n_neurons, lateral, generator)
             else:  # the members' own masks are loaded with their weights

@@ -89,7 +89,7 @@ def _is_integer(value: object) -> bool:
     if isinstance(value, torch.Tensor):
         return value.ndim == 0 and value.dtype in _INTEGER_DTYPES
     try:
-        operator.index(value)
+        operator.index(value)  # type: ignore[arg-type]  # any object: TypeError if not whole
     except TypeError:
         return False
     return True

@@ -237,6 +237,7 @@ def isx_pid_rows(
     p = support.weights.new_zeros(support.cards).index_put(tuple(support.codes), support.weights)
     result = _dense_pid(p, lat, pointwise, source_names, target_name)
     if pointwise:  # indices along the axes back to the given values
+        assert result.pointwise is not None
         alphabets = [a.tolist() for a in support.alphabets]
         realisations = [
             tuple(alphabets[c][k] for c, k in enumerate(r)) for r in result.pointwise.realisations
@@ -246,6 +247,7 @@ def isx_pid_rows(
 
 
 def _replace_realisations(result: PIDResult, realisations) -> PIDResult:
+    assert result.pointwise is not None
     return replace(result, pointwise=replace(result.pointwise, realisations=realisations))
 
 
@@ -298,6 +300,8 @@ def _support_pid(values, probabilities, lat, pointwise, source_names, target_nam
     terms = support_terms(support, lat, pointwise)
     pw = None
     if pointwise:
+        assert terms.where is not None and terms.log_joint is not None  # asked for: computed
+        assert terms.log_source is not None and terms.log_target is not None
         pw = pointwise_pid(
             [tuple(row) for row in support.rows[terms.where].tolist()],
             support.weights[terms.where],

@@ -102,7 +102,8 @@ def support_terms(support: Support, lat: Lattice, pointwise: bool = False) -> Su
     n_rows = w.numel()
     t_code, t_card = codes[n], cards[n]
     keys: dict[tuple[int, ...], tuple[torch.Tensor, int]] = {}
-    source_mass, joint_mass = [], []
+    source_masses: list[torch.Tensor] = []
+    joint_masses: list[torch.Tensor] = []
     with torch.no_grad():  # group keys are integers: nothing to differentiate
         for subset in lat.subsets:
             column = subset[-1] - 1
@@ -112,15 +113,15 @@ def support_terms(support: Support, lat: Lattice, pointwise: bool = False) -> Su
                 keys[subset] = _combine(*keys[subset[:-1]], codes[column], cards[column], n_rows)
     for subset in lat.subsets:
         key, size = keys[subset]
-        source_mass.append(_group_mass(key, size, w))
+        source_masses.append(_group_mass(key, size, w))
         if len(subset) == n:  # the rows are distinct: each is its own group
-            joint_mass.append(w)
+            joint_masses.append(w)
         else:
             with torch.no_grad():
                 joint_key, joint_size = _combine(key, size, t_code, t_card, n_rows)
-            joint_mass.append(_group_mass(joint_key, joint_size, w))
-    source_mass = torch.stack(source_mass)  # (S, R)
-    joint_mass = torch.stack(joint_mass)
+            joint_masses.append(_group_mass(joint_key, joint_size, w))
+    source_mass = torch.stack(source_masses)  # (S, R)
+    joint_mass = torch.stack(joint_masses)
     target_mass = w.new_zeros(t_card).index_add(0, t_code, w)
     one = torch.ones((), dtype=w.dtype, device=w.device)
     target_entropy = -(target_mass * torch.log2(torch.where(target_mass > 0, target_mass, one)))

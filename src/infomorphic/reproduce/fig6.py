@@ -125,16 +125,16 @@ def _best(folder: Path, study_name: str, label: str, data: str) -> dict[str, Any
     study = load_study(SearchTarget(url, study_name))
     # the report names the study by its path relative to itself, and the data by its identity
     path = write_report(study, folder / "report", top=5, storage=url, data=data)
-    data = json.loads((path.parent / "report.json").read_text())
-    best = data["top"][0]
-    rows = data["importance"].get("rows", [])
+    report = json.loads((path.parent / "report.json").read_text())
+    best = report["top"][0]
+    rows = report["importance"].get("rows", [])
     return {
         "label": label,
         "weights": best["weights"],
         "val_accuracy": best["val_accuracy"],
         "test_accuracy": best.get("test_accuracy"),
-        "trials": data["settings"]["trials"]["complete"],
-        "fixed": data["settings"]["fixed"],
+        "trials": report["settings"]["trials"]["complete"],
+        "fixed": report["settings"]["fixed"],
         "importance": [{"name": r["name"], "mdi": r["mdi"]} for r in rows],
         "report": f"{label}/report/report.md",
     }
@@ -155,7 +155,7 @@ def run_fig6(
     config = _search_config(base, scale)
     data, _ = data_facts(config)
     trials, _ = scale.search
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {
             "label": label,
             "sampler": sampler,
@@ -190,11 +190,11 @@ def run_fig6(
     if not searches and all(r.error for r in results):
         return outcome
     points: dict[tuple[str, int], dict[str, list[float]]] = {}
-    for (label, n, _), result in zip(retrain, results, strict=True):
+    for (label, n, _), run in zip(retrain, results, strict=True):
         point = points.setdefault((label, n), {"val": [], "test": []})
-        if result.summary is not None:
-            point["val"].append(100 * result.summary["val_accuracy"])
-            point["test"].append(100 * result.summary["test_accuracy"])
+        if run.summary is not None:
+            point["val"].append(100 * run.summary["val_accuracy"])
+            point["test"].append(100 * run.summary["test_accuracy"])
     folder.mkdir(parents=True, exist_ok=True)
     failed = sum(r.error is not None for r in outcome.results)
     atomic_write_text(folder / "table.md", _fig6_table(scale, data, searches, points, failed))
@@ -285,7 +285,11 @@ def _remark(points, sizes: Sequence[int]) -> str:
     if not sizes:
         return "The paper's remark on larger sizes: no runs finished."
     n = sizes[-1]
-    medians = {g: _median(p["val"]) for (g, m), p in points.items() if m == n and p["val"]}
+    medians = {
+        g: median
+        for (g, m), p in points.items()
+        if m == n and (median := _median(p["val"])) is not None
+    }
     if not medians:
         return f"The paper's remark on larger sizes: no run finished at N = {n}."
     best = max(medians, key=lambda g: medians[g])

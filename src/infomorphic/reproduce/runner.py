@@ -71,7 +71,8 @@ class Outcome:
     def errors(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for result in self.failed:
-            counts[result.error] = counts.get(result.error, 0) + 1
+            error = str(result.error)  # failed: it has one
+            counts[error] = counts.get(error, 0) + 1
         return counts
 
 

@@ -30,6 +30,12 @@ def _verdict(holds: bool | None) -> str:
     return {True: "Holds", False: "Does not hold", None: "Cannot tell yet"}[holds]
 
 
+def _medians(values: Values, groups: Sequence[str], x: float | None = None) -> dict[str, float]:
+    """The median of each group that has finished runs (a group without is left out)."""
+    found = {g: _med(values, g, x) for g in groups}
+    return {g: m for g, m in found.items() if m is not None}
+
+
 def _spread(values: Values, group: str, x: float | None = None) -> float:
     found = values.get((group, x)) or [0.0]
     return max(found) - min(found)
@@ -46,8 +52,8 @@ def _fig3b(v: Mapping[str, Values]) -> str:
         "random hidden",
         "backprop",
     )
-    m = {n: _med(acc, n) for n in names}
-    if any(m[n] is None for n in names):
+    m = _medians(acc, names)
+    if len(m) < len(names):
         return _verdict(None) + ": not every group has a finished run."
     below = max(m["context-only"], m["lateral-only"], m["random hidden"])
     holds = min(m["setup 1"], m["setup 2"]) > below and m["setup 3"] < m["setup 1"]
@@ -62,7 +68,11 @@ def _fig3c(v: Mapping[str, Values]) -> str:
     acc = v["test_accuracy"]
     parts, verdicts = [], []
     for group in ("setup 1", "setup 2"):
-        points = sorted((x, statistics.median(f)) for (g, x), f in acc.items() if g == group and f)
+        points = sorted(
+            (x, statistics.median(f))
+            for (g, x), f in acc.items()
+            if g == group and f and x is not None
+        )
         if len(points) < 2:
             return _verdict(None) + f": {group} has fewer than two sizes finished."
         text = ", ".join(f"{x:g}: {_fmt(y)}" for x, y in points)
@@ -93,10 +103,12 @@ def _fig4(v: Mapping[str, Values]) -> str:
 
 def _fig5(v: Mapping[str, Values]) -> str:
     dist = v["hidden1_self_cosine_median"]
-    curve = {}
+    curve: dict[str, list[tuple[float, float]]] = {}
     for group in ("setup 1", "setup 2"):
         curve[group] = sorted(
-            (x, statistics.median(f)) for (g, x), f in dist.items() if g == group and f
+            (x, statistics.median(f))
+            for (g, x), f in dist.items()
+            if g == group and f and x is not None
         )
         if len(curve[group]) < 2:
             return _verdict(None) + f": {group} has fewer than two sizes finished."
@@ -118,20 +130,11 @@ def _fig8(v: Mapping[str, Values]) -> str:
     if not sizes:
         return _verdict(None) + ": no size of 100 or more has finished runs."
     n = sizes[0]
-    tri = {
-        g: _med(acc, g, n) for g in ("heuristic", "optimised", "optimised sparse", "with feedback")
-    }
-    bi = {
-        g: _med(acc, g, n)
-        for g in (
-            "lateral heuristic",
-            "lateral optimised",
-            "context heuristic",
-            "context optimised",
-        )
-    }
+    tri_groups = ("heuristic", "optimised", "optimised sparse", "with feedback")
+    bi_groups = ("lateral heuristic", "lateral optimised", "context heuristic", "context optimised")
+    tri, bi = _medians(acc, tri_groups, n), _medians(acc, bi_groups, n)
     random = _med(acc, "random projection", n)
-    if None in tri.values() or None in bi.values() or random is None:
+    if len(tri) < len(tri_groups) or len(bi) < len(bi_groups) or random is None:
         return _verdict(None) + f": not every model has a finished run at N = {n:g}."
     holds = min(tri.values()) > max(bi.values()) > random
     return (
@@ -144,7 +147,11 @@ def _fig8(v: Mapping[str, Values]) -> str:
 
 def _sweep(v: Mapping[str, Values], what: str) -> str:
     acc = v["test_accuracy"]
-    points = sorted((x, statistics.median(f), max(f) - min(f)) for (_, x), f in acc.items() if f)
+    points = sorted(
+        (x, statistics.median(f), max(f) - min(f))
+        for (_, x), f in acc.items()
+        if f and x is not None
+    )
     if len(points) < 2:
         return _verdict(None) + ": fewer than two points finished."
     values = [m for _, m, _ in points]
@@ -187,7 +194,7 @@ def _deep(v: Mapping[str, Values]) -> str:
 def _cifar(v: Mapping[str, Values]) -> str:
     acc = v["test_accuracy"]
     own, mnist, bp = _med(acc, "own goal"), _med(acc, "MNIST goal"), _med(acc, "backprop")
-    if None in (own, mnist, bp):
+    if own is None or mnist is None or bp is None:
         return _verdict(None) + ": not every group has a finished run."
     return (
         f"{_verdict(own >= mnist)}: own goal {_fmt(own)}, MNIST goal {_fmt(mnist)}, backprop "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from infomorphic.reproduce.scales import SCALES, Scale
 from infomorphic.training.config import TrainConfig
@@ -67,7 +68,7 @@ def _seeds(base: TrainConfig, scale: Scale, group: str, x: float | None, **chang
 
 
 def _fig3b(base: TrainConfig, scale: Scale) -> list[Run]:
-    groups = [
+    groups: list[tuple[str, dict[str, Any]]] = [
         ("setup 1", {"model": "setup1"}),
         ("setup 2", {"model": "setup2"}),
         ("setup 3", {"model": "setup3"}),

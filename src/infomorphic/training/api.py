@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from infomorphic.data import Splits
 from infomorphic.errors import InfomorphicError
@@ -62,7 +62,8 @@ def train(
     if folder is None and resume:
         raise ValueError("resume needs the run folder (out_dir) to resume from")
     lock = hold(folder.path, "run folder") if folder is not None else contextlib.nullcontext()
-    with lock, torch_threads(threads or (recorded_threads(folder) if resume else None)):
+    recorded = recorded_threads(folder) if resume and folder is not None else None
+    with lock, torch_threads(threads or recorded):
         return _train(
             config, folder, resume, overwrite, splits, progress, checkpoint_interval_s, hooks
         )
@@ -94,10 +95,11 @@ def _train(
     try:
         trainer = Trainer(config, splits, [*all_hooks, *hooks])
         if resume:
+            assert writer is not None  # resuming needs a folder: train checked it
             resume_from(writer, trainer)
-        elif overwrite:
+        elif overwrite and folder is not None:
             folder.clear()
-        return trainer.fit()
+        return cast(dict[str, Any], trainer.fit())  # one configuration: one summary
     except KeyboardInterrupt as exc:
         exc.saved_epoch = writer.saved_epoch if writer else None  # type: ignore[attr-defined]
         exc.run_folder = folder.path if folder else None  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from infomorphic.training.loop import Trainer
 
 __all__ = ["EpochRow", "Hook", "ProgressBar"]
@@ -48,7 +50,7 @@ class ProgressBar(Hook):
     """A tqdm bar over epochs with the latest accuracies."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: tqdm[Any] | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
         from tqdm.auto import tqdm

@@ -155,6 +155,8 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:
     folder = RunFolder(path)
     config = folder.config()
     standardisation = config.get("standardisation")
+    if not isinstance(standardisation, dict):
+        raise folder.corrupt(RunFolder.CONFIG, "no standardisation mean and std")
     try:
         mean, std = float(standardisation["mean"]), float(standardisation["std"])
     except (TypeError, KeyError, ValueError):

@@ -30,7 +30,13 @@ class EagerAdam:
         eps: float = 1e-8,
     ) -> None:
         self.params = list(params)
-        self.defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        # torch.optim's layout: one dict of hyper-parameters of mixed types
+        self.defaults: dict[str, Any] = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+        }
         self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -131,7 +131,9 @@ class RunFolder:
 
     def write_atoms(self, arrays: dict[str, np.ndarray]) -> None:
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)  # uncompressed: random-looking floats barely compress
+        # uncompressed: random-looking floats barely compress. (The ignore: numpy's stubs let
+        # a ** mapping's values reach the allow_pickle flag.)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]
         atomic_write_bytes(self.file(self.ATOMS), buffer.getvalue())
 
     def write_checkpoint(self, state: dict[str, Any]) -> None:
@@ -227,7 +229,7 @@ class RunFolder:
                 raise self.corrupt(self.HISTORY, f"line {line} holds a non-number") from None
             if "epoch" not in rows[-1]:
                 raise self.corrupt(self.HISTORY, f"line {line} has no epoch")
-        epochs = [row["epoch"] for row in rows]
+        epochs = [int(row["epoch"]) for row in rows]
         if epochs and epochs != list(range(epochs[0], epochs[0] + len(epochs))):
             raise self.corrupt(self.HISTORY, f"the epochs do not follow each other: {epochs}")
         return rows

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from infomorphic.training.hooks import Hook
+from infomorphic.training.hooks import EpochRow, Hook
 
 if TYPE_CHECKING:
     from infomorphic.training.loop import Trainer
@@ -52,9 +52,11 @@ class TensorBoardHook(Hook):
             config = json.dumps(trainer.config.to_dict(), indent=2)
             self.writer.add_text("config", f"```\n{config}\n```", 0)
 
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: Trainer, row: EpochRow) -> None:
         if self.writer is None:
             return
+        if isinstance(row, list):
+            raise TypeError("TensorBoardHook logs one run, not a population's members")
         step = int(row["epoch"])
         layers = trainer.recorder.atoms
         for key, value in row.items():
@@ -78,7 +80,7 @@ class TensorBoardHook(Hook):
             return
         for name, layer in zip(model.layer_names(), model.trainable_layers(), strict=True):
             epochs = trainer.recorder.atoms.get(name)
-            if not epochs:
+            if not epochs or layer.goal is None:
                 continue
             last = np.asarray(epochs[-1])  # (N, A + 1)
             for column, label in enumerate(layer.goal.labels):

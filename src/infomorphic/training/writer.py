@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, OPTIMIZERS, TrainConfig
-from infomorphic.training.hooks import Hook
+from infomorphic.training.hooks import EpochRow, Hook
 from infomorphic.training.run_folder import RunFolder, stored_network
 from infomorphic.training.run_record import RUN_ID, new_run_id
 
@@ -43,7 +43,9 @@ def resolved_config(trainer: Trainer) -> dict[str, Any]:
     cfg["network"] = stored_network(trainer.config.network(splits.n_features, splits.n_classes))
     if isinstance(model, InfomorphicNetwork):
         layers = zip(model.layer_names(), model.trainable_layers(), strict=True)
-        cfg["goals"] = {name: layer.goal.as_dict() for name, layer in layers}
+        cfg["goals"] = {
+            name: layer.goal.as_dict() for name, layer in layers if layer.goal is not None
+        }
         cfg["optimizers"] = {k: vars(OPTIMIZERS[k]) for k in ("hidden", "output")}
     else:
         cfg["optimizers"] = {"backprop": vars(OPTIMIZERS["backprop"])}
@@ -91,7 +93,7 @@ class RunFolderWriter(Hook):
             self.folder.write_history(trainer.history)
         self.last_save = time.monotonic()
 
-    def on_epoch_end(self, trainer: Trainer, row: dict[str, float]) -> None:
+    def on_epoch_end(self, trainer: Trainer, row: EpochRow) -> None:
         self.folder.write_history(trainer.history)
         due = (
             trainer.epoch == trainer.config.epochs
