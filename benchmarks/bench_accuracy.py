@@ -70,8 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     configs = [c for c in CONFIGS if args.models == "all" or c[1] in args.models.split(",")]
     if args.compile:
         configs = [c for c in configs if c[1] != "backprop"]  # backprop always runs eagerly
-    base = TrainConfig(dataset=args.dataset, data_dir=args.data_dir, hidden=[args.hidden],
-                       epochs=args.epochs, compile=args.compile)  # fmt: skip
+    base = TrainConfig(
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        hidden=[args.hidden],
+        epochs=args.epochs,
+        compile=args.compile,
+    )
     specs = [
         RunSpec(run, Path(args.out) / run_name(run), label=name)
         for name, model, goal in configs
@@ -120,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines.append("")
     where = f"cluster {args.cluster}" if args.cluster else f"{args.workers} workers"
-    lines.append(f"{len(results)} runs, {where} x {args.threads} thread(s), "
-                 f"wall time {wall:.0f} s, machine: {os.cpu_count()} CPUs")  # fmt: skip
+    lines.append(
+        f"{len(results)} runs, {where} x {args.threads} thread(s), "
+        f"wall time {wall:.0f} s, machine: {os.cpu_count()} CPUs"
+    )
     table = "\n".join(lines)
     print(table)
     Path(args.out).mkdir(parents=True, exist_ok=True)

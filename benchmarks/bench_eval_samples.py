@@ -70,8 +70,10 @@ def main() -> int:
         print(f"{folder.name:<48} {cells[0]:>24} {cells[1]:>26}")
     for k, values in medians.items():
         low, high = min(values), max(values)
-        print(f"K = {k}: across runs, median {statistics.median(values):.2f}, range "
-              f"{low:.2f}..{high:.2f} (spread {high - low:.2f})")  # fmt: skip
+        print(
+            f"K = {k}: across runs, median {statistics.median(values):.2f}, range "
+            f"{low:.2f}..{high:.2f} (spread {high - low:.2f})"
+        )
     return 0
 
 

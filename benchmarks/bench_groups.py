@@ -51,8 +51,9 @@ def main() -> int:
     args = parser.parse_args()
     splits = prepare_splits(load_dataset("mnist", data_dir=args.data_dir), 0.2, args.seed)
     x, y = splits.x_train[:1024], splits.y_train[:1024]
-    config = TrainConfig(dataset="mnist", data_dir=args.data_dir, model="setup1",
-                         epochs=args.epochs, seed=args.seed)  # fmt: skip
+    config = TrainConfig(
+        dataset="mnist", data_dir=args.data_dir, model="setup1", epochs=args.epochs, seed=args.seed
+    )
     trainer = Trainer(config, splits=splits)  # no hooks: nothing is written
     print(f"setup 1, N = 100, optimised goal, seed {args.seed}, one batch of 1,024 digits")
     print("untrained:")

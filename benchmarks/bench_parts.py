@@ -67,9 +67,11 @@ def _estimator_case(n, splits, x, onehot) -> None:
     def step():
         model.goal_loss(x, onehot, torch.Generator().manual_seed(0)).loss.backward()
 
-    print(f"N = {n:>4} ({SIZES[n]}): hidden-layer estimator forward {median_ms(forward):.2f} ms, "
-          f"forward + backward {median_ms(forward_backward):.2f} ms; goal_loss forward + "
-          f"backward {median_ms(step):.2f} ms")  # fmt: skip
+    print(
+        f"N = {n:>4} ({SIZES[n]}): hidden-layer estimator forward {median_ms(forward):.2f} ms, "
+        f"forward + backward {median_ms(forward_backward):.2f} ms; goal_loss forward + "
+        f"backward {median_ms(step):.2f} ms"
+    )
 
 
 def lateral_product() -> None:
@@ -98,8 +100,10 @@ def _lateral_case(n: int) -> None:
         matrix = torch.sparse_csr_tensor(crow, cols, weight[rows, cols], (n, n))
         (matrix @ spikes.T).T.backward(grad)
 
-    print(f"N = {n}, 100 inputs per neuron, product + weight gradient: masked dense "
-          f"{median_ms(dense):.1f} ms, sparse CSR {median_ms(sparse):.1f} ms")  # fmt: skip
+    print(
+        f"N = {n}, 100 inputs per neuron, product + weight gradient: masked dense "
+        f"{median_ms(dense):.1f} ms, sparse CSR {median_ms(sparse):.1f} ms"
+    )
 
 
 def sort_keys() -> None:
@@ -114,8 +118,10 @@ def sort_keys() -> None:
             def unique(flat=flat):
                 torch.unique(flat, return_inverse=True, return_counts=True)
 
-            print(f"N = {n:>4}: torch.unique of {flat.numel():,} {dtype} keys "
-                  f"{median_ms(unique):.2f} ms")  # fmt: skip
+            print(
+                f"N = {n:>4}: torch.unique of {flat.numel():,} {dtype} keys "
+                f"{median_ms(unique):.2f} ms"
+            )
 
 
 def run_folder_save() -> None:
@@ -129,8 +135,9 @@ def run_folder_save() -> None:
     from infomorphic.training import RunFolder, RunFolderWriter, TrainConfig, Trainer
 
     splits, _, _ = real_batch()
-    config = TrainConfig(dataset="mnist", data_dir=str(harness.MNIST_DIR), model="setup2",
-                         hidden=[2000], epochs=100)  # fmt: skip
+    config = TrainConfig(
+        dataset="mnist", data_dir=str(harness.MNIST_DIR), model="setup2", hidden=[2000], epochs=100
+    )
     trainer = Trainer(config, splits=splits)
     x, y = trainer.splits.x_train[:BATCH], trainer.splits.y_train[:BATCH]
     shapes = [d.shape for d in trainer.step(x, y)]  # one real step: Adam holds its moments
@@ -143,8 +150,13 @@ def run_folder_save() -> None:
             while trainer.epoch < epochs:  # the records of an epoch, as Trainer.fit keeps them
                 trainer.epoch += 1
                 means = {name: rng.random(shape, dtype=np.float32) for name, shape in layers}
-                row = {"epoch": trainer.epoch, "train_accuracy": 0.9, "val_accuracy": 0.9,
-                       "test_accuracy": 0.9, "seconds": 10.0 * trainer.epoch}  # fmt: skip
+                row = {
+                    "epoch": trainer.epoch,
+                    "train_accuracy": 0.9,
+                    "val_accuracy": 0.9,
+                    "test_accuracy": 0.9,
+                    "seconds": 10.0 * trainer.epoch,
+                }
                 row.update(trainer.recorder.record(means))
                 trainer.history.append(row)
             start = time.perf_counter()
@@ -152,8 +164,9 @@ def run_folder_save() -> None:
             writer.save(trainer)
             seconds = time.perf_counter() - start
             sizes = {f.name: f"{f.stat().st_size / 2**20:.1f} MB" for f in Path(out).iterdir()}
-            print(f"setup 2, N = 2000, after epoch {epochs}: one full save {seconds:.3f} s; "
-                  f"{sizes}")  # fmt: skip
+            print(
+                f"setup 2, N = 2000, after epoch {epochs}: one full save {seconds:.3f} s; {sizes}"
+            )
 
 
 def _resident_mib() -> tuple[float, float]:
@@ -176,8 +189,13 @@ def process_memory() -> None:
     marks.append(("mnist-10k read", _resident_mib()[0]))
     splits = prepare_splits(raw, 0.2, 0)
     del raw
-    model = build_model("setup1", splits.n_features, splits.n_classes, [100],
-                        generator=torch.Generator().manual_seed(0))  # fmt: skip
+    model = build_model(
+        "setup1",
+        splits.n_features,
+        splits.n_classes,
+        [100],
+        generator=torch.Generator().manual_seed(0),
+    )
     marks.append(("standardised splits and the model", _resident_mib()[0]))
     from infomorphic.training.steps import LocalGoalStep
 

@@ -188,9 +188,19 @@ def profile_batched(neurons: int, threads: int) -> None:
 def run_case(method, neurons, device, args, tmp):
     atoms_out = os.path.join(tmp, f"{method}-{device}-{neurons}.pt")
     arguments = [
-        "--method", method, "--neurons", str(neurons), "--device", device,
-        "--repeats", str(args.repeats), "--threads", str(args.threads), "--atoms-out", atoms_out,
-    ]  # fmt: skip
+        "--method",
+        method,
+        "--neurons",
+        str(neurons),
+        "--device",
+        device,
+        "--repeats",
+        str(args.repeats),
+        "--threads",
+        str(args.threads),
+        "--atoms-out",
+        atoms_out,
+    ]
     result = harness.run_in_subprocess(__file__, arguments, args.threads)
     if "error" in result:
         return result

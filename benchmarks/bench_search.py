@@ -81,8 +81,11 @@ def worker(args) -> None:
     with open("/proc/self/status") as status:
         peak = next(float(line.split()[1]) for line in status if line.startswith("VmHWM"))
     val = [r["val_accuracy"] for r in results]
-    print(json.dumps({"seconds": seconds, "trials": len(results), "peak_mib": peak / 1024,
-                      "val": val}))  # fmt: skip
+    print(
+        json.dumps(
+            {"seconds": seconds, "trials": len(results), "peak_mib": peak / 1024, "val": val}
+        )
+    )
 
 
 def run_mode(name: str, epochs: int, trials_per_process: int, network: list[str]) -> dict:
@@ -90,9 +93,19 @@ def run_mode(name: str, epochs: int, trials_per_process: int, network: list[str]
     count = max(trials_per_process, population)
 
     def one(index: int) -> dict:
-        arguments = ["--epochs", str(epochs), "--count", str(count), "--offset",
-                     str(index * count), "--population", str(population),
-                     "--threads", str(threads), *network]  # fmt: skip
+        arguments = [
+            "--epochs",
+            str(epochs),
+            "--count",
+            str(count),
+            "--offset",
+            str(index * count),
+            "--population",
+            str(population),
+            "--threads",
+            str(threads),
+            *network,
+        ]
         return harness.run_in_subprocess(__file__, arguments, threads)
 
     start = time.perf_counter()
@@ -118,8 +131,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--solo-trials", type=int, default=2,
-                        help="trials per process in the solo modes (default 2)")  # fmt: skip
+    parser.add_argument(
+        "--solo-trials",
+        type=int,
+        default=2,
+        help="trials per process in the solo modes (default 2)",
+    )
     parser.add_argument("--model", default="setup1", help="setup1, setup2, setup3, ...")
     parser.add_argument("--hidden", default="100", help="hidden sizes, e.g. 200,100")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -159,10 +176,12 @@ def main() -> int:
             if base_peak and population > 1
             else float("nan")
         )
-        print(f"{name:<8} {f'{processes} x {threads}':>15} {population:>4} {row['trials']:>6} "
-              f"{row['train_s']:>8.1f} {row['per_hour']:>9.0f} "
-              f"{row['per_hour'] / best_solo:>11.2f}x {row['peak_mib']:>9.0f} "
-              f"{per_member:>10.1f}")  # fmt: skip
+        print(
+            f"{name:<8} {f'{processes} x {threads}':>15} {population:>4} {row['trials']:>6} "
+            f"{row['train_s']:>8.1f} {row['per_hour']:>9.0f} "
+            f"{row['per_hour'] / best_solo:>11.2f}x {row['peak_mib']:>9.0f} "
+            f"{per_member:>10.1f}"
+        )
     print("trials/h: trials over the slowest process's training time (data loading excluded);")
     print("MiB/member: (peak of the mode - peak of solo x1) / (population - 1), per process.")
     return 0

@@ -60,8 +60,9 @@ def make_step(
     raw = load_dataset("mnist", data_dir=harness.MNIST_DIR, download=False)
     splits = prepare_splits(raw, 0.2, seed).to(device)
     generator = torch.Generator().manual_seed(seed)
-    model = build_model(model_name, splits.n_features, splits.n_classes, [neurons],
-                        generator=generator).to(device)  # fmt: skip
+    model = build_model(
+        model_name, splits.n_features, splits.n_classes, [neurons], generator=generator
+    ).to(device)
     dev = torch.device(device)
 
     def compile_goal_loss(**options):
@@ -180,13 +181,20 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-dense", action="store_true", help="skip the dense baseline")
-    parser.add_argument("--dense-max", type=int, default=1000,
-                        help="largest N for the dense baseline on CPU (it needs GBs)")  # fmt: skip
+    parser.add_argument(
+        "--dense-max",
+        type=int,
+        default=1000,
+        help="largest N for the dense baseline on CPU (it needs GBs)",
+    )
     parser.add_argument("--no-epoch", dest="epoch", action="store_false")
     parser.add_argument(
-        "--variant", nargs="*", choices=list(VARIANTS), default=None,
+        "--variant",
+        nargs="*",
+        choices=list(VARIANTS),
+        default=None,
         help="how the project's step runs (default: groups; several give several rows)",
-    )  # fmt: skip
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", choices=["project", "dense"], help=argparse.SUPPRESS)
     parser.add_argument(
@@ -209,8 +217,10 @@ def main() -> int:
     if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):
         devices.append("cuda")
     sizes = args.neurons or list(SIZES)
-    print(f"Training step (2 passes, both layers' goals, backward, Adam), batch {BATCH}, "
-          f"float32; {args.threads} CPU threads; median of {args.repeats}")  # fmt: skip
+    print(
+        f"Training step (2 passes, both layers' goals, backward, Adam), batch {BATCH}, "
+        f"float32; {args.threads} CPU threads; median of {args.repeats}"
+    )
     print(f"Machine: {harness.machine_description()}")
     variants = args.variant or ["groups"]
     header = (
@@ -222,8 +232,16 @@ def main() -> int:
     print("-" * len(header))
     for device in devices:
         for n in sizes:
-            common = ["--neurons", str(n), "--device", device, "--repeats", str(args.repeats),
-                      "--threads", str(args.threads)]  # fmt: skip
+            common = [
+                "--neurons",
+                str(n),
+                "--device",
+                device,
+                "--repeats",
+                str(args.repeats),
+                "--threads",
+                str(args.threads),
+            ]
             if not args.epoch:
                 common.append("--no-epoch")
             skip_dense = args.no_dense or (device == "cpu" and n > args.dense_max)
@@ -232,7 +250,7 @@ def main() -> int:
                 if skip_dense
                 else harness.run_in_subprocess(
                     __file__, [*common, "--method", "dense"], args.threads
-                )  # fmt: skip
+                )
             )
             for variant in variants:
                 fast = harness.run_in_subprocess(
@@ -254,8 +272,7 @@ def _row(device: str, n: int, variant: str, fast: dict, slow: dict) -> str:
         return row + f"failed: {fast['error']}"
     epoch = fast.get("epoch_s", float("nan"))
     proc = fast.get("process_peak_mib", float("nan"))
-    row += (f"{1e3 * fast['median_s']:>8.1f} {epoch:>8.2f} "
-            f"{fast['peak_mib']:>6.0f} {proc:>6.0f} | ")  # fmt: skip
+    row += f"{1e3 * fast['median_s']:>8.1f} {epoch:>8.2f} {fast['peak_mib']:>6.0f} {proc:>6.0f} | "
     if "error" in slow:
         row += f"{'-':>9} {'-':>8} {'-':>6} {'-':>6} | {'-':>8} {'-':>6}"
         if slow["error"] != "skipped":
@@ -264,9 +281,11 @@ def _row(device: str, n: int, variant: str, fast: dict, slow: dict) -> str:
     dense_epoch = slow["median_s"] * -(-EPOCH_SAMPLES // BATCH)
     mem = slow["peak_mib"] / max(fast["peak_mib"], 1.0)
     proc = slow.get("process_peak_mib", float("nan"))
-    return row + (f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
-                  f"{slow['peak_mib']:>6.0f} {proc:>6.0f} | "
-                  f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x")  # fmt: skip
+    return row + (
+        f"{1e3 * slow['median_s']:>9.1f} {'~' + format(dense_epoch, '.1f'):>8} "
+        f"{slow['peak_mib']:>6.0f} {proc:>6.0f} | "
+        f"{slow['median_s'] / fast['median_s']:>7.1f}x {mem:>5.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -91,8 +91,22 @@ def test_eval_context_option_on_the_command_line(tmp_path, capsys):
     from infomorphic.cli import main
 
     out = tmp_path / "run"
-    code = main(["train", "--dataset", "digits", "--hidden", "6", "--epochs", "1",
-                 "--eval-context", "bias", "--out", str(out), "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--hidden",
+            "6",
+            "--epochs",
+            "1",
+            "--eval-context",
+            "bias",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert RunFolder(out).config()["eval_context"] == "bias"
     assert main(["train", "--eval-context", "label"]) == 2
@@ -189,8 +203,20 @@ def test_readout_only_refuses_a_hidden_goal_and_runs_from_the_command_line(tmp_p
         "readout-only-default-digits-N0-"
     )
     out = tmp_path / "run"
-    code = main(["train", "--dataset", "digits", "--model", "readout-only", "--epochs", "1",
-                 "--out", str(out), "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "readout-only",
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert RunFolder(out).config()["hidden"] == []
     assert RunFolder(out).load_model().output.feedforward.in_features == 64

@@ -606,8 +606,12 @@ def fake_train(monkeypatch):
     def train(config, out_dir=None, **kwargs):
         calls.append((config, out_dir, kwargs))
         summary = {"model": config.model, "dataset": config.dataset, "epochs": config.epochs}
-        return summary | {"test_accuracy": 0.5, "val_accuracy": 0.25, "train_accuracy": 0.75,
-                          "seconds": 1.0}  # fmt: skip
+        return summary | {
+            "test_accuracy": 0.5,
+            "val_accuracy": 0.25,
+            "train_accuracy": 0.75,
+            "seconds": 1.0,
+        }
 
     monkeypatch.setattr(api, "train", train)
     return calls
@@ -615,9 +619,24 @@ def fake_train(monkeypatch):
 
 def test_train_builds_the_config_and_calls_the_library(tmp_path, monkeypatch, capsys, fake_train):
     monkeypatch.chdir(tmp_path)
-    argv = ["train", "--dataset", "digits", "--model", "setup2", "--hidden", "30,20", "--seed",
-            "4", "--epochs", "3", "--eval-splits", "val", "--checkpoint-every", "0",
-            "--no-progress"]  # fmt: skip
+    argv = [
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "setup2",
+        "--hidden",
+        "30,20",
+        "--seed",
+        "4",
+        "--epochs",
+        "3",
+        "--eval-splits",
+        "val",
+        "--checkpoint-every",
+        "0",
+        "--no-progress",
+    ]
     assert main(argv) == 0
     (config, out_dir, kwargs) = fake_train[0]
     assert config == TrainConfig(

@@ -211,12 +211,25 @@ def test_a_real_signal_mid_run_saves_and_resumes_identically(digits, tmp_path, s
         "from infomorphic.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    argv = ["train", *SMALL_ARGS, "--epochs", str(epochs), "--eval-splits", "val",
-            "--checkpoint-every", "1e9", "--out", str(out), "--no-progress"]  # fmt: skip
+    argv = [
+        "train",
+        *SMALL_ARGS,
+        "--epochs",
+        str(epochs),
+        "--eval-splits",
+        "val",
+        "--checkpoint-every",
+        "1e9",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     process = subprocess.Popen(
-        [sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-c", code, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
     try:
         wait_for_rows(out, 2, process)
         process.send_signal(sig)
@@ -290,8 +303,17 @@ def test_a_goal_file_with_a_string_weight_names_the_file_and_the_entry(tmp_path,
         Goal.from_file(vector, "FCL")
     with pytest.raises(ValueError, match=r"labels.json: goal weight of \{F\}\{C\} is 'x'"):
         Goal.from_file(labels, "FCL")
-    argv = ["train", *SMALL_ARGS, "--goal", str(vector), "--epochs", "1",
-            "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    argv = [
+        "train",
+        *SMALL_ARGS,
+        "--goal",
+        str(vector),
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"goal file {vector}: goal weight 6 is 'abc', not a number" in err
@@ -438,9 +460,24 @@ def test_a_run_without_per_epoch_splits_saves_the_fitted_readout(digits, tmp_pat
 @pytest.mark.slow
 def test_predict_mnist_idx_files(tmp_path, capsys):
     out = tmp_path / "mnist"
-    argv = ["train", "--dataset", "mnist", "--data-dir", str(MNIST_10K), "--hidden", "30",
-            "--batch-size", "64", "--epochs", "2", "--eval-splits", "", "--out", str(out),
-            "--no-progress"]  # fmt: skip
+    argv = [
+        "train",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(MNIST_10K),
+        "--hidden",
+        "30",
+        "--batch-size",
+        "64",
+        "--epochs",
+        "2",
+        "--eval-splits",
+        "",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     images = MNIST_10K / "t10k-images-idx3-ubyte.gz"
     from infomorphic.data.images import read_images
@@ -461,9 +498,13 @@ def test_predict_mnist_idx_files(tmp_path, capsys):
 # -- 8. start-up: nothing is imported that was not asked for -----------------------------------
 def run_python(code: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
         cwd=REPO,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -500,9 +541,16 @@ def test_config_file_options_and_precedence(tmp_path, capsys):
     )
     assert main(["train", "--config", str(path), "--epochs", "1", "--print-config"]) == 0
     printed = capsys.readouterr().out
-    for line in ('dataset = "digits"', "hidden = [12]", "batch-size = 256", "epochs = 1",
-                 'eval-splits = ["val", "test"]', "checkpoint-every = 0.0",
-                 "no-progress = true", "# goal = (not set)"):  # fmt: skip
+    for line in (
+        'dataset = "digits"',
+        "hidden = [12]",
+        "batch-size = 256",
+        "epochs = 1",
+        'eval-splits = ["val", "test"]',
+        "checkpoint-every = 0.0",
+        "no-progress = true",
+        "# goal = (not set)",
+    ):
         assert line in printed.splitlines(), line
     # the printed configuration is a configuration file giving the same options
     again = tmp_path / "again.toml"

@@ -271,12 +271,16 @@ def test_inputs_are_detached_in_pass_one_and_without_context():
         {"sources": "FCL", "context_features": 0},
         {"sources": "FCL", "context_features": CTX, "binning": "quantile"},
         {"sources": "FCL", "context_features": CTX, "context": "sparse"},
-        {"sources": "FC", "context": "one-to-one", "context_features": N + 1,
-         "activation": "output"},
+        {
+            "sources": "FC",
+            "context": "one-to-one",
+            "context_features": N + 1,
+            "activation": "output",
+        },
         {"sources": "FCL", "context_features": CTX, "goal": "no-such-goal"},
         {"sources": "FCL", "context_features": CTX, "goal": "output"},
     ],
-)  # fmt: skip
+)
 def test_bad_constructor_arguments(kwargs):
     with pytest.raises(ValueError):
         InfomorphicLayer(IN, N, **kwargs)

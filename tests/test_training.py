@@ -24,9 +24,17 @@ from infomorphic.training import (
 )
 
 SUMMARY_KEYS = {
-    "test_accuracy", "val_accuracy", "train_accuracy", "epochs", "seconds", "dataset", "model",
-    "hidden", "goal", "seed",
-}  # fmt: skip
+    "test_accuracy",
+    "val_accuracy",
+    "train_accuracy",
+    "epochs",
+    "seconds",
+    "dataset",
+    "model",
+    "hidden",
+    "goal",
+    "seed",
+}
 SETUP1_EPOCHS, SETUP1_HIDDEN = 15, 50
 
 
@@ -249,9 +257,11 @@ def test_compiled_step_equals_the_eager_step_on_the_same_random_stream(monkeypat
             step = steps.CompiledLocalGoalStep(model, torch.device("cpu"), seed=11)
         else:
             step = steps.LocalGoalStep(
-                model, torch.device("cpu"), seed=0,
+                model,
+                torch.device("cpu"),
+                seed=0,
                 goal_loss=lambda x, onehot, model=model: model.goal_loss(x, onehot, None, True),
-            )  # fmt: skip
+            )
             torch.manual_seed(11)  # what the compiled step seeds the global generator with
         with torch.random.fork_rng(devices=[]):
             decompositions = [d.clone() for _ in range(2) for d in step(x, y).decompositions]
@@ -372,8 +382,18 @@ def test_cli_train_and_refuse_overwrite(tmp_path, capsys):
 
 @pytest.mark.parametrize("every", ["-1", "nan", "soon"])
 def test_cli_bad_checkpoint_interval(tmp_path, every, capsys):
-    args = ["train", "--dataset", "digits", "--epochs", "1", "--checkpoint-every", every,
-            "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "1",
+        "--checkpoint-every",
+        every,
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    ]
     assert main(args) == 2
     assert "--checkpoint-every" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
@@ -384,8 +404,21 @@ def test_cli_train_compiled_and_checkpoint_every(tmp_path, monkeypatch):
     monkeypatch.setattr(steps, "COMPILE_BACKEND", "aot_eager")
     torch._dynamo.reset()
     out = tmp_path / "run"
-    args = ["train", "--dataset", "digits", "--epochs", "2", "--hidden", "16", "--compile",
-            "--checkpoint-every", "0", "--out", str(out), "--no-progress"]  # fmt: skip
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+        "--compile",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main(args) == 0
     config = json.loads((out / "config.json").read_text())
     assert config["compile"] is True

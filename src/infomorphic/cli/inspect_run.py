@@ -28,17 +28,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add = parser.add_argument
     add("run_dir", metavar="RUN_DIR", help="run folder (holding config.json)")
-    add("--out", metavar="DIR", help="where to write the page and figures (default "
-        "RUN_DIR/inspect)")  # fmt: skip
+    add(
+        "--out", metavar="DIR", help="where to write the page and figures (default RUN_DIR/inspect)"
+    )
     add(
         "--format",
         choices=("html", "png"),
         default="html",
         help="html: the page and its figures; png: the figures only (default %(default)s)",
     )
-    add("--sort-by", metavar="ATOM",
+    add(
+        "--sort-by",
+        metavar="ATOM",
         help="sort the hidden neurons (receptive fields, heatmap) by this atom at the last "
-        "epoch, e.g. '{F}{C}' (default: the goal's atom of largest positive weight)")  # fmt: skip
+        "epoch, e.g. '{F}{C}' (default: the goal's atom of largest positive weight)",
+    )
     parser.set_defaults(func=run)
 
 

@@ -34,15 +34,18 @@ def _boxes(axes, positions, data, colour: str, width: float) -> None:
     if not kept:
         return
     parts = axes.boxplot(
-        [d for _, d in kept], positions=[p for p, _ in kept], widths=width, patch_artist=True,
-        showfliers=False, medianprops={"color": "black"},
-    )  # fmt: skip
+        [d for _, d in kept],
+        positions=[p for p, _ in kept],
+        widths=width,
+        patch_artist=True,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
     for box in parts["boxes"]:
         box.set_facecolor(colour)
         box.set_alpha(0.55)
     for p, d in kept:
-        axes.scatter([p] * len(d), d, s=9, color=colour, edgecolor="black", linewidth=0.3,
-                     zorder=3)  # fmt: skip
+        axes.scatter([p] * len(d), d, s=9, color=colour, edgecolor="black", linewidth=0.3, zorder=3)
 
 
 def _label_axis(axes, labels: Sequence[str]) -> None:
@@ -67,8 +70,13 @@ def zero_figure(
         _boxes(axes, [k], [_finite(values)], HIGHLIGHT if label in critical else POSITIVE, 0.6)
     _label_axis(axes, labels)
     if spread is not None:
-        axes.axhline(-100 * spread, color=NEGATIVE, linestyle="--", linewidth=1,
-                     label=f"minus the reference's spread ({100 * spread:.2f} pp)")  # fmt: skip
+        axes.axhline(
+            -100 * spread,
+            color=NEGATIVE,
+            linestyle="--",
+            linewidth=1,
+            label=f"minus the reference's spread ({100 * spread:.2f} pp)",
+        )
         axes.legend(loc="lower left", fontsize=8)
     axes.set_ylabel("change in validation accuracy (pp)")
     axes.set_title("Each weight set to 0 (critical weights in red)")

@@ -42,12 +42,25 @@ def accuracy_figure(
     plt = require_matplotlib()
     figure, axes = plt.subplots(figsize=(7, 4))
     for split, values in curves.items():
-        axes.plot(epochs, [100 * v for v in values], color=SPLIT_COLOURS.get(split),
-                  marker="o" if len(epochs) < 30 else None, markersize=3, label=split)  # fmt: skip
+        axes.plot(
+            epochs,
+            [100 * v for v in values],
+            color=SPLIT_COLOURS.get(split),
+            marker="o" if len(epochs) < 30 else None,
+            markersize=3,
+            label=split,
+        )
     last = max(epochs) if len(epochs) else 0
     for split, value in finals.items():
-        axes.scatter([last], [100 * value], color=SPLIT_COLOURS.get(split), marker="D", s=30,
-                     zorder=3, label=f"{split} (after the last epoch)")  # fmt: skip
+        axes.scatter(
+            [last],
+            [100 * value],
+            color=SPLIT_COLOURS.get(split),
+            marker="D",
+            s=30,
+            zorder=3,
+            label=f"{split} (after the last epoch)",
+        )
     axes.set_xlabel("epoch")
     axes.xaxis.set_major_locator(_integers())
     axes.set_ylabel("accuracy (%)")
@@ -80,8 +93,9 @@ def atoms_figure(
         panels.append((label, atoms[:, :, k], None if weights is None else float(weights[k])))
     cols = min(5, len(panels))
     rows = math.ceil(len(panels) / cols)
-    figure, grid = plt.subplots(rows, cols, figsize=(2.6 * cols, 1.9 * rows), sharex=True,
-                                squeeze=False)  # fmt: skip
+    figure, grid = plt.subplots(
+        rows, cols, figsize=(2.6 * cols, 1.9 * rows), sharex=True, squeeze=False
+    )
     for axes, (label, values, weight) in zip(grid.flat, panels, strict=False):
         colour = "black" if weight is None else POSITIVE if weight > 0 else NEGATIVE
         colour = NEUTRAL if weight == 0 else colour
@@ -110,11 +124,16 @@ def heatmap_figure(layer: str, values: np.ndarray, labels: Sequence[str], ylabel
     scaled = values / np.where(largest > 0, largest, 1.0)
     height = min(8.0, max(3.5, 0.055 * n + 2.2))
     figure, axes = plt.subplots(figsize=(0.42 * terms + 2.8, height))
-    image = axes.imshow(scaled, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1,
-                        interpolation="nearest")  # fmt: skip
+    image = axes.imshow(
+        scaled, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"
+    )
     axes.set_xticks(range(terms))
-    axes.set_xticklabels([f"{label}  {m:.3f}" for label, m in zip(labels, largest, strict=True)],
-                         rotation=90, family="monospace", fontsize=8)  # fmt: skip
+    axes.set_xticklabels(
+        [f"{label}  {m:.3f}" for label, m in zip(labels, largest, strict=True)],
+        rotation=90,
+        family="monospace",
+        fontsize=8,
+    )
     axes.set_ylabel(ylabel)
     figure.colorbar(
         image,
@@ -160,8 +179,7 @@ def receptive_fields_figure(
     shape = image_shape(weights.shape[1])
     cols = min(10, len(order))
     rows = math.ceil(len(order) / cols)
-    figure, grid = plt.subplots(rows, cols, figsize=(1.25 * cols, 1.4 * rows + 0.6),
-                                squeeze=False)  # fmt: skip
+    figure, grid = plt.subplots(rows, cols, figsize=(1.25 * cols, 1.4 * rows + 0.6), squeeze=False)
     for axes in grid.flat:
         axes.axis("off")
     for axes, index, caption in zip(grid.flat, order, captions, strict=False):
@@ -184,18 +202,25 @@ def selectivity_figure(
     plt = require_matplotlib()
     preferred = rates.argmax(axis=0)
     order = np.lexsort((-index, preferred))
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8),
-                                         gridspec_kw={"width_ratios": [3, 1]})  # fmt: skip
-    image = left.imshow(rates[:, order], aspect="auto", cmap="magma", vmin=0, vmax=1,
-                        interpolation="nearest")  # fmt: skip
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    image = left.imshow(
+        rates[:, order], aspect="auto", cmap="magma", vmin=0, vmax=1, interpolation="nearest"
+    )
     left.set_yticks(range(rates.shape[0]))
     left.set_ylabel("class")
     left.set_xlabel("neuron, by preferred class, then selectivity")
     left.set_title(f"{layer}: mean firing per class ({split} split)", fontsize=10)
     figure.colorbar(image, ax=left, fraction=0.03, pad=0.01, label=what)
     right.hist(index, bins=np.linspace(0, 1, 21), color=POSITIVE, alpha=0.8)
-    right.axvline(float(np.median(index)), color="black", linestyle="--", linewidth=1,
-                  label=f"median {np.median(index):.2f}")  # fmt: skip
+    right.axvline(
+        float(np.median(index)),
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=f"median {np.median(index):.2f}",
+    )
     right.set_xlabel("selectivity index")
     right.set_ylabel("neurons")
     right.legend(fontsize=8)

@@ -44,13 +44,17 @@ def locate(study: str, storage: str | None = None) -> SearchTarget:
     if folder.is_dir():
         meta = folder / "search.json"
         if not meta.is_file():
-            raise ValueError(f"{folder} holds no search.json: give a search folder made by "
-                             "infomorphic search, or a study name with --storage URL")  # fmt: skip
+            raise ValueError(
+                f"{folder} holds no search.json: give a search folder made by "
+                "infomorphic search, or a study name with --storage URL"
+            )
         data = read_search_json(meta)
         return SearchTarget(storage or _folder_storage(folder, data), data["study"], folder)
     if storage is None:
-        raise ValueError(f"{study!r} is no search folder: give the folder (holding search.json) "
-                         "or the study name with --storage URL")  # fmt: skip
+        raise ValueError(
+            f"{study!r} is no search folder: give the folder (holding search.json) "
+            "or the study name with --storage URL"
+        )
     return SearchTarget(storage, study)
 
 

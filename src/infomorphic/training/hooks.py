@@ -56,9 +56,11 @@ class ProgressBar(Hook):
         from tqdm.auto import tqdm
 
         self.bar = tqdm(
-            total=trainer.config.epochs, initial=trainer.epoch, unit="epoch",
+            total=trainer.config.epochs,
+            initial=trainer.epoch,
+            unit="epoch",
             desc=trainer.config.model,
-        )  # fmt: skip
+        )
 
     def on_epoch_end(self, trainer: Trainer, row: EpochRow) -> None:
         if self.bar is not None:

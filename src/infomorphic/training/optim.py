@@ -70,10 +70,16 @@ class EagerAdam:
     def state_dict(self) -> dict[str, Any]:
         """torch.optim.Adam's layout: ``state`` by parameter index, one ``param_groups`` entry."""
         group = {
-            **self.defaults, "amsgrad": False, "maximize": False, "foreach": None,
-            "capturable": False, "differentiable": False, "fused": None,
-            "decoupled_weight_decay": False, "params": list(range(len(self.params))),
-        }  # fmt: skip
+            **self.defaults,
+            "amsgrad": False,
+            "maximize": False,
+            "foreach": None,
+            "capturable": False,
+            "differentiable": False,
+            "fused": None,
+            "decoupled_weight_decay": False,
+            "params": list(range(len(self.params))),
+        }
         return {
             "state": {i: dict(s) for i, s in enumerate(self.state) if s},
             "param_groups": [group],
@@ -88,9 +94,12 @@ class EagerAdam:
 
 
 def make_adam(
-    params: Iterable[torch.nn.Parameter], lr: float, weight_decay: float, device: torch.device,
+    params: Iterable[torch.nn.Parameter],
+    lr: float,
+    weight_decay: float,
+    device: torch.device,
     compiled: bool = False,
-) -> Any:  # fmt: skip
+) -> Any:
     """``EagerAdam`` on a CPU, ``torch.optim.Adam`` (fused on a GPU) otherwise."""
     if device.type == "cpu" and not compiled:
         return EagerAdam(params, lr=lr, weight_decay=weight_decay)

@@ -56,8 +56,15 @@ RESUMABLE_FROM = 2
 
 #: What a checkpoint of the current format holds besides its format version.
 _CHECKPOINT_KEYS = (
-    "config", "epoch", "seconds", "model", "step", "batch_generator", "history", "recorder",
-)  # fmt: skip
+    "config",
+    "epoch",
+    "seconds",
+    "model",
+    "step",
+    "batch_generator",
+    "history",
+    "recorder",
+)
 
 START_AGAIN = (
     "start the run again with its options and --force (in Python: train(..., overwrite=True)), "
