@@ -53,6 +53,11 @@ def test_runs_are_reused_resumed_and_never_mixed(tmp_path):
     refused, ok = run_grid([other, fine], workers=1)
     assert "holds another run" in refused.error and "seed" in refused.error
     assert ok.error is None
+    # the same run written otherwise (the model's default goal by its name) is the same run:
+    # the grid decides it as resuming does (training.same_run.config_differences)
+    named = RunSpec(grid(BASE, seed=[0], epochs=[3], goal=["optimized"])[0], specs[0].out)
+    (reused,) = run_grid([named], workers=1)
+    assert reused.error is None and reused.reused
 
 
 def test_a_run_in_this_process_gives_back_the_thread_count(tmp_path):

@@ -110,11 +110,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_folder(args: argparse.Namespace, config: TrainConfig) -> Path:
-    """``--out``, or ``runs/<model>-<dataset>-<hidden>-seed<seed>``."""
-    if args.out:
-        return Path(args.out)
-    hidden = "-".join(str(h) for h in config.hidden)
-    return Path(f"runs/{config.model}-{config.dataset}-{hidden}-seed{config.seed}")
+    """``--out``, or ``experiments.naming.default_run_folder``."""
+    from infomorphic.experiments.naming import default_run_folder
+
+    return Path(args.out) if args.out else default_run_folder(config)
 
 
 #: The files of a run folder (``RunFolder.RUN_FILES``; repeated here to refuse a folder before

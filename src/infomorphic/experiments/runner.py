@@ -11,7 +11,6 @@ pool of processes (two runs on two cores beat one run with two threads at N = 10
 from __future__ import annotations
 
 import itertools
-import os
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -20,8 +19,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from infomorphic.experiments.naming import run_name
 from infomorphic.locks import hold
-from infomorphic.training.config import OPTIONS, TrainConfig
+from infomorphic.training.config import TrainConfig
 
 __all__ = ["Progress", "RunResult", "RunSpec", "grid", "run_name", "run_grid", "run_one"]
 
@@ -79,28 +79,6 @@ def grid(base: TrainConfig, **axes: Sequence[Any]) -> list[TrainConfig]:
     ]
 
 
-def _goal_tag(goal: Any) -> str:
-    if goal is None:
-        return "default"
-    if isinstance(goal, str):
-        return Path(goal).stem if os.sep in goal else goal
-    import hashlib
-    import json
-
-    return "goal-" + hashlib.sha1(json.dumps(goal, sort_keys=True).encode()).hexdigest()[:10]
-
-
-def run_name(config: TrainConfig) -> str:
-    """A folder name that tells runs of a grid apart: model, goal, data, sizes, epochs, seed,
-    then the tag of every option (``OPTIONS``) whose value is not its default."""
-    hidden = "-".join(str(h) for h in config.hidden) or "0"  # 0: no hidden layer
-    name = (
-        f"{config.model}-{_goal_tag(config.goal)}-{config.dataset}-N{hidden}-e{config.epochs}"
-        f"-seed{config.seed}"
-    )
-    return name + "".join(o.name_tag(getattr(config, o.field)) for o in OPTIONS.values())
-
-
 def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
     """Train ``spec`` unless its folder already holds it finished; resume if interrupted. The
     folder is locked throughout: a run another process is writing is an error, not a reuse."""
@@ -111,12 +89,11 @@ def run_one(spec: RunSpec, threads: int | None = 1) -> RunResult:
 def _run_one(spec: RunSpec, threads: int | None) -> RunResult:
     from infomorphic.training.api import train
     from infomorphic.training.run_folder import RunFolder
+    from infomorphic.training.same_run import config_differences
 
     folder = RunFolder(spec.out)
     if folder.file(RunFolder.CONFIG).is_file():
-        saved = TrainConfig.from_dict(folder.config()).to_dict()
-        wanted = spec.config.to_dict()
-        differing = [k for k in wanted if k != "epochs" and saved.get(k) != wanted[k]]
+        differing = config_differences(folder.train_config(), spec.config)
         if differing:
             raise ValueError(
                 f"{spec.out} holds another run (differs in {', '.join(differing)}); "

@@ -1,6 +1,7 @@
 """``train``: one run with the usual hooks, from a configuration to a run folder; what a run
-folder may be used for (refused when it holds a run, replaced, resumed: ``resume_from``), and
-when two configurations are the same run (``config_differences``)."""
+folder may be used for (refused when it holds a run, replaced, resumed: ``resume_from``). When
+two configurations are the same run is ``training.same_run``'s (``config_differences``, exported
+here too)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from typing import Any, cast
 from infomorphic.data import Splits
 from infomorphic.errors import InfomorphicError
 from infomorphic.locks import hold
-from infomorphic.networks.spec import NetworkSpec
 from infomorphic.threads import torch_threads
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, OPTIONS, TrainConfig
 from infomorphic.training.hooks import Hook, ProgressBar
 from infomorphic.training.loop import Trainer, TrainingDiverged
 from infomorphic.training.run_folder import RUN_ID, START_AGAIN, CorruptRunError, RunFolder
+from infomorphic.training.same_run import config_differences
 from infomorphic.training.writer import RunFolderWriter
 
 __all__ = ["RunExistsError", "config_differences", "resume_from", "resumed_config", "train"]
@@ -173,57 +174,6 @@ def resume_from(writer: RunFolderWriter, trainer: Trainer) -> None:
         ) from None
     writer.saved_epoch = trainer.epoch
     writer.run_id = state.get(RUN_ID) or writer.run_id
-
-
-def config_differences(
-    saved: TrainConfig, wanted: TrainConfig, ignore: tuple[str, ...] = ("epochs",)
-) -> list[str]:
-    """The options (TrainConfig field names) in which ``wanted`` is another run than ``saved``.
-
-    Values that resolve to the same thing are equal: no goal and the model's default goal
-    (``optimized`` for setup 1), goal names, files and vectors with the same weights, no
-    activation and the model's own, data set aliases.
-    """
-    a, b = _resolved_options(saved), _resolved_options(wanted)
-    return [name for name in a if name not in ignore and a[name] != b.get(name)]
-
-
-def _resolved_options(config: TrainConfig) -> dict[str, Any]:
-    """The options as what they build: data set aliases and folders resolved, and every option
-    that sets the network (``OPTIONS``' ``spec``) as the network's values, layer by layer (goals
-    as their weights), so that a model's default and its name, or one value and the same value
-    per layer, are one run."""
-    from infomorphic.data.loading import dataset_key
-
-    values = config.to_dict()
-    values["dataset"] = dataset_key(config.dataset)
-    if config.data_dir:
-        values["data_dir"] = str(Path(config.data_dir).expanduser().resolve())
-    try:
-        spec = config.network(1, 2)
-    except ValueError:  # not buildable: compared as given
-        return values
-    for entry in OPTIONS.values():
-        if entry.spec:
-            values[entry.field] = _spec_value(spec, entry.spec)
-    return values
-
-
-def _spec_value(spec: NetworkSpec, path: str) -> Any:
-    """The value of a spec's field (``layers.bins``: one per layer, goals as weights)."""
-    from infomorphic.nn.goals import Goal
-
-    head, _, name = path.partition(".")
-    if head == "layers":
-        return tuple(
-            Goal.resolve(layer.goal, tuple(layer.sources)).weights
-            if name == "goal" and layer.goal is not None
-            else getattr(layer, name)
-            for layer in spec.layers
-        )
-    if head == "output":
-        return getattr(spec.output, name)
-    return getattr(spec, head)
 
 
 def resumed_config(
