@@ -6,6 +6,7 @@ checkout) or by ``INFOMORPHIC_MNIST_DIR``; tests that need it skip when it is ab
 
 from __future__ import annotations
 
+import csv
 import itertools
 import os
 import struct
@@ -167,3 +168,40 @@ def write_png(path: Path, image: np.ndarray) -> None:
         + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
+
+
+# -- runs shared by several test modules ------------------------------------------------------
+SETUP1_EPOCHS, SETUP1_HIDDEN = 15, 50
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The bundled digits split as the tests' runs split them (20% validation, seed 0)."""
+    from infomorphic.data import load_dataset, prepare_splits
+
+    return prepare_splits(load_dataset("digits"), 0.2, 0)
+
+
+@pytest.fixture(scope="session")
+def setup1_run(tmp_path_factory):
+    """setup 1 on digits (observed test accuracy 0.86 with seed 0)."""
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.training import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("setup1")
+    config = TrainConfig(
+        dataset="digits",
+        model="setup1",
+        hidden=[SETUP1_HIDDEN],
+        epochs=SETUP1_EPOCHS,
+        batch_size=64,
+        seed=0,
+    )
+    splits = prepare_splits(load_dataset("digits"), 0.2, 0)
+    summary = train(config, out, splits=splits, progress=False)
+    return out, summary
+
+
+def read_history(out):
+    with open(out / "history.csv", newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -8,15 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.networks import build_model
 from infomorphic.networks.base import batch_accuracy
 from infomorphic.training import RunFolder, TrainConfig, Trainer, train
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return prepare_splits(load_dataset("digits"), 0.2, 0)
 
 
 def config(**changes) -> TrainConfig:

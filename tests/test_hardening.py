@@ -56,11 +56,6 @@ SMALL_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return prepare_splits(load_dataset("digits"), 0.2, 0)
-
-
 def config(epochs: int, **changes) -> TrainConfig:
     return TrainConfig(**{**SMALL, "epochs": epochs, **changes})
 

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.training import Hook, TrainConfig, Trainer, evaluate, fit_readout, train
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return prepare_splits(load_dataset("digits"), 0.2, 0)
 
 
 def config(epochs: int = 3, **kwargs) -> TrainConfig:

@@ -9,8 +9,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import SETUP1_EPOCHS, SETUP1_HIDDEN, read_history
 
 from infomorphic.data import load_dataset, prepare_splits
+from infomorphic.nn.goals import Goal
 from infomorphic.training import FORMAT_VERSION, RunFolder, TrainConfig, load_model, train
 
 
@@ -160,3 +162,97 @@ def test_the_baselines_format_2_weights_load():
     fresh.load_state_dict(old)
     for key, value in model.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value)
+
+
+# -- what a finished run's folder holds ----------------------------------------------------
+SUMMARY_KEYS = {
+    "test_accuracy",
+    "val_accuracy",
+    "train_accuracy",
+    "epochs",
+    "seconds",
+    "dataset",
+    "model",
+    "hidden",
+    "goal",
+    "seed",
+}
+
+
+def test_run_folder_config(setup1_run, digits):
+    out, _ = setup1_run
+    config = json.loads((out / "config.json").read_text())
+    assert config["data_source"] == digits.source
+    assert config["model"] == "setup1" and config["hidden"] == [SETUP1_HIDDEN]
+    assert config["goals"]["hidden1"] == Goal.named("optimized").as_dict()
+    assert config["goals"]["output"] == Goal.named("output").as_dict()
+    assert config["n_train"] == len(digits.y_train)
+    assert config["n_val"] == len(digits.y_val) and config["n_test"] == len(digits.y_test)
+
+
+def test_run_folder_history(setup1_run):
+    out, summary = setup1_run
+    rows = read_history(out)
+    assert len(rows) == SETUP1_EPOCHS
+    assert [int(r["epoch"]) for r in rows] == list(range(1, SETUP1_EPOCHS + 1))
+    columns = set(rows[0])
+    expected = {
+        "epoch",
+        "train_accuracy",
+        "val_accuracy",
+        "test_accuracy",
+        "seconds",
+        "hidden1_goal",
+        "output_goal",
+        "hidden1_self_cosine_median",
+    }
+    assert expected <= columns
+    assert {f"hidden1_{label}" for label in Goal.named("optimized").labels} <= columns
+    assert {f"output_{label}" for label in Goal.named("output").labels} <= columns
+    assert float(rows[-1]["test_accuracy"]) == pytest.approx(summary["test_accuracy"])
+    # the goal column is the goal of the recorded mean atoms
+    weights = np.array(Goal.named("optimized").weights)
+    atoms = np.array([float(rows[-1][f"hidden1_{lbl}"]) for lbl in Goal.named("optimized").labels])
+    assert float(rows[-1]["hidden1_goal"]) == pytest.approx(float(atoms @ weights), abs=1e-5)
+    seconds = [float(r["seconds"]) for r in rows]
+    assert seconds == sorted(seconds) and seconds[0] > 0
+
+
+def test_run_folder_atoms(setup1_run):
+    out, _ = setup1_run
+    arrays = np.load(out / "atoms.npz")
+    hidden = arrays["hidden1_atoms"]
+    assert hidden.shape == (SETUP1_EPOCHS, SETUP1_HIDDEN, 19)
+    assert arrays["output_atoms"].shape == (SETUP1_EPOCHS, 10, 5)
+    cosine = arrays["hidden1_self_cosine"]
+    assert cosine.shape == (SETUP1_EPOCHS, SETUP1_HIDDEN)
+    assert np.all(cosine >= -1e-6) and np.all(cosine <= 2 + 1e-6)
+    assert cosine[0].max() > 0  # the weights moved in the first epoch
+    assert list(arrays["hidden1_labels"]) == list(Goal.named("optimized").labels)
+    assert list(arrays["output_labels"]) == list(Goal.named("output").labels)
+    assert np.all(np.isfinite(hidden))
+    # the history's median self-cosine agrees with the per-neuron array
+    rows = read_history(out)
+    for epoch, row in enumerate(rows):
+        median = float(row["hidden1_self_cosine_median"])
+        assert median == pytest.approx(
+            float(np.sort(cosine[epoch])[(SETUP1_HIDDEN - 1) // 2]), abs=1e-6
+        )
+        mean_atoms = hidden[epoch].mean(0)
+        assert float(row["hidden1_{F}{C}"]) == pytest.approx(float(mean_atoms[1]), abs=1e-5)
+
+
+def test_run_folder_checkpoint_and_summary(setup1_run):
+    out, summary = setup1_run
+    checkpoint = RunFolder(out).checkpoint()
+    assert checkpoint["epoch"] == SETUP1_EPOCHS
+    assert "hidden.0.feedforward.weight" in checkpoint["model"]
+    saved = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(saved)
+    assert saved == json.loads(json.dumps(summary))
+    assert saved["epochs"] == SETUP1_EPOCHS and saved["dataset"] == "digits"
+    assert saved["model"] == "setup1" and saved["hidden"] == [SETUP1_HIDDEN]
+    assert saved["goal"] == "optimized" and saved["seed"] == 0
+    assert saved["seconds"] > 0
+    for key in ("test_accuracy", "val_accuracy", "train_accuracy"):
+        assert 0 <= saved[key] <= 1
