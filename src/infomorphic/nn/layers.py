@@ -10,7 +10,7 @@ pass through the inputs and, by a surrogate, the spikes), so every network has o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -134,10 +134,10 @@ class InfomorphicLayer(nn.Module):
         bin_range: tuple[float, float] = F_.HIDDEN_RANGE,
         n_bins: int = F_.N_BINS,
         stochastic: bool = True,
-        goal: str | Sequence[float] | dict | Goal | None = None,
+        goal: str | Sequence[float] | Mapping[str, float] | Goal | None = None,
         generator: torch.Generator | None = None,
         members: int | None = None,
-        member_goals: Sequence[str | Sequence[float] | dict | Goal] | None = None,
+        member_goals: Sequence[str | Sequence[float] | Mapping[str, float] | Goal] | None = None,
         local: bool = True,
     ) -> None:
         super().__init__()
