@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
     from infomorphic.training.loop import Trainer
 
-__all__ = ["EpochRow", "Hook", "ProgressBar"]
+__all__ = ["EpochRow", "FitSummary", "Hook", "ProgressBar"]
 
 #: What ``on_epoch_end`` sees: the epoch's history row, or a population's rows, one per member.
 EpochRow = dict[str, float] | list[dict[str, float]]
+#: What ``on_fit_end`` sees: the run's summary, or a population's summaries, one per member.
+FitSummary = dict[str, Any] | list[dict[str, Any]]
 
 
 class Hook:
@@ -36,8 +38,9 @@ class Hook:
         return True to stop after it."""
         return None
 
-    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
-        """After the last epoch and the final evaluation, with the run's summary."""
+    def on_fit_end(self, trainer: Trainer, summary: FitSummary) -> None:
+        """After the last epoch and the final evaluation, with the run's summary (a
+        population: one per member, in order)."""
 
     def on_interrupt(self, trainer: Trainer) -> None:
         """The run was interrupted (Ctrl-C, or SIGTERM turned into ``KeyboardInterrupt``); the
@@ -73,7 +76,7 @@ class ProgressBar(Hook):
             }
             self.bar.set_postfix(shown)
 
-    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
+    def on_fit_end(self, trainer: Trainer, summary: FitSummary) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None

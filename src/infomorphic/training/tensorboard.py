@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from infomorphic.training.hooks import EpochRow, Hook
+from infomorphic.training.hooks import EpochRow, FitSummary, Hook
 
 if TYPE_CHECKING:
     from infomorphic.training.loop import Trainer
@@ -86,7 +86,7 @@ class TensorBoardHook(Hook):
             for column, label in enumerate(layer.goal.labels):
                 self.writer.add_histogram(f"{name}/neurons/{label}", last[:, column], step)
 
-    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
+    def on_fit_end(self, trainer: Trainer, summary: FitSummary) -> None:
         if self.writer is not None:
             self.writer.close()
             self.writer = None

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, OPTIMIZERS, TrainConfig
-from infomorphic.training.hooks import EpochRow, Hook
+from infomorphic.training.hooks import EpochRow, FitSummary, Hook
 from infomorphic.training.run_folder import RunFolder, stored_network
 from infomorphic.training.run_record import RUN_ID, new_run_id
 
@@ -117,7 +117,7 @@ class RunFolderWriter(Hook):
             self.folder.write_history(state["history"])
         self._write(trainer.config, state, arrays)
 
-    def on_fit_end(self, trainer: Trainer, summary: dict[str, Any]) -> None:
+    def on_fit_end(self, trainer: Trainer, summary: FitSummary) -> None:
         # without per-epoch splits the readout (the output polarity) was first fitted by the
         # final measurement, after the last epoch's save: save again, or the checkpoint's
         # network would not be the one the summary measured
@@ -125,4 +125,5 @@ class RunFolderWriter(Hook):
         if self.saved_epoch != trainer.epoch or trainer.epoch == 0 or refitted:
             self.folder.write_history(trainer.history)
             self.save(trainer)
+        assert isinstance(summary, dict)  # a run folder holds one run
         self.folder.write_summary(summary)
