@@ -14,7 +14,7 @@ import itertools
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ def run_grid(
 
 
 def _collect(
-    futures: dict[Any, int],
+    futures: dict[Future[RunResult], int],
     specs: list[RunSpec],
     report: Callable[[int, RunResult], None],
 ) -> None:

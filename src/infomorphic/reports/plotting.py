@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DPI",
@@ -40,7 +43,7 @@ def require_matplotlib() -> Any:
     return plt
 
 
-def png_bytes(figure: Any, dpi: int = DPI) -> bytes:
+def png_bytes(figure: Figure, dpi: int = DPI) -> bytes:
     """The figure as PNG bytes (tight bounding box); the figure is closed."""
     plt = require_matplotlib()
     buffer = io.BytesIO()

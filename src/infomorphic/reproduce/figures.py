@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from infomorphic.reports.plotting import png_bytes, require_matplotlib
 from infomorphic.reproduce.targets import FIG8_GROUPS, PaperValue, Target
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.typing import ColorType
 
 __all__ = ["curves_figure", "target_figure"]
 
@@ -27,7 +31,9 @@ def _average(values: Sequence[float], how: str) -> float:
     return statistics.fmean(values) if how == "mean" else statistics.median(values)
 
 
-def _mark_paper(axis: Any, x: float, value: PaperValue, colour: str, label: str | None) -> None:
+def _mark_paper(
+    axis: Axes, x: float, value: PaperValue, colour: ColorType, label: str | None
+) -> None:
     if isinstance(value, tuple):  # a published range
         axis.plot([x, x], value, color=colour, linewidth=4, alpha=0.6, label=label, zorder=4)
         return
@@ -36,7 +42,7 @@ def _mark_paper(axis: Any, x: float, value: PaperValue, colour: str, label: str 
     )
 
 
-def _boxes(axis: Any, spec: Target, values: Values) -> None:
+def _boxes(axis: Axes, spec: Target, values: Values) -> None:
     groups = list(dict.fromkeys(group for group, _ in values))
     data = [values.get((g, None), []) for g in groups]
     axis.boxplot([d if d else [float("nan")] for d in data], widths=0.5)
@@ -52,10 +58,12 @@ def _boxes(axis: Any, spec: Target, values: Values) -> None:
         axis.legend(fontsize=8)
 
 
-def _lines(axis: Any, spec: Target, values: Values) -> None:
+def _lines(axis: Axes, spec: Target, values: Values) -> None:
     groups = list(dict.fromkeys(group for group, _ in values))
     for group in groups:
-        points = sorted((x, v) for (g, x), v in values.items() if g == group and v)
+        points = sorted(
+            (x, v) for (g, x), v in values.items() if g == group and v and x is not None
+        )
         xs = [x for x, _ in points]
         middle = [_average(v, spec.average) for _, v in points]
         line = axis.plot(xs, middle, marker="o", label=group)[0]
