@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands (and --help, --version) do not pay for torch.
     # The table's rows, never its dense array: isx_pid_rows builds that only where it is small.
     from infomorphic.pid.isx import isx_pid_rows
+    from infomorphic.pid.result import pointwise_records, pointwise_table
     from infomorphic.pid.table import rows_from_table
 
     values, probabilities, sources, target, alphabets = rows_from_table(
@@ -68,53 +68,3 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(pointwise_table(records, [*sources, target], result.labels))
     return 0
-
-
-def pointwise_records(result, sources, target, alphabets) -> list[dict[str, Any]]:
-    """One JSON-ready record per realisation: its values (by name), p and its local atoms."""
-    pw = result.pointwise
-    names = [*sources, target]
-    records = []
-    for r, realisation in enumerate(pw.realisations):
-        records.append(
-            {
-                "values": {
-                    name: alphabets[name][k] for name, k in zip(names, realisation, strict=True)
-                },
-                "p": float(pw.probabilities[r]),
-                "atoms": dict(zip(result.labels, pw.atoms[r].tolist(), strict=True)),
-                "atoms_plus": dict(zip(result.labels, pw.atoms_plus[r].tolist(), strict=True)),
-                "atoms_minus": dict(zip(result.labels, pw.atoms_minus[r].tolist(), strict=True)),
-            }
-        )
-    return records
-
-
-def pointwise_table(records: list[dict[str, Any]], names: list[str], labels) -> str:
-    """The records as a text table: value columns left-aligned, p and the atoms right-aligned
-    (to six places, zero without a sign)."""
-    from infomorphic.pid.result import format_bits
-
-    header = [*names, "p", *labels]
-    rows = [
-        [
-            *(rec["values"][name] for name in names),
-            format_bits(rec["p"]),
-            *(format_bits(rec["atoms"][label]) for label in labels),
-        ]
-        for rec in records
-    ]
-    widths = [max(len(header[c]), *(len(row[c]) for row in rows)) for c in range(len(header))]
-    n_values = len(names)
-
-    def fmt(cells: list[str]) -> str:
-        return "  ".join(
-            cell.ljust(w) if c < n_values else cell.rjust(w)
-            for c, (cell, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    rule = "-" * len(fmt(header))
-    lines = ["Local atoms of each realisation (bits)", rule, fmt(header), rule]
-    lines += [fmt(row) for row in rows]
-    lines.append(rule)
-    return "\n".join(lines)

@@ -8,6 +8,7 @@ goal vector of a result do not depend on how it was computed.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,4 +171,69 @@ class PIDResult:
         return "\n".join(lines)
 
 
-__all__ = ["DECIMALS", "PIDResult", "PointwisePID", "format_bits", "pointwise_pid"]
+__all__ = [
+    "DECIMALS",
+    "PIDResult",
+    "PointwisePID",
+    "format_bits",
+    "pointwise_pid",
+    "pointwise_records",
+    "pointwise_table",
+]
+
+
+# -- a pointwise result as records and as a table (infomorphic pid --pointwise) ---------------
+def pointwise_records(
+    result: PIDResult,
+    sources: Sequence[str],
+    target: str,
+    alphabets: Mapping[str, Sequence[Any]],
+) -> list[dict[str, Any]]:
+    """One JSON-ready record per realisation: its values (by name), p and its local atoms."""
+    pw = result.pointwise
+    assert pw is not None, "the result of a pointwise=True call"
+    names = [*sources, target]
+    records = []
+    for r, realisation in enumerate(pw.realisations):
+        records.append(
+            {
+                "values": {
+                    name: alphabets[name][k] for name, k in zip(names, realisation, strict=True)
+                },
+                "p": float(pw.probabilities[r]),
+                "atoms": dict(zip(result.labels, pw.atoms[r].tolist(), strict=True)),
+                "atoms_plus": dict(zip(result.labels, pw.atoms_plus[r].tolist(), strict=True)),
+                "atoms_minus": dict(zip(result.labels, pw.atoms_minus[r].tolist(), strict=True)),
+            }
+        )
+    return records
+
+
+def pointwise_table(
+    records: list[dict[str, Any]], names: Sequence[str], labels: Sequence[str]
+) -> str:
+    """The records as a text table: value columns left-aligned, p and the atoms right-aligned
+    (to six places, zero without a sign)."""
+    header = [*names, "p", *labels]
+    rows = [
+        [
+            *(rec["values"][name] for name in names),
+            format_bits(rec["p"]),
+            *(format_bits(rec["atoms"][label]) for label in labels),
+        ]
+        for rec in records
+    ]
+    widths = [max(len(header[c]), *(len(row[c]) for row in rows)) for c in range(len(header))]
+    n_values = len(names)
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(w) if c < n_values else cell.rjust(w)
+            for c, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "-" * len(fmt(header))
+    lines = ["Local atoms of each realisation (bits)", rule, fmt(header), rule]
+    lines += [fmt(row) for row in rows]
+    lines.append(rule)
+    return "\n".join(lines)
