@@ -205,3 +205,21 @@ def setup1_run(tmp_path_factory):
 def read_history(out):
     with open(out / "history.csv", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+#: The small run of the hardening and inference tests (seed 0: the digits fixture's split, so
+#: that runs of the command line, which split by the run's seed, are the library's runs).
+SMALL = {"dataset": "digits", "model": "setup1", "hidden": [12], "batch_size": 256, "seed": 0}
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory):
+    """A finished 2-epoch run (every run file present) and the straight 4-epoch run."""
+    from infomorphic.data import load_dataset, prepare_splits
+    from infomorphic.training import TrainConfig, train
+
+    splits = prepare_splits(load_dataset("digits"), 0.2, 0)
+    base = tmp_path_factory.mktemp("finished")
+    train(TrainConfig(**SMALL, epochs=2), base / "run", splits=splits, progress=False)
+    train(TrainConfig(**SMALL, epochs=4), base / "straight4", splits=splits, progress=False)
+    return base / "run", base / "straight4"

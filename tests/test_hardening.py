@@ -17,15 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import MNIST_10K, needs_mnist_10k, write_pgm, write_png
+from conftest import SMALL
 
 from infomorphic.cli import build_parser, main
 from infomorphic.cli import train as train_cli
-from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.nn.goals import Goal
 from infomorphic.pid.batched import isx_pid_batched
 from infomorphic.training import (
-    LoadedRun,
     RunFolder,
     TrainConfig,
     Trainer,
@@ -40,7 +38,6 @@ from infomorphic.training.run_folder import CorruptRunError
 REPO = Path(__file__).resolve().parents[1]
 # seed 0: the data split of the `digits` fixture, so that runs of the command line (which split
 # by the run's seed) and of the library on the fixture are the same runs
-SMALL = {"dataset": "digits", "model": "setup1", "hidden": [12], "batch_size": 256, "seed": 0}
 # --threads: the library's runs here use torch's thread count, and float rounding depends on it
 SMALL_ARGS = [
     "--dataset",
@@ -70,15 +67,6 @@ def same_run(a: Path, b: Path) -> None:
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
     xa, xb = RunFolder(a).atoms(), RunFolder(b).atoms()
     assert xa.keys() == xb.keys() and all(np.array_equal(xa[k], xb[k]) for k in xa)
-
-
-@pytest.fixture(scope="module")
-def finished(digits, tmp_path_factory):
-    """A finished 2-epoch run (every run file present) and the straight 4-epoch run."""
-    base = tmp_path_factory.mktemp("finished")
-    train(config(2), base / "run", splits=digits, progress=False)
-    train(config(4), base / "straight4", splits=digits, progress=False)
-    return base / "run", base / "straight4"
 
 
 def copy_run(source: Path, tmp_path: Path) -> Path:
@@ -401,43 +389,7 @@ def test_start_and_end_say_what_and_where(tmp_path, capsys):
     assert captured.out.splitlines()[-1] == f"show them with: infomorphic inspect {out}"
 
 
-# -- 7. predict ----------------------------------------------------------------------------------
-def test_load_run_and_predict_on_digits(finished, digits, tmp_path, capsys):
-    run = load_run(finished[1])
-    assert isinstance(run, LoadedRun) and run.n_features == 64 and run.n_classes == 10
-    raw = load_dataset("digits")
-    assert torch.equal(run.standardise(raw.x_test), digits.x_test)
-    predicted = run.predict(raw.x_test.reshape(-1, 8, 8))
-    accuracy = float((predicted == raw.y_test).mean())
-    assert accuracy == pytest.approx(RunFolder(finished[1]).summary()["test_accuracy"], abs=0.06)
-    # the command line: .npy (n, 64) and (n, 8, 8), PGM and PNG of single images, --json
-    images = np.rint(raw.x_test[:5] * 255 / 16).astype(np.uint8).reshape(5, 8, 8)
-    np.save(tmp_path / "flat.npy", images.reshape(5, 64).astype(np.float32) * 16 / 255)
-    np.save(tmp_path / "square.npy", images.astype(np.float32) * 16 / 255)
-    # 8-bit image files of the run's own pixel scale (digits: 0..16)
-    single = raw.x_test[0].reshape(8, 8).astype(np.uint8)
-    write_pgm(tmp_path / "one.pgm", single)
-    write_png(tmp_path / "one.png", single)
-    printed = []
-    for name in ("flat.npy", "square.npy"):
-        assert main(["predict", str(finished[1]), str(tmp_path / name)]) == 0
-        printed.append(capsys.readouterr().out.splitlines())
-    assert (
-        printed[0]
-        == printed[1]
-        == [str(c) for c in run.predict(images.astype(np.float32) * 16 / 255)]
-    )
-    assert main(["predict", str(finished[1]), str(tmp_path / "flat.npy"), "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [str(r["class"]) for r in rows] == printed[0]
-    assert all(len(r["scores"]) == 10 and r["class"] == np.argmax(r["scores"]) for r in rows)
-    # several files: one line per image, in order; wrong sizes are named
-    files = [str(tmp_path / n) for n in ("flat.npy", "one.pgm", "one.png")]
-    assert main(["predict", str(finished[1]), *files]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 7
-    np.save(tmp_path / "wrong.npy", np.zeros((3, 28, 28)))
-    assert main(["predict", str(finished[1]), str(tmp_path / "wrong.npy")]) == 2
-    assert "takes 64 pixels per image" in capsys.readouterr().err
+# -- 7. predict: tests/test_inference.py; a run without per-epoch splits ------------------------
 
 
 def test_a_run_without_per_epoch_splits_saves_the_fitted_readout(digits, tmp_path):
@@ -449,45 +401,6 @@ def test_a_run_without_per_epoch_splits_saves_the_fitted_readout(digits, tmp_pat
     trainer.fit()
     saved = RunFolder(tmp_path).checkpoint()["model"]["polarity"]
     assert torch.equal(saved, trainer.model.polarity)
-
-
-@needs_mnist_10k
-@pytest.mark.slow
-def test_predict_mnist_idx_files(tmp_path, capsys):
-    out = tmp_path / "mnist"
-    argv = [
-        "train",
-        "--dataset",
-        "mnist",
-        "--data-dir",
-        str(MNIST_10K),
-        "--hidden",
-        "30",
-        "--batch-size",
-        "64",
-        "--epochs",
-        "2",
-        "--eval-splits",
-        "",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
-    assert main(argv) == 0
-    images = MNIST_10K / "t10k-images-idx3-ubyte.gz"
-    from infomorphic.data.images import read_images
-
-    splits = prepare_splits(load_dataset("mnist", data_dir=MNIST_10K), 0.2, 0)
-    assert torch.equal(load_run(out).standardise(read_images(images)), splits.x_test)
-    capsys.readouterr()
-    assert main(["predict", str(out), str(images)]) == 0
-    predicted = np.array([int(v) for v in capsys.readouterr().out.split()])
-    from infomorphic.data.idx import read_idx
-
-    labels = read_idx(MNIST_10K / "t10k-labels-idx1-ubyte.gz", 1)
-    assert len(predicted) == len(labels) == 2000
-    summary = RunFolder(out).summary()
-    assert (predicted == labels).mean() == pytest.approx(summary["test_accuracy"], abs=0.05)
 
 
 # -- 8. start-up: nothing is imported that was not asked for -----------------------------------

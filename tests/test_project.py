@@ -1,18 +1,16 @@
-"""The files every project has, the README as a front page, and two interface promises: the
-prediction API's return types and what ``infomorphic search`` says about its data and workers."""
+"""The files every project has, the README as a front page, and an interface promise: what
+``infomorphic search`` says about its data and workers (the prediction API's return types:
+tests/test_inference.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import tomllib
-import torch
 
 from infomorphic.cli import main
-from infomorphic.training import TrainConfig, load_run, train
 
 try:
     import tomllib
@@ -57,29 +55,6 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_command = next(c for c in commands if "pytest" in c)
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     assert test_command in ci and "mkdocs build --strict" in "\n".join(ci)
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("run") / "digits"
-    train(TrainConfig(dataset="digits", hidden=[10], epochs=1), folder, progress=False)
-    return folder
-
-
-def test_prediction_api_return_types(run_dir: Path) -> None:
-    from infomorphic.data import load_dataset
-
-    run = load_run(run_dir)
-    images = load_dataset("digits").x_test[:7]
-    scores, classes = run.scores(images, seed=3), run.predict(images, seed=3)
-    assert isinstance(scores, np.ndarray) and scores.dtype == np.float32 and scores.shape == (7, 10)
-    assert isinstance(classes, np.ndarray) and classes.dtype == np.int64 and classes.shape == (7,)
-    np.testing.assert_array_equal(classes, scores.argmax(axis=1))
-    x = run.standardise(images)
-    assert isinstance(x, torch.Tensor)
-    tensor_scores = run.scores_of(x, seed=3)
-    assert isinstance(tensor_scores, torch.Tensor)
-    np.testing.assert_array_equal(tensor_scores.cpu().numpy(), scores)  # the same numbers
 
 
 def test_search_names_its_data_set_and_workers(tmp_path: Path, capsys) -> None:
