@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from conftest import read_history
 
 from infomorphic.cli import COMMANDS, build_parser, main
 from infomorphic.cli.training_options import config_from_args
@@ -20,6 +22,7 @@ from infomorphic.networks.presets import MODELS
 from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.pid.isx import isx_pid_rows
 from infomorphic.pid.table import Table, TableRows, pmf_from_table, rows_from_table
+from infomorphic.training import steps
 from infomorphic.training.config import (
     CHECKPOINT_INTERVAL_S,
     DATASETS,
@@ -676,3 +679,95 @@ def test_train_reports_unavailable_data(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(api, "train", train)
     assert main(["train", "--dataset", "mnist", "--out", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == "infomorphic: error: no mnist here"
+
+
+# -- infomorphic train end to end (from test_training) ----------------------------------------
+
+
+def test_cli_train_and_refuse_overwrite(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "2",
+        "--hidden",
+        "20",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == 2 and summary["hidden"] == [20]
+    assert main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+    args[args.index("2")] = "3"
+    assert main([*args, "--resume"]) == 0
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 3
+    assert len(read_history(out)) == 3
+
+
+@pytest.mark.parametrize("every", ["-1", "nan", "soon"])
+def test_cli_bad_checkpoint_interval(tmp_path, every, capsys):
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "1",
+        "--checkpoint-every",
+        every,
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    ]
+    assert main(args) == 2
+    assert "--checkpoint-every" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_cli_train_compiled_and_checkpoint_every(tmp_path, monkeypatch):
+    monkeypatch.setattr(steps, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    out = tmp_path / "run"
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+        "--compile",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["compile"] is True
+    assert len(read_history(out)) == 2
+
+
+@pytest.mark.parametrize("hidden", ["abc", "0", "20,-1", ""])
+def test_cli_bad_hidden(tmp_path, hidden):
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--epochs",
+        "1",
+        "--hidden",
+        hidden,
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    ]
+    assert main(args) == 2
+    assert not (tmp_path / "run").exists()

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
 from conftest import read_history
 
-from infomorphic.cli import main
 from infomorphic.data import load_dataset, prepare_splits
 from infomorphic.networks import build_model
 from infomorphic.training import (
@@ -225,98 +222,6 @@ def test_bad_train_config(digits, tmp_path):
         train(small_config(-1), tmp_path, splits=digits, progress=False)
     with pytest.raises(ValueError):
         train(small_config(1, hidden=[0]), tmp_path, splits=digits, progress=False)
-
-
-# -------------------------------------------------------------------------------------- CLI
-
-
-def test_cli_train_and_refuse_overwrite(tmp_path, capsys):
-    out = tmp_path / "run"
-    args = [
-        "train",
-        "--dataset",
-        "digits",
-        "--epochs",
-        "2",
-        "--hidden",
-        "20",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
-    assert main(args) == 0
-    assert "test accuracy" in capsys.readouterr().out
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["epochs"] == 2 and summary["hidden"] == [20]
-    assert main(args) == 2
-    assert "--resume" in capsys.readouterr().err
-    args[args.index("2")] = "3"
-    assert main([*args, "--resume"]) == 0
-    assert json.loads((out / "summary.json").read_text())["epochs"] == 3
-    assert len(read_history(out)) == 3
-
-
-@pytest.mark.parametrize("every", ["-1", "nan", "soon"])
-def test_cli_bad_checkpoint_interval(tmp_path, every, capsys):
-    args = [
-        "train",
-        "--dataset",
-        "digits",
-        "--epochs",
-        "1",
-        "--checkpoint-every",
-        every,
-        "--out",
-        str(tmp_path / "run"),
-        "--no-progress",
-    ]
-    assert main(args) == 2
-    assert "--checkpoint-every" in capsys.readouterr().err
-    assert not (tmp_path / "run").exists()
-
-
-@pytest.mark.slow
-def test_cli_train_compiled_and_checkpoint_every(tmp_path, monkeypatch):
-    monkeypatch.setattr(steps, "COMPILE_BACKEND", "aot_eager")
-    torch._dynamo.reset()
-    out = tmp_path / "run"
-    args = [
-        "train",
-        "--dataset",
-        "digits",
-        "--epochs",
-        "2",
-        "--hidden",
-        "16",
-        "--compile",
-        "--checkpoint-every",
-        "0",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
-    assert main(args) == 0
-    config = json.loads((out / "config.json").read_text())
-    assert config["compile"] is True
-    assert len(read_history(out)) == 2
-
-
-@pytest.mark.parametrize("hidden", ["abc", "0", "20,-1", ""])
-def test_cli_bad_hidden(tmp_path, hidden):
-    args = [
-        "train",
-        "--dataset",
-        "digits",
-        "--epochs",
-        "1",
-        "--hidden",
-        hidden,
-        "--out",
-        str(tmp_path / "run"),
-        "--no-progress",
-    ]
-    assert main(args) == 2
-    assert not (tmp_path / "run").exists()
 
 
 def test_divergence_stops_before_saving_a_broken_epoch(digits, tmp_path, monkeypatch):
