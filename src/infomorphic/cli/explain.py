@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     # one goal per layer: each layer's, then all side by side (when their atoms are the same)
     alike = len({tuple(r.label for r in e.rows) for e in explanations.values()}) == 1
+    named = {str(k): e for k, e in explanations.items()}  # every key a layer's name here
     if args.json:
         print(json.dumps({"layers": {k: e.to_dict() for k, e in explanations.items()}}, indent=2))
     elif args.markdown:
@@ -113,6 +114,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         parts = [f"== {k} ==\n{e.to_text()}" for k, e in explanations.items()]
         if alike:
-            parts.append(f"== side by side ==\n{side_by_side_text(explanations)}")
+            parts.append(f"== side by side ==\n{side_by_side_text(named)}")
         print("\n\n".join(parts))
     return 0

@@ -276,6 +276,7 @@ def _on_cluster(settings: dict, study) -> int:
 
     codes = []
     with executor_for(settings["cluster"]) as executor:
+        assert executor is not None  # --cluster was given
         futures = [executor.submit(_work, settings, w) for w in range(settings["workers"])]
         shown, pending = None, set(futures)
         while pending:

@@ -71,6 +71,8 @@ class SpikingNetwork(Classifier):
     needs_readout_fit = True
     #: Whether the neurons learn from their own goals (False: trained end to end).
     local = True
+    #: the readout's polarity per class (a buffer), declared for the type checker
+    polarity: torch.Tensor
 
     def __init__(
         self,
@@ -91,7 +93,8 @@ class SpikingNetwork(Classifier):
                 goals = [m.layers[k].goal for m in members]
             hidden.append(self._hidden_layer(width, layer, generator, goals))
             width = layer.size
-        self.hidden = nn.ModuleList(hidden)
+        # an nn.ModuleList of InfomorphicLayer (typed as such: its items are the layers)
+        self.hidden: Sequence[InfomorphicLayer] = nn.ModuleList(hidden)  # type: ignore[assignment]
         self.output = InfomorphicLayer(
             width,
             spec.n_classes,
@@ -106,10 +109,10 @@ class SpikingNetwork(Classifier):
             local=self.local,
         )
         if self.local:
-            for layer in self.hidden:
-                if layer.goal is None:  # a fixed random layer keeps its weights
-                    layer.requires_grad_(False)
-        shape = (spec.n_classes,) if members is None else (self.members, spec.n_classes)
+            for hidden_layer in self.hidden:
+                if hidden_layer.goal is None:  # a fixed random layer keeps its weights
+                    hidden_layer.requires_grad_(False)
+        shape = (spec.n_classes,) if members is None else (len(members), spec.n_classes)
         self.register_buffer("polarity", torch.ones(shape))
 
     def _hidden_layer(
@@ -170,6 +173,7 @@ class SpikingNetwork(Classifier):
         zeros = torch.zeros(batch, self.spec.n_classes, device=self.polarity.device)
         filled = [p if p is not None else zeros for p in parts]
         if any(p.ndim == 3 for p in filled):  # a population's feedback: one per member
+            assert self.members is not None
             filled = [p if p.ndim == 3 else p[:, None].expand(-1, self.members, -1) for p in filled]
         return torch.cat(filled, dim=-1)
 

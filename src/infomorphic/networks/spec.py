@@ -272,7 +272,9 @@ class NetworkSpec:
 
 
 def _set_per_layer(spec: NetworkSpec, name: str, value: object) -> tuple[LayerSpec, ...]:
-    per_layer = value if is_per_layer(value) else {layer.name: value for layer in spec.layers}
+    per_layer: Mapping[str, Any] = (
+        value if is_per_layer(value) else {layer.name: value for layer in spec.layers}
+    )
     unknown = [k for k in per_layer if k not in spec.layer_names]
     if unknown:
         known = ", ".join(spec.layer_names) or "none"
@@ -309,7 +311,7 @@ def _plain_goal(goal: object) -> object:
         return goal
     if isinstance(goal, Mapping):
         return {str(k): float(v) for k, v in goal.items()}
-    weights = getattr(goal, "weights", goal)  # a Goal object: its weights
+    weights: Any = getattr(goal, "weights", goal)  # a Goal object: its weights; else numbers
     return [float(w) for w in weights]
 
 
@@ -320,7 +322,7 @@ def _positive_int(name: str, value: object, least: int, what: str = "") -> None:
 
 def _check_range(name: str, value: object) -> None:
     try:
-        low, high = (float(v) for v in value)  # type: ignore[union-attr]
+        low, high = (float(v) for v in value)  # type: ignore[attr-defined]  # checked here
     except (TypeError, ValueError):
         raise ConfigError(name, f"want two numbers LOW,HIGH, got {value!r}") from None
     if not (math.isfinite(low) and math.isfinite(high) and low < high):

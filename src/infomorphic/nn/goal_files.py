@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from infomorphic.errors import ConfigError
 
@@ -50,7 +50,7 @@ def is_layer_name(name: object) -> bool:
     return isinstance(name, str) and bool(_LAYER_NAME.match(name))
 
 
-def is_per_layer(value: object) -> bool:
+def is_per_layer(value: object) -> TypeGuard[Mapping[str, Any]]:
     """A per-layer value: a mapping whose keys are all layer names (``{"hidden2": 10}``). A goal
     given as ``{atom label: weight}`` is not one: atom labels are not layer names."""
     return isinstance(value, Mapping) and bool(value) and all(is_layer_name(k) for k in value)
@@ -201,7 +201,7 @@ def read_goal_file(path: str | Path) -> GoalFile:
     return GoalFile(path, {None: goal_text(data, path.stem, where)})
 
 
-def is_goal_file(value: object) -> bool:
+def is_goal_file(value: object) -> TypeGuard[str]:
     """Whether a configuration's goal names a file (rather than a goal or a vector)."""
     return isinstance(value, str) and parse_numbers(value) is None and Path(value).is_file()
 

@@ -238,7 +238,7 @@ def _weight(value: object, what: str) -> float:
     try:
         if isinstance(value, bool):
             raise TypeError
-        return float(value)
+        return float(value)  # type: ignore[arg-type]  # any object: its error names it
     except (TypeError, ValueError):
         raise ValueError(f"goal {what} is {value!r}, not a number") from None
 

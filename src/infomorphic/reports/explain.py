@@ -238,6 +238,7 @@ def explain_goal(goal: Goal, share: float = DEFAULT_SHARE) -> GoalExplanation:
     rows = []
     for k, (label, weight) in enumerate(zip(goal.labels, goal.weights, strict=True)):
         residual = k == len(lat)
+        antichain: tuple[tuple[str, ...], ...]
         if residual:
             meaning, antichain, kind = describe_residual(names), (), "residual"
         else:

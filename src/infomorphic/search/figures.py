@@ -31,11 +31,15 @@ def history_figure(study: Any) -> bytes:
     from optuna.visualization.matplotlib import plot_optimization_history
 
     plt = require_matplotlib()
+    from matplotlib.figure import Figure
+
     with plt.rc_context():  # optuna switches the style to ggplot for good: keep it in here
         axes = plot_optimization_history(study, target_name="validation accuracy")
         axes.set_title(f"Optimisation history of {study.study_name}")
-        axes.figure.set_size_inches(8, 4.5)
-        return png_bytes(axes.figure, DPI)
+        figure = axes.figure
+        assert isinstance(figure, Figure)  # optuna draws on a figure of its own
+        figure.set_size_inches(8, 4.5)
+        return png_bytes(figure, DPI)
 
 
 def importance_figure(rows: Sequence[Mapping[str, Any]], top: int = 20) -> bytes:

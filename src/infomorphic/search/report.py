@@ -23,12 +23,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.search.locate import SearchTarget, load_study, locate
 from infomorphic.search.space import GoalSpace
 from infomorphic.search.study import redact, require_optuna, sqlite_file
+
+if TYPE_CHECKING:
+    from infomorphic.reports.explain import GoalExplanation
 
 __all__ = [
     "MIN_IMPORTANCE_TRIALS",
@@ -131,7 +134,7 @@ def _permutation(x: Any, y: Any, seed: int) -> tuple[Any, Any, int]:
     from sklearn.model_selection import KFold
 
     folds = min(FOLDS, len(y))
-    scores = []
+    parts = []
     for k, (fit, held) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(x)):
         forest = RandomForestRegressor(n_estimators=TREES, random_state=seed, n_jobs=1)
         forest.fit(x[fit], y[fit])
@@ -139,8 +142,8 @@ def _permutation(x: Any, y: Any, seed: int) -> tuple[Any, Any, int]:
             forest, x[held], y[held], scoring="neg_mean_squared_error",
             n_repeats=REPEATS, random_state=seed + k,
         )  # fmt: skip
-        scores.append(result.importances)
-    scores = np.concatenate(scores, axis=1)
+        parts.append(result.importances)
+    scores = np.concatenate(parts, axis=1)
     return scores.mean(axis=1), scores.std(axis=1), folds
 
 
@@ -168,7 +171,7 @@ def importances(study: Any, seed: int = SEED) -> dict[str, Any]:
     x = np.array([[t.params[n] for n in names] for t in trials])
     mean, std, folds = _permutation(x, y, seed)
     total = float(np.clip(mean, 0, None).sum()) or 1.0
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": n, "mdi": float(mdi.get(n, 0.0)), "permutation": max(float(m), 0.0) / total,
          "permutation_std": float(s) / total, "permutation_mse": float(m),
          "permutation_mse_std": float(s)}
@@ -244,16 +247,17 @@ def write_report(
     space, goals = _space(study), top_goals(study, top)
     best = goals[0]
     layers = list(space.layers)
-    explanations = {
+    keys: list[str | None] = list(layers) if layers else [None]
+    explanations: dict[str | None, GoalExplanation] = {
         layer: explain_weights(
             best["goals"][layer or "shared"],
             space.source_names,
             name=f"trial {best['trial']}" + (f", {layer}" if layer else ""),
         )
-        for layer in (layers or [None])
+        for layer in keys
     }
     importance = importances(study)
-    data = {
+    payload: dict[str, Any] = {
         "storage": shown_storage(storage, out) if storage else None,
         "data": data,
         "settings": settings,
@@ -292,21 +296,21 @@ def write_report(
         images["importance.png"] = figures.importance_figure(importance["rows"])
     else:
         (out / "importance.png").unlink(missing_ok=True)  # from an earlier report
-    data["figures"] = [name for name in FIGURES if name in images]
+    payload["figures"] = [name for name in FIGURES if name in images]
     for name, png in images.items():
         atomic_write_bytes(out / name, png)
-    data["goal_files"] = []
+    payload["goal_files"] = []
     for g in goals:  # each listed goal as a file train, ablate and explain read
         name = "best_goal.json" if g["rank"] == 1 else f"goal_rank{g['rank']}.json"
         per_layer = {k: v for k, v in g["goals"].items() if k != "shared"}
         write_goal_file(out / name, per_layer or {None: g["goals"]["shared"]})
-        data["goal_files"].append(name)
+        payload["goal_files"].append(name)
     for stale in out.glob("goal_rank*.json"):  # from an earlier report with a larger --top
-        if stale.name not in data["goal_files"]:
+        if stale.name not in payload["goal_files"]:
             stale.unlink()
-    atomic_write_text(out / "report.json", json.dumps(_plain(data), indent=2) + "\n")
+    atomic_write_text(out / "report.json", json.dumps(_plain(payload), indent=2) + "\n")
     path = out / "report.md"
-    atomic_write_text(path, markdown(data, explanations))
+    atomic_write_text(path, markdown(payload, explanations))
     return path
 
 

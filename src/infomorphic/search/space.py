@@ -249,7 +249,7 @@ class GoalSpace:
         """``base``'s goal with a trial's: every layer's for a shared space; for a per-layer
         space the searched layers', the others keeping ``base``'s."""
         goals = self.weights(params)
-        if not self.layers:
+        if not isinstance(goals, dict):  # a shared space: one goal for every layer
             return goals
         given = layer_goals(base.goal, base.layer_names)
         kept = dict(given) if is_per_layer(given) else dict.fromkeys(base.layer_names, given)
@@ -272,7 +272,9 @@ class GoalSpace:
             goal = first
         if per_layer is None:
             resolved_one = Goal.resolve(goal, self.source_names)
-            per_goal = {layer: resolved_one for layer in self.layers} or {None: resolved_one}
+            per_goal: dict[str | None, Goal] = {layer: resolved_one for layer in self.layers}
+            if not per_goal:  # a shared space: its atoms unprefixed
+                per_goal = {None: resolved_one}
         else:
             missing = [layer for layer in self.layers if per_layer.get(layer) is None]
             if missing:
@@ -284,10 +286,10 @@ class GoalSpace:
                 layer: Goal.resolve(per_layer[layer], self.source_names) for layer in self.layers
             }
         values: dict[str, float] = {}
-        for layer, resolved in per_goal.items():
+        for layer, layer_goal in per_goal.items():
             prefix = "" if layer is None else f"{layer}."
             values.update(
-                {f"{prefix}{a}": w for a, w in zip(self.atoms, resolved.weights, strict=True)}
+                {f"{prefix}{a}": w for a, w in zip(self.atoms, layer_goal.weights, strict=True)}
             )
         shown = getattr(goal, "name", goal)
         for label, value in self.fixed.items():

@@ -24,7 +24,7 @@ from typing import Any
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; use PostgreSQL for several local workers
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 from infomorphic.data import Splits
 from infomorphic.search.space import GoalSpace
@@ -56,7 +56,8 @@ class _Heartbeat:
     def __init__(self, study: Any) -> None:
         storage = study._storage
         self.interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
-        self.storage, self.ids = storage, []
+        self.storage = storage
+        self.ids: list[int] = []
         self.stop = threading.Event()
         self.thread = None
         if self.interval:
@@ -239,6 +240,7 @@ def _train(
             summaries = Trainer(configs, splits, [Report()]).fit()
         except optuna.TrialPruned:
             return results
+        assert isinstance(summaries, list)  # a population's: one per member
         for k, summary in zip(live, summaries, strict=True):
             results[k] = summary
         return results

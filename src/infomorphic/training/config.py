@@ -350,7 +350,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """From a saved ``config.json`` (extra keys, such as the resolved network, ignored)."""
-        kept = {}
+        kept: dict[str, Any] = {}
         for name in (f.name for f in fields(cls)):
             if name in values:
                 entry, value = OPTIONS[name], values[name]

@@ -106,7 +106,8 @@ class Trainer:
         hooks: Sequence[Hook] = (),
     ) -> None:
         solo = isinstance(config, TrainConfig)
-        self.configs = [c.validate() for c in ([config] if solo else config)]
+        given = [config] if isinstance(config, TrainConfig) else list(config)
+        self.configs = [c.validate() for c in given]
         if not self.configs:
             raise ValueError("a population needs at least one configuration")
         self.config = self.configs[0]
@@ -125,7 +126,8 @@ class Trainer:
             copies=len(self.configs),
         )
         networks = [self._build(c) for c in self.configs]
-        self.model = networks[0] if solo else type(networks[0]).stack(networks)
+        # a population's networks are spiking networks (_check_population), which stack
+        self.model = networks[0] if solo else type(networks[0]).stack(networks)  # type: ignore[attr-defined]
         self.step = make_step(self.model, self.config, self.device)
         self.batch_generator = torch.Generator().manual_seed(self.config.seed + 1)
         probe = self.splits.x_train[:PROBE_SIZE], self.splits.y_train[:PROBE_SIZE]
@@ -173,6 +175,7 @@ class Trainer:
         accuracy = None if means.accuracy is None else means.accuracy.tolist()
         if not means.decompositions:
             return {}, accuracy
+        assert isinstance(self.model, InfomorphicNetwork)  # only local goals decompose
         names = self.model.layer_names()
         decompositions = {
             n: m.cpu().numpy() for n, m in zip(names, means.decompositions, strict=True)
@@ -255,7 +258,7 @@ class Trainer:
             rows = []
             for member, values in enumerate(self._members(metrics)):
                 row = {"epoch": self.epoch, **values, "seconds": self.seconds}
-                row.update(records if self.population is None else records[member])
+                row.update(records[member] if isinstance(records, list) else records)
                 self.histories[member].append(row)
                 rows.append(row)
             if keep:
@@ -355,8 +358,8 @@ class Trainer:
         goal = self.configs[member].goal
         if goal is not None or not isinstance(self.model, InfomorphicNetwork):
             return goal
-        layers = [layer for layer in self.model.hidden if layer.goal is not None]
-        return layers[0].goal.name if layers else None
+        goals = [layer.goal for layer in self.model.hidden if layer.goal is not None]
+        return goals[0].name if goals else None
 
     # -- checkpoints ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

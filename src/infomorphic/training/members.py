@@ -53,7 +53,7 @@ def drop_members(trainer: Trainer, members: Sequence[int]) -> None:
     if len(keep) == trainer.population:
         return
     state = select_members(trainer.step.state_dict(), keep)
-    trainer.model = trainer.model.select(keep)
+    trainer.model = trainer.model.select(keep)  # type: ignore[operator]  # a population
     trainer.step = make_step(trainer.model, trainer.config, trainer.device)
     trainer.step.load_state_dict(state)
     trainer.recorder.select(trainer.model, keep)

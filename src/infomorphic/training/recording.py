@@ -15,7 +15,7 @@ import torch
 
 from infomorphic.networks.base import Classifier
 from infomorphic.networks.infomorphic import InfomorphicNetwork
-from infomorphic.nn.functional import self_cosine_distance
+from infomorphic.nn.functional import Generators, self_cosine_distance
 
 __all__ = ["NeuronRecorder"]
 
@@ -53,6 +53,7 @@ class NeuronRecorder:
             decomposition = means[name]
             self.atoms.setdefault(name, []).append(decomposition.astype(np.float32))
             layer_mean = decomposition.mean(0)
+            assert layer.goal is not None  # a trainable layer has one
             row[f"{name}_goal"] = float(layer_mean @ np.array(layer.goal.weights))
             for label, value in zip(layer.goal.labels, layer_mean, strict=True):
                 row[f"{name}_{label}"] = float(value)
@@ -70,6 +71,7 @@ class NeuronRecorder:
     def _member_rows(self, means: dict[str, np.ndarray]) -> list[dict[str, float]]:
         """The columns of ``record`` for each member of a population."""
         model = self.model
+        assert model is not None and model.members is not None  # record's test
         rows: list[dict[str, float]] = [{} for _ in range(model.members)]
         if not means:
             return rows
@@ -80,6 +82,7 @@ class NeuronRecorder:
             for name, layer in layers:
                 layer_mean = means[name][member].mean(0)
                 goal = layer.member_goals[member] if layer.member_goals else layer.goal
+                assert goal is not None and layer.goal is not None  # a trainable layer has one
                 row[f"{name}_goal"] = float(layer_mean @ np.array(goal.weights))
                 for label, value in zip(layer.goal.labels, layer_mean, strict=True):
                     row[f"{name}_{label}"] = float(value)
@@ -106,18 +109,21 @@ class NeuronRecorder:
         change of the firing probabilities from the pass before it, on the probe batch with
         training conditions (label context) and a fixed spike stream (appendix A.9); a list of
         one value per member with ``per_member``."""
+        assert self.probe is not None and self.model is not None  # the callers' test
         x, onehot = self.probe
         members = self.model.members
+        generator: Generators
         if members is None:
             generator = torch.Generator(device=x.device).manual_seed(0)
         else:
             generator = [torch.Generator(device=x.device).manual_seed(0) for _ in range(members)]
         states = self.model.run(x, onehot, generator)
         before = states.earlier[-1]
-        changes = {}
+        changes: dict[str, Any] = {}
         for k, (last, prior) in enumerate(zip(states.hidden, before, strict=True)):
             change = (last.theta - prior.theta).abs()
             if per_member:
+                assert members is not None  # per member: a population
                 changes[f"hidden{k + 1}"] = [float(change[:, m].mean()) for m in range(members)]
             else:
                 changes[f"hidden{k + 1}"] = float(change.mean())
@@ -133,6 +139,7 @@ class NeuronRecorder:
         for name, layer in zip(
             self.model.layer_names(), self.model.trainable_layers(), strict=True
         ):
+            assert layer.goal is not None  # a trainable layer has one
             arrays[f"{name}_labels"] = np.array(layer.goal.labels)
         return arrays
 

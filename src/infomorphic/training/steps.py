@@ -91,10 +91,13 @@ class _StepState:
 
     def state_dict(self) -> dict[str, Any]:
         generator = self.generator
-        states = [g.get_state() for g in generator] if isinstance(generator, list) else None
+        if isinstance(generator, list):  # a population's: one per member
+            states: Any = [g.get_state() for g in generator]
+        else:
+            states = generator.get_state()
         return {
             "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "generator": states if states is not None else generator.get_state(),
+            "generator": states,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -195,7 +198,8 @@ class BackpropStep(_StepState):
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> StepOutput:
         (opt,) = self.optimizers
         opt.zero_grad(set_to_none=True)
-        loss, outputs = self.model.training_loss_and_outputs(x, y, self.generator)
+        # the end-to-end networks' own loss (make_step gives them this step)
+        loss, outputs = self.model.training_loss_and_outputs(x, y, self.generator)  # type: ignore[operator]
         loss.backward()
         opt.step()
         # the polarity flip only where the readout has one (not the mlp's logits)
