@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.search.locate import SearchTarget, load_study, locate
 from infomorphic.search.space import GoalSpace
-from infomorphic.search.study import redact, require_optuna, sqlite_file
+from infomorphic.search.study import quiet_optuna, redact, require_optuna, sqlite_file
 
 if TYPE_CHECKING:
     from infomorphic.reports.explain import GoalExplanation
@@ -228,6 +228,13 @@ def write_report(
     ``storage`` (the URL; a SQLite file is shown relative to ``out``, other URLs with any
     password hidden) and ``data`` (the data set named by ``infomorphic.data.data_identity``)
     are for the text only."""
+    with quiet_optuna():  # optuna's figures and importance evaluators are experimental
+        return _write_report(study, out, top, storage, data)
+
+
+def _write_report(
+    study: Any, out: str | Path, top: int, storage: str | None, data: str | None
+) -> Path:
     from infomorphic.nn.goal_files import write_goal_file
     from infomorphic.reports.explain import explain_weights
     from infomorphic.search import figures

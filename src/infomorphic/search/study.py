@@ -8,6 +8,7 @@ by the next worker and retried with the same parameters.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
@@ -15,7 +16,7 @@ import re
 import socket
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "make_sampler",
     "make_storage",
     "open_study",
+    "quiet_optuna",
     "record_differences",
     "require_optuna",
     "setup_record",
@@ -61,18 +63,31 @@ HEARTBEAT_S = 30
 GRACE_S = 90
 
 
-def require_optuna():
+def require_optuna() -> Any:
     """optuna, or an ImportError that names the extra to install."""
     try:
         import optuna
     except ImportError:
         raise ImportError("goal search needs optuna: pip install 'infomorphic[search]'") from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # Heartbeats with ask-and-tell are this package's own loop (search.worker): optuna's notes
-    # that they are experimental or meant for Study.optimize say nothing to our users.
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
     return optuna
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[Any]:
+    """optuna without its notes for the block, its global settings given back on leaving: its
+    log lines below warnings (a study created, each trial finished), and its warnings that
+    heartbeats with ask-and-tell are experimental or meant for ``Study.optimize`` (this
+    package's own worker loop, ``search.worker``), say nothing to our users."""
+    optuna = require_optuna()
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
+            yield optuna
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 def _finished_states():
@@ -143,6 +158,11 @@ def default_fixed(sampler: str, fixed: list[str], search_all: bool = False) -> l
 def make_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> Any:
     """An optuna storage for ``url``, with heartbeats that fail and retry stale trials;
     ``StorageError`` when the URL is bad or the storage cannot be opened."""
+    with quiet_optuna():  # heartbeat arguments are experimental in optuna
+        return _make_storage(url, heartbeat_s, grace_s)
+
+
+def _make_storage(url: str, heartbeat_s: int, grace_s: int) -> Any:
     optuna = require_optuna()
     check_storage_url(url)
     if url.startswith("postgresql"):
@@ -186,6 +206,11 @@ def make_sampler(name: str, seed: int, population: int = 1) -> Any:
     100 candidates; their magic clip and endpoint settings are what optuna >= 4.9 always does,
     and passing them is deprecated; CMA-ES with its population) and a random sampler for a
     baseline."""
+    with quiet_optuna():  # multivariate TPE is experimental in optuna
+        return _make_sampler(name, seed, population)
+
+
+def _make_sampler(name: str, seed: int, population: int) -> Any:
     optuna = require_optuna()
     if name == "tpe":
         return optuna.samplers.TPESampler(
@@ -246,6 +271,13 @@ def open_study(
     once; a worker that loses the race loads what the winner created. With ``create=False`` a
     missing study is a ValueError (a search folder whose study was deleted or emptied).
     ``pruner``: what ``trial.should_prune`` asks (None: nothing is pruned)."""
+    with quiet_optuna():  # optuna logs each study it creates
+        return _open_study(name, storage, sampler, pruner, create)
+
+
+def _open_study(
+    name: str, storage: Any, sampler: Any, pruner: Any, create: bool
+) -> tuple[Any, bool]:
     optuna = require_optuna()
     pruner = pruner if pruner is not None else optuna.pruners.NopPruner()
     if not create:

@@ -28,7 +28,7 @@ except ImportError:  # Windows: no advisory locks; use PostgreSQL for several lo
 
 from infomorphic.data import Splits
 from infomorphic.search.space import GoalSpace
-from infomorphic.search.study import count_finished, require_optuna
+from infomorphic.search.study import count_finished, quiet_optuna, require_optuna
 from infomorphic.training.config import TrainConfig
 
 __all__ = ["WorkerReport", "run_worker"]
@@ -265,6 +265,21 @@ def run_worker(
     idle_wait_s: float = 5.0,
 ) -> WorkerReport:
     """Work on ``study`` until ``trials`` trials have finished; what this worker did."""
+    with quiet_optuna():  # optuna's notes on each trial and on heartbeats with ask-and-tell
+        return _run_worker(study, space, base, trials, population, prune, splits, log, idle_wait_s)
+
+
+def _run_worker(
+    study: Any,
+    space: GoalSpace,
+    base: TrainConfig,
+    trials: int,
+    population: int,
+    prune: bool,
+    splits: Splits | None,
+    log: Callable[[str], None],
+    idle_wait_s: float,
+) -> WorkerReport:
     optuna = require_optuna()
     if splits is None:
         from infomorphic.training.loop import load_splits
