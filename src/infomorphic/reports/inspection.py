@@ -251,8 +251,10 @@ class _Inspector:
                      figure=(f"heatmap_{layer}.png", png))  # fmt: skip
 
     def model_sections(self) -> None:
+        from infomorphic.training.inference import load_model
+
         try:
-            model = self.folder.load_model()
+            model = load_model(self.folder)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             for title in ("Receptive fields", "Class selectivity"):
                 self.add(title, f"Needs the trained model, which did not load: {exc}")
