@@ -40,14 +40,18 @@ def _weights(goal: Goal, vector) -> dict[str, float]:
 def test_zero_variants_change_each_nonzero_weight_and_nothing_else(goal):
     variants = make_variants(goal, ["zero"])
     assert [(v.kind, v.atom) for v in variants] == [
-        ("reference", ""), ("zero", "{F}{C}"), ("zero", "{F}{L}"), ("zero", "H_res"),
-    ]  # fmt: skip
+        ("reference", ""),
+        ("zero", "{F}{C}"),
+        ("zero", "{F}{L}"),
+        ("zero", "H_res"),
+    ]
     assert variants[0].weights == goal.weights
     for variant in variants[1:]:
         changed = {
-            label for label, w in _weights(goal, variant.weights).items()
+            label
+            for label, w in _weights(goal, variant.weights).items()
             if w != goal.as_dict()[label]
-        }  # fmt: skip
+        }
         assert changed == {variant.atom}
         assert _weights(goal, variant.weights)[variant.atom] == 0.0
 
@@ -79,10 +83,26 @@ def test_relative_and_absolute_values(goal):
 # The paper's cumulative order, least important first (SPEC.md section 5: indices 4, 16, 10,
 # 17, 5, 9, 8, 14, 18, 13, 12, 6, 15, 3, 7, 1, 0, 2, 11 of the 19-vector), typed as labels.
 PAPER_ORDER_LABELS = [
-    "{F}{CL}", "{CL}", "{FC}{FL}{CL}", "{FCL}", "{C}{FL}", "{L}", "{C}", "{FC}", "H_res",
-    "{FL}{CL}", "{FC}{CL}", "{L}{FC}", "{FL}", "{C}{L}", "{F}", "{F}{C}", "{F}{C}{L}", "{F}{L}",
+    "{F}{CL}",
+    "{CL}",
+    "{FC}{FL}{CL}",
+    "{FCL}",
+    "{C}{FL}",
+    "{L}",
+    "{C}",
+    "{FC}",
+    "H_res",
+    "{FL}{CL}",
+    "{FC}{CL}",
+    "{L}{FC}",
+    "{FL}",
+    "{C}{L}",
+    "{F}",
+    "{F}{C}",
+    "{F}{C}{L}",
+    "{F}{L}",
     "{FC}{FL}",
-]  # fmt: skip
+]
 
 
 def test_paper_order_is_the_authors_cumulative_order():
@@ -117,10 +137,21 @@ def test_ranking_and_measured_orders(goal, tmp_path):
 
 
 def _row(kind, atom, seed, val, ref_val, test=0.5, ref_test=0.5, step=0, train=0.6):
-    return {"kind": kind, "atom": atom, "change": "0" if atom else "none", "step": step,
-            "seed": seed, "weight": 1.0 if atom else "", "val_accuracy": val,
-            "test_accuracy": test, "train_batch_accuracy": train, "val_change": val - ref_val,
-            "test_change": test - ref_test, "run": f"r{seed}", "error": ""}  # fmt: skip
+    return {
+        "kind": kind,
+        "atom": atom,
+        "change": "0" if atom else "none",
+        "step": step,
+        "seed": seed,
+        "weight": 1.0 if atom else "",
+        "val_accuracy": val,
+        "test_accuracy": test,
+        "train_batch_accuracy": train,
+        "val_change": val - ref_val,
+        "test_change": test - ref_test,
+        "run": f"r{seed}",
+        "error": "",
+    }
 
 
 def _table(reference, drops):
@@ -133,13 +164,16 @@ def _table(reference, drops):
 
 
 def test_critical_weights_are_the_largest_drops_with_the_spread_beside_them():
-    rows = _table([0.90, 0.91, 0.92], {  # spread: 0.92 - 0.90 = 0.02
-        "{F}{C}": [-0.05, -0.06, -0.04],  # median -0.05: beyond the spread
-        "{F}{L}": [-0.01, -0.03, 0.00],  # median -0.01: within the spread
-        "{F}{C}{L}": [-0.02, -0.02, -0.02],  # exactly the spread: not beyond it
-        "{FC}{FL}": [-0.10, -0.10, float("nan")],  # a failed seed is left out
-        "{C}": [0.01, 0.0, 0.02],  # no drop: never critical
-    })  # fmt: skip
+    rows = _table(
+        [0.90, 0.91, 0.92],
+        {  # spread: 0.92 - 0.90 = 0.02
+            "{F}{C}": [-0.05, -0.06, -0.04],  # median -0.05: beyond the spread
+            "{F}{L}": [-0.01, -0.03, 0.00],  # median -0.01: within the spread
+            "{F}{C}{L}": [-0.02, -0.02, -0.02],  # exactly the spread: not beyond it
+            "{FC}{FL}": [-0.10, -0.10, float("nan")],  # a failed seed is left out
+            "{C}": [0.01, 0.0, 0.02],  # no drop: never critical
+        },
+    )
     critical = critical_weights(rows)  # the paper's verdict: the four largest drops
     assert critical.spread == pytest.approx(0.02)
     assert critical.labels == ("{FC}{FL}", "{F}{C}", "{F}{C}{L}", "{F}{L}")  # most harmful first
@@ -186,13 +220,41 @@ def test_markdown_names_the_critical_weights_next_to_the_papers_four():
 def test_dry_run_lists_the_variants(capsys, tmp_path):
     goal = tmp_path / "g.json"
     goal.write_text(json.dumps({"{F}{C}": 1.0, "{F}{L}": -0.5}))
-    assert main(["ablate", "--goal", str(goal), "--dataset", "digits", "--seeds", "3",
-                 "--kinds", "zero,relative", "--dry-run"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "ablate",
+                "--goal",
+                str(goal),
+                "--dataset",
+                "digits",
+                "--seeds",
+                "3",
+                "--kinds",
+                "zero,relative",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     assert "7 variants, 21 runs of 3 seeds" in capsys.readouterr().out
     assert main(["ablate", "--goal", str(goal), "--kinds", "zero,half", "--dry-run"]) == 2
     assert main(["ablate", "--model", "backprop", "--dry-run"]) == 2
-    assert main(["ablate", "--goal", "optimized", "--order", "paper", "--kinds", "cumulative",
-                 "--dry-run"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "ablate",
+                "--goal",
+                "optimized",
+                "--order",
+                "paper",
+                "--kinds",
+                "cumulative",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     listed = capsys.readouterr().out
     assert f"removal order (the paper's order (Fig. 4C)): {', '.join(PAPER_ORDER_LABELS)}" in listed
     assert "20 variants, 60 runs of 3 seeds" in listed
@@ -202,9 +264,25 @@ def test_ablation_end_to_end_writes_its_files_and_reuses_finished_runs(tmp_path,
     goal = tmp_path / "two.json"
     goal.write_text(json.dumps({"{F}{C}": 1.0, "{F}{L}": -0.5}))
     out = tmp_path / "ablation"
-    argv = ["ablate", "--goal", str(goal), "--dataset", "digits", "--hidden", "8",
-            "--epochs", "1", "--batch-size", "128", "--seeds", "2", "--kinds", "zero",
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "ablate",
+        "--goal",
+        str(goal),
+        "--dataset",
+        "digits",
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "128",
+        "--seeds",
+        "2",
+        "--kinds",
+        "zero",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     first = capsys.readouterr()
     assert "6 runs trained, 0 reused, 0 failed" in first.err
@@ -227,9 +305,25 @@ def test_ablation_end_to_end_writes_its_files_and_reuses_finished_runs(tmp_path,
 
 def test_failed_runs_say_their_error_once_and_write_no_table(tmp_path, capsys):
     out = tmp_path / "ablation"
-    argv = ["ablate", "--goal", "heuristic", "--dataset", "mnist", "--data-dir",
-            str(tmp_path / "nowhere"), "--hidden", "8", "--epochs", "1", "--seeds", "2",
-            "--kinds", "zero", "--out", str(out)]  # fmt: skip
+    argv = [
+        "ablate",
+        "--goal",
+        "heuristic",
+        "--dataset",
+        "mnist",
+        "--data-dir",
+        str(tmp_path / "nowhere"),
+        "--hidden",
+        "8",
+        "--epochs",
+        "1",
+        "--seeds",
+        "2",
+        "--kinds",
+        "zero",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "0 runs trained, 0 reused, 4 failed" in err

@@ -20,10 +20,26 @@ FCL = ("F", "C", "L")
 
 # The paper's Table 2 (appendix A.8) order, and the four weights its Table 3 rounds.
 TABLE_2 = (
-    "{F}{C}{L}", "{F}{C}", "{F}{L}", "{C}{L}", "{F}{CL}", "{C}{FL}", "{L}{FC}", "{F}", "{C}",
-    "{L}", "{FC}{FL}{CL}", "{FC}{FL}", "{FC}{CL}", "{FL}{CL}", "{FC}", "{FL}", "{CL}", "{FCL}",
+    "{F}{C}{L}",
+    "{F}{C}",
+    "{F}{L}",
+    "{C}{L}",
+    "{F}{CL}",
+    "{C}{FL}",
+    "{L}{FC}",
+    "{F}",
+    "{C}",
+    "{L}",
+    "{FC}{FL}{CL}",
+    "{FC}{FL}",
+    "{FC}{CL}",
+    "{FL}{CL}",
+    "{FC}",
+    "{FL}",
+    "{CL}",
+    "{FCL}",
     "H_res",
-)  # fmt: skip
+)
 TABLE_3 = {"{F}{C}": 0.98, "{F}{L}": -0.99, "{F}{C}{L}": 0.33, "{FC}{FL}": -0.97}
 
 

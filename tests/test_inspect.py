@@ -48,9 +48,16 @@ def _sources(html: str) -> list[str]:
 def test_page_links_only_figures_that_exist(page):
     html = page.read_text()
     sources = _sources(html)
-    expected = {"accuracy.png", "atoms_hidden1.png", "atoms_output.png", "heatmap_hidden1.png",
-                "heatmap_output.png", "receptive_fields.png", "selectivity_hidden1.png",
-                "self_cosine.png"}  # fmt: skip
+    expected = {
+        "accuracy.png",
+        "atoms_hidden1.png",
+        "atoms_output.png",
+        "heatmap_hidden1.png",
+        "heatmap_output.png",
+        "receptive_fields.png",
+        "selectivity_hidden1.png",
+        "self_cosine.png",
+    }
     assert set(sources) == expected
     for source in sources:
         assert not re.match(r"^[a-z]+:", source)  # relative: opens from disk
@@ -58,15 +65,23 @@ def test_page_links_only_figures_that_exist(page):
         assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", source
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing from the network
     assert "<script src" not in html
-    for text in ("Receptive fields", "Class selectivity", "Self-cosine distance", "{F}{C}",
-                 "Configuration", 'id="image-check"'):  # fmt: skip
+    for text in (
+        "Receptive fields",
+        "Class selectivity",
+        "Self-cosine distance",
+        "{F}{C}",
+        "Configuration",
+        'id="image-check"',
+    ):
         assert text in html
 
 
 def test_png_format_writes_only_figures_and_sort_by_is_checked(run_dir, tmp_path, capsys):
     out = tmp_path / "figures"
-    assert main(["inspect", str(run_dir), "--out", str(out), "--format", "png",
-                 "--sort-by", "{F}{L}"]) == 0  # fmt: skip
+    assert (
+        main(["inspect", str(run_dir), "--out", str(out), "--format", "png", "--sort-by", "{F}{L}"])
+        == 0
+    )
     names = {p.name for p in out.iterdir()}
     assert "index.html" not in names and "receptive_fields.png" in names
     assert main(["inspect", str(run_dir), "--out", str(out), "--sort-by", "{X}"]) == 2
@@ -75,13 +90,19 @@ def test_png_format_writes_only_figures_and_sort_by_is_checked(run_dir, tmp_path
 
 def test_a_run_without_atoms_says_so(tmp_path):
     run = tmp_path / "mlp"
-    train(TrainConfig(dataset="digits", model="mlp", hidden=[8], epochs=1, batch_size=256), run,
-          progress=False)  # fmt: skip
+    train(
+        TrainConfig(dataset="digits", model="mlp", hidden=[8], epochs=1, batch_size=256),
+        run,
+        progress=False,
+    )
     assert main(["inspect", str(run)]) == 0
     html = (run / "inspect" / "index.html").read_text()
     assert "This run records no atoms" in html
-    assert set(_sources(html)) == {"accuracy.png", "receptive_fields.png",
-                                   "selectivity_hidden1.png"}  # fmt: skip
+    assert set(_sources(html)) == {
+        "accuracy.png",
+        "receptive_fields.png",
+        "selectivity_hidden1.png",
+    }
 
 
 def test_selectivity_index_and_default_sort_atom():
@@ -99,8 +120,15 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 @needs_chromium
 def test_every_figure_loads_in_a_headless_browser(page, tmp_path):
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000"]  # fmt: skip
+    base = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=5000",
+    ]
     url = page.resolve().as_uri()
     dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     check = re.search(r'id="image-check" data-loaded="(\d+)" data-total="(\d+)"', dom.stdout)
@@ -109,8 +137,11 @@ def test_every_figure_loads_in_a_headless_browser(page, tmp_path):
     assert total == len(_sources(page.read_text())) and loaded == total
 
     shot = tmp_path / "page.png"
-    subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,2000", url],
-                   capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [*base, f"--screenshot={shot}", "--window-size=1280,2000", url],
+        capture_output=True,
+        timeout=120,
+    )
     assert _png_size(shot) == (1280, 2000)
     assert shot.stat().st_size > 50_000  # a rendered page, not a blank one
 

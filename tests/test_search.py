@@ -80,8 +80,20 @@ def test_space_errors_say_what_is_wrong(call, fragment):
 
 def test_a_study_ends_at_exactly_t_trials_and_a_rerun_continues(tmp_path, capsys):
     out = tmp_path / "search"
-    args = ["search", "--trials", "3", "--epochs", "1", "--out", str(out), *TINY,
-            "--fixed", "H_res=0", "--enqueue", "heuristic"]  # fmt: skip
+    args = [
+        "search",
+        "--trials",
+        "3",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        *TINY,
+        "--fixed",
+        "H_res=0",
+        "--enqueue",
+        "heuristic",
+    ]
     assert main(args) == 0
     study = load(out)
     assert states(study) == {"COMPLETE": 3}
@@ -102,8 +114,18 @@ def test_a_study_ends_at_exactly_t_trials_and_a_rerun_continues(tmp_path, capsys
 
 def test_population_trials_and_missing_pieces(tmp_path):
     out = tmp_path / "pop"
-    args = ["search", "--trials", "4", "--epochs", "1", "--population", "3", "--out", str(out),
-            *TINY]  # fmt: skip
+    args = [
+        "search",
+        "--trials",
+        "4",
+        "--epochs",
+        "1",
+        "--population",
+        "3",
+        "--out",
+        str(out),
+        *TINY,
+    ]
     assert main(args) == 0
     study = load(out)
     assert states(study) == {"COMPLETE": 4}  # 3 at once, then the 1 slot left
@@ -129,9 +151,22 @@ def test_cmaes_fixes_h_res_at_zero_unless_told_otherwise(tmp_path):
 
 
 def _start(out: Path, trials: int, epochs: int, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "infomorphic", "search", "--trials", str(trials),
-               "--epochs", str(epochs), "--out", str(out), "--heartbeat", "1",
-               *TINY, *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "infomorphic",
+        "search",
+        "--trials",
+        str(trials),
+        "--epochs",
+        str(epochs),
+        "--out",
+        str(out),
+        "--heartbeat",
+        "1",
+        *TINY,
+        *extra,
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

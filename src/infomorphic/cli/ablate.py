@@ -63,22 +63,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the hidden layer whose goal is ablated, e.g. hidden2 (the others keep their "
         "goals); default: the goal every hidden layer shares (--goal)",
     )
-    add("--seeds", type=positive_int, default=3, metavar="K",
-        help="seeds per variant: --seed .. --seed+K-1 (default %(default)s)")  # fmt: skip
-    add("--kinds", type=comma_list, default="zero,cumulative,relative,absolute",
-        metavar="KIND[,KIND...]", help="among zero, cumulative, relative, absolute "
-        "(default %(default)s)")  # fmt: skip
+    add(
+        "--seeds",
+        type=positive_int,
+        default=3,
+        metavar="K",
+        help="seeds per variant: --seed .. --seed+K-1 (default %(default)s)",
+    )
+    add(
+        "--kinds",
+        type=comma_list,
+        default="zero,cumulative,relative,absolute",
+        metavar="KIND[,KIND...]",
+        help="among zero, cumulative, relative, absolute (default %(default)s)",
+    )
     add(
         "--order",
         default="weight",
         metavar="weight|paper|measured|FILE|study:URL#NAME",
         help="removal order of the cumulative ablation (see below; default %(default)s)",
     )
-    add("--critical", type=positive_int, default=4, metavar="K",
+    add(
+        "--critical",
+        type=positive_int,
+        default=4,
+        metavar="K",
         help="the K largest zero-ablation drops are named critical (default %(default)s, the "
-        "paper's four)")  # fmt: skip
-    add("--out", metavar="DIR", default=None,
-        help="output folder (default ablation-<model>-<goal>-<dataset>)")  # fmt: skip
+        "paper's four)",
+    )
+    add(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output folder (default ablation-<model>-<goal>-<dataset>)",
+    )
     add(
         "--workers",
         type=positive_int,
@@ -88,8 +106,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "the cluster's worker threads)",
     )
     add_cluster_option(parser, "the runs")
-    add("--dry-run", action="store_true",
-        help="list the variants and the number of runs, train nothing")  # fmt: skip
+    add(
+        "--dry-run",
+        action="store_true",
+        help="list the variants and the number of runs, train nothing",
+    )
     add_training_options(parser, "ablate")
     parser.set_defaults(func=run)
 
@@ -100,16 +121,19 @@ def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
     from infomorphic.search.report import study_ranking
 
     if spec in ORDERS:
-        names = {"weight": "ascending absolute weight",
-                 "paper": "the paper's order (Fig. 4C)",
-                 "measured": "this ablation's zero results, least harmful first"}  # fmt: skip
+        names = {
+            "weight": "ascending absolute weight",
+            "paper": "the paper's order (Fig. 4C)",
+            "measured": "this ablation's zero results, least harmful first",
+        }
         return spec, None, names[spec]
     if spec.startswith("study:"):
         return "ranking", study_ranking(spec[len("study:") :]), f"importance of study {spec[6:]}"
     if Path(spec).is_file():
         return "ranking", read_ranking(spec), f"ranking in {spec}"
-    raise ValueError(f"--order: {spec!r} is no order name (weight, paper, measured), file or "
-                     "study:URL#NAME")  # fmt: skip
+    raise ValueError(
+        f"--order: {spec!r} is no order name (weight, paper, measured), file or study:URL#NAME"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,8 +170,10 @@ def run(args: argparse.Namespace) -> int:
         note = " (measured order: shown by weight, decided after the zero runs)"
         if removal:
             print(f"removal order ({source}): {', '.join(removal)}")
-        print(f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
-              f"{note if order == 'measured' else ''}")  # fmt: skip
+        print(
+            f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
+            f"{note if order == 'measured' else ''}"
+        )
         return 0
     # a cluster's workers are processes with one thread each
     threads = args.threads or (1 if args.cluster else default_threads(args.workers))
@@ -177,8 +203,10 @@ def run(args: argparse.Namespace) -> int:
             critical=args.critical,
             layer=args.layer,
         )
-    print(f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
+        file=sys.stderr,
+    )
     print_distinct_errors(errors)
     for path in outcome.files:
         print(path)

@@ -386,8 +386,11 @@ def _run(settings: dict, out: Path) -> int:
             codes = pool.starmap(_child, [(settings, w) for w in range(settings["workers"])])
         return max(codes)
     except KeyboardInterrupt:
-        print(f"interrupted: the study keeps every finished trial; rerun the same command to "
-              f"continue to {settings['trials']} trials", file=sys.stderr)  # fmt: skip
+        print(
+            f"interrupted: the study keeps every finished trial; rerun the same command to "
+            f"continue to {settings['trials']} trials",
+            file=sys.stderr,
+        )
         return 130
 
 

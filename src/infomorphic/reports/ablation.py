@@ -69,9 +69,22 @@ PAPER_CRITICAL = {"{F}{C}": 0.98, "{F}{L}": -0.99, "{F}{C}{L}": 0.33, "{FC}{FL}"
 PAPER_ORDER = (4, 16, 10, 17, 5, 9, 8, 14, 18, 13, 12, 6, 15, 3, 7, 1, 0, 2, 11)
 #: How many of the largest zero-ablation drops the verdict names (the paper's Table 3: four).
 CRITICAL_COUNT = 4
-CSV_COLUMNS = ("kind", "atom", "change", "step", "seed", "weight", "new_weight", "val_accuracy",
-               "test_accuracy", "train_batch_accuracy", "val_change", "test_change", "run",
-               "error")  # fmt: skip
+CSV_COLUMNS = (
+    "kind",
+    "atom",
+    "change",
+    "step",
+    "seed",
+    "weight",
+    "new_weight",
+    "val_accuracy",
+    "test_accuracy",
+    "train_batch_accuracy",
+    "val_change",
+    "test_change",
+    "run",
+    "error",
+)
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,10 @@ def removal_order(
         ranked = [_clean(r) for r in dict.fromkeys(ranking)]
         unknown = [r for r in ranked if r not in goal.labels]
         if unknown:
-            raise ValueError(f"the ranking names {', '.join(unknown)}, which the goal lacks; its "
-                             f"weights are {', '.join(goal.labels)}")  # fmt: skip
+            raise ValueError(
+                f"the ranking names {', '.join(unknown)}, which the goal lacks; its "
+                f"weights are {', '.join(goal.labels)}"
+            )
         ranked = [r for r in ranked if r in ascending]
         return [w for w in ascending if w not in ranked] + ranked[::-1]
     if how == "weight":
@@ -161,8 +176,10 @@ def read_ranking(path: str | Path) -> list[str]:
         elif isinstance(importance, Mapping) and "skipped" in importance:
             raise ValueError(f"{path} holds no importance: {importance['skipped']}")
     if not isinstance(data, list) or not data or not all(isinstance(x, str) for x in data):
-        raise ValueError(f"ranking file {path}: want a JSON list of atom labels, most important "
-                         "first, or a report.json of infomorphic search-report")  # fmt: skip
+        raise ValueError(
+            f"ranking file {path}: want a JSON list of atom labels, most important "
+            "first, or a report.json of infomorphic search-report"
+        )
     return data
 
 
@@ -282,10 +299,14 @@ def result_rows(
         for seed in seeds:
             result = results[variant.weights, seed]
             row: dict[str, Any] = {
-                "kind": variant.kind, "atom": variant.atom, "change": variant.change,
-                "step": variant.step, "seed": seed, "weight": weights.get(variant.atom, ""),
+                "kind": variant.kind,
+                "atom": variant.atom,
+                "change": variant.change,
+                "step": variant.step,
+                "seed": seed,
+                "weight": weights.get(variant.atom, ""),
                 "new_weight": variant.weights[labels.index(variant.atom)] if variant.atom else "",
-            }  # fmt: skip
+            }
             for split in ("val", "test"):
                 row[f"{split}_accuracy"] = accuracy(result, split)
                 row[f"{split}_change"] = row[f"{split}_accuracy"] - accuracy(reference[seed], split)

@@ -71,11 +71,16 @@ class AtomRow:
 _PUSH = {
     (False, 1): ("encode", "a positive weight pushes the neuron to encode this in its output"),
     (False, -1): ("suppress", "a negative weight pushes the neuron to keep this out of its output"),
-    (True, 1): ("add noise", "a positive weight rewards output variability beyond what the "
-                "inputs explain (noise, unpredictability)"),
-    (True, -1): ("reduce noise", "a negative weight pushes the output to be determined by the "
-                 "inputs"),
-}  # fmt: skip
+    (True, 1): (
+        "add noise",
+        "a positive weight rewards output variability beyond what the "
+        "inputs explain (noise, unpredictability)",
+    ),
+    (True, -1): (
+        "reduce noise",
+        "a negative weight pushes the output to be determined by the inputs",
+    ),
+}
 
 
 def _effect(weight: float, largest: float, residual: bool) -> tuple[str, str]:
@@ -249,8 +254,11 @@ def explain_goal(goal: Goal, share: float = DEFAULT_SHARE) -> GoalExplanation:
             antichain = tuple(tuple(names_of(s, names)) for s in lat.antichains[k])
         lattice_label = RESIDUAL if residual else lat.labels[k]
         effect, push = _effect(weight, largest, residual)
-        rows.append(AtomRow(k + 1, label, lattice_label, antichain, kind, float(weight), meaning,
-                            effect, push))  # fmt: skip
+        rows.append(
+            AtomRow(
+                k + 1, label, lattice_label, antichain, kind, float(weight), meaning, effect, push
+            )
+        )
     return GoalExplanation(goal.name, names, tuple(rows), dominant_rows(rows, share), share)
 
 

@@ -37,8 +37,14 @@ __all__ = [
 
 FORMATS = ("html", "png")
 PAGE = "index.html"
-FIGURE_GLOBS = ("accuracy.png", "atoms_*.png", "heatmap_*.png", "receptive_fields.png",
-                "selectivity_*.png", "self_cosine.png")  # fmt: skip
+FIGURE_GLOBS = (
+    "accuracy.png",
+    "atoms_*.png",
+    "heatmap_*.png",
+    "receptive_fields.png",
+    "selectivity_*.png",
+    "self_cosine.png",
+)
 MAX_FIELDS = 100  # receptive fields shown: all up to this many, else the top and bottom halves
 SPLITS = ("train", "val", "test")
 
@@ -143,8 +149,9 @@ class _Inspector:
         if sort_by is not None:
             wanted = "".join(sort_by.split())
             if wanted not in labels:
-                raise ValueError(f"--sort-by: hidden1 has no atom {sort_by!r}; its terms are "
-                                 f"{', '.join(labels)}")  # fmt: skip
+                raise ValueError(
+                    f"--sort-by: hidden1 has no atom {sort_by!r}; its terms are {', '.join(labels)}"
+                )
             return wanted
         weights = self.goals.get("hidden1") or dict.fromkeys(labels, 0.0)
         return default_sort_atom(weights)
@@ -158,8 +165,9 @@ class _Inspector:
         values = self.atoms[key][-1][:, labels.index(self.sort_label)]
         return np.argsort(-values, kind="stable"), self.sort_label
 
-    def add(self, title: str, *text: str, figure: tuple[str, bytes] | None = None,
-            markup: str = "") -> None:  # fmt: skip
+    def add(
+        self, title: str, *text: str, figure: tuple[str, bytes] | None = None, markup: str = ""
+    ) -> None:
         name = None
         if figure is not None:
             name, self.images[figure[0]] = figure[0], figure[1]
@@ -168,14 +176,22 @@ class _Inspector:
     # -- sections ---------------------------------------------------------------------------
     def accuracy(self) -> None:
         rows = [r for r in self.history if r.get("epoch", 0) > 0] or self.history
-        curves = {s: [r[f"{s}_accuracy"] for r in rows] for s in SPLITS
-                  if rows and all(f"{s}_accuracy" in r for r in rows)}  # fmt: skip
-        finals = {s: self.summary[f"{s}_accuracy"] for s in SPLITS
-                  if s not in curves and self.summary and self.summary.get(f"{s}_accuracy")
-                  is not None}  # fmt: skip
+        curves = {
+            s: [r[f"{s}_accuracy"] for r in rows]
+            for s in SPLITS
+            if rows and all(f"{s}_accuracy" in r for r in rows)
+        }
+        finals = {
+            s: self.summary[f"{s}_accuracy"]
+            for s in SPLITS
+            if s not in curves and self.summary and self.summary.get(f"{s}_accuracy") is not None
+        }
         if not curves and not finals:
-            self.add("Accuracy", "No accuracy was recorded yet: history.csv has no accuracy "
-                     "columns and there is no summary.json.")  # fmt: skip
+            self.add(
+                "Accuracy",
+                "No accuracy was recorded yet: history.csv has no accuracy "
+                "columns and there is no summary.json.",
+            )
             return
         notes = (
             [f"Measured once, after the last epoch only: {', '.join(finals)}."] if finals else []
@@ -192,8 +208,9 @@ class _Inspector:
         from infomorphic.reports.explain import DEFAULT_SOURCES, explain_weights
 
         if not self.goals:
-            self.add("Goal", f"Model {self.config.get('model')} has no infomorphic layers: "
-                     "no goal.")  # fmt: skip
+            self.add(
+                "Goal", f"Model {self.config.get('model')} has no infomorphic layers: no goal."
+            )
             return
         network = self.folder.network()
         parts = []
@@ -208,14 +225,19 @@ class _Inspector:
                 names, name = tuple(spec.sources), _goal_name(goal, layer)
             ex = explain_weights(weights, names, name=name)
             rows = [(r.index, r.label, f"{r.weight:+.3f}", r.effect, r.meaning) for r in ex.rows]
-            parts.append(f"<h3>{html.escape(layer)}: {html.escape(name)}</h3>"
-                         f"<p>{html.escape(ex.summary)}</p>"
-                         f"<details><summary>All {len(rows)} weights in words</summary>"
-                         f"{table(rows, ('#', 'atom', 'weight', 'effect', 'meaning'), 'goal')}"
-                         "</details>")  # fmt: skip
-        self.add("Goal", "Each layer's goal as infomorphic explain prints it: a positive weight "
-                 "pushes the neuron to encode the atom, a negative one to keep it out.",
-                 markup="".join(parts))  # fmt: skip
+            parts.append(
+                f"<h3>{html.escape(layer)}: {html.escape(name)}</h3>"
+                f"<p>{html.escape(ex.summary)}</p>"
+                f"<details><summary>All {len(rows)} weights in words</summary>"
+                f"{table(rows, ('#', 'atom', 'weight', 'effect', 'meaning'), 'goal')}"
+                "</details>"
+            )
+        self.add(
+            "Goal",
+            "Each layer's goal as infomorphic explain prints it: a positive weight "
+            "pushes the neuron to encode the atom, a negative one to keep it out.",
+            markup="".join(parts),
+        )
 
     def atom_sections(self) -> None:
         layers = [k[: -len("_atoms")] for k in self.atoms if k.endswith("_atoms")]
@@ -234,21 +256,33 @@ class _Inspector:
             goal = self.goals.get(layer)
             weights = [goal[label] for label in labels] if goal else None
             png = fig.atoms_figure(layer, atoms, labels, weights)
-            self.add(f"Atoms over training: {layer}", f"{atoms.shape[1]} neurons, "
-                     f"{atoms.shape[0]} epochs; each neuron's atoms averaged over the epoch's "
-                     "batches.", figure=(f"atoms_{layer}.png", png))  # fmt: skip
+            self.add(
+                f"Atoms over training: {layer}",
+                f"{atoms.shape[1]} neurons, "
+                f"{atoms.shape[0]} epochs; each neuron's atoms averaged over the epoch's "
+                "batches.",
+                figure=(f"atoms_{layer}.png", png),
+            )
         for layer in layers:
             last = self.atoms[f"{layer}_atoms"][-1]
             labels = [str(x) for x in self.atoms[f"{layer}_labels"]]
             order, by = self._order(layer) if layer != "output" else (None, "")
             rows = last if order is None else last[order]
-            ylabel = ("neuron (= class)" if layer == "output" else "neuron" if order is None
-                      else f"neuron, sorted by {by} (highest on top)")  # fmt: skip
+            ylabel = (
+                "neuron (= class)"
+                if layer == "output"
+                else "neuron"
+                if order is None
+                else f"neuron, sorted by {by} (highest on top)"
+            )
             png = fig.heatmap_figure(layer, rows, labels, ylabel)
-            self.add(f"Atoms per neuron at the last epoch: {layer}", "Each column is "
-                     "divided by its largest absolute value, written under it in bits, so that "
-                     "small atoms show their pattern across neurons too.",
-                     figure=(f"heatmap_{layer}.png", png))  # fmt: skip
+            self.add(
+                f"Atoms per neuron at the last epoch: {layer}",
+                "Each column is "
+                "divided by its largest absolute value, written under it in bits, so that "
+                "small atoms show their pattern across neurons too.",
+                figure=(f"heatmap_{layer}.png", png),
+            )
 
     def model_sections(self) -> None:
         from infomorphic.training.inference import load_model
@@ -274,18 +308,25 @@ class _Inspector:
         if by != "neuron index":
             labels = [str(x) for x in self.atoms["hidden1_labels"]]
             values = self.atoms["hidden1_atoms"][-1][:, labels.index(by)]
-        captions = [f"#{i}" + ("" if values is None else f" {round(values[i], 3) + 0.0:.3f}")
-                    for i in order]  # fmt: skip
+        captions = [
+            f"#{i}" + ("" if values is None else f" {round(values[i], 3) + 0.0:.3f}") for i in order
+        ]
         shape = "x".join(map(str, fig.image_shape(weights.shape[1])))
         title = f"Feedforward weights of hidden layer 1, sorted by {by}" + (
-            " (highest first)" if values is not None else "")  # fmt: skip
+            " (highest first)" if values is not None else ""
+        )
         png = fig.receptive_fields_figure(weights, list(order), captions, title)
-        caption = ("the neuron" if values is None
-                   else f"the neuron and its {by} at the last epoch (bits)")  # fmt: skip
-        self.add("Receptive fields", f"Each neuron's {weights.shape[1]} feedforward weights as a "
-                 f"{shape} image, on its own scale (red positive, blue negative); the caption is "
-                 f"{caption}.", *note,
-                 figure=("receptive_fields.png", png))  # fmt: skip
+        caption = (
+            "the neuron" if values is None else f"the neuron and its {by} at the last epoch (bits)"
+        )
+        self.add(
+            "Receptive fields",
+            f"Each neuron's {weights.shape[1]} feedforward weights as a "
+            f"{shape} image, on its own scale (red positive, blue negative); the caption is "
+            f"{caption}.",
+            *note,
+            figure=("receptive_fields.png", png),
+        )
 
     def selectivity(self, model: Any) -> None:
         import torch
@@ -303,39 +344,64 @@ class _Inspector:
         epoch = int(self.summary["epochs"]) if self.summary else 0
         generator = eval_generator(int(self.config.get("seed", 0)), epoch, split, x.device)
         with torch.random.fork_rng(devices=[]):
-            activity = _hidden_activity(model, x, int(self.config.get("eval_batch_size", 4096)),
-                                        generator)  # fmt: skip
+            activity = _hidden_activity(
+                model, x, int(self.config.get("eval_batch_size", 4096)), generator
+            )
         spikes = getattr(model, "hidden", None) is None and getattr(model, "body", None) is None
-        what, short = (("firing, the share of +1 spikes,", "share of +1 spikes") if spikes
-                       else ("firing probability (theta)", "mean theta"))  # fmt: skip
+        what, short = (
+            ("firing, the share of +1 spikes,", "share of +1 spikes")
+            if spikes
+            else ("firing probability (theta)", "mean theta")
+        )
         for k, act in enumerate(activity, 1):
-            rates = np.stack([act[y == c].mean(axis=0) if (y == c).any() else
-                              np.zeros(act.shape[1]) for c in range(splits.n_classes)])  # fmt: skip
+            rates = np.stack(
+                [
+                    act[y == c].mean(axis=0) if (y == c).any() else np.zeros(act.shape[1])
+                    for c in range(splits.n_classes)
+                ]
+            )
             index = selectivity_index(rates)
             png = fig.selectivity_figure(f"hidden{k}", rates, index, split, short)
-            self.add(f"Class selectivity: hidden{k}", f"Mean {what} of each "
-                     f"neuron per class on the {split} split ({len(y)} examples, no context), "
-                     "and the selectivity index (max - mean of the other classes) / (max + mean "
-                     f"of the other classes): median {np.median(index):.2f}.",
-                     figure=(f"selectivity_hidden{k}.png", png))  # fmt: skip
+            self.add(
+                f"Class selectivity: hidden{k}",
+                f"Mean {what} of each "
+                f"neuron per class on the {split} split ({len(y)} examples, no context), "
+                "and the selectivity index (max - mean of the other classes) / (max + mean "
+                f"of the other classes): median {np.median(index):.2f}.",
+                figure=(f"selectivity_hidden{k}.png", png),
+            )
 
     def self_cosine(self) -> None:
-        found = {k[: -len("_self_cosine")]: v for k, v in self.atoms.items()
-                 if k.endswith("_self_cosine")}  # fmt: skip
+        found = {
+            k[: -len("_self_cosine")]: v
+            for k, v in self.atoms.items()
+            if k.endswith("_self_cosine")
+        }
         if not found:
-            self.add("Self-cosine distance", "Not recorded: this run has no hidden layers "
-                     "trained by a goal (or no atoms.npz).")  # fmt: skip
+            self.add(
+                "Self-cosine distance",
+                "Not recorded: this run has no hidden layers trained by a goal (or no atoms.npz).",
+            )
             return
-        self.add("Self-cosine distance", "1 - cos of each hidden neuron's feedforward weights "
-                 "between one epoch and the one before (the first: against the initial "
-                 "weights), paper eq. 4 and appendix Fig. 5.",
-                 figure=("self_cosine.png", fig.self_cosine_figure(found)))  # fmt: skip
+        self.add(
+            "Self-cosine distance",
+            "1 - cos of each hidden neuron's feedforward weights "
+            "between one epoch and the one before (the first: against the initial "
+            "weights), paper eq. 4 and appendix Fig. 5.",
+            figure=("self_cosine.png", fig.self_cosine_figure(found)),
+        )
 
     def configuration(self) -> None:
-        rows = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in self.config.items()
-                if k != "goals"]  # fmt: skip
-        self.add("Configuration", "config.json of the run (the goals are shown above).",
-                 markup=table(rows, ("option", "value"), "config"))  # fmt: skip
+        rows = [
+            (k, v if isinstance(v, str) else json.dumps(v))
+            for k, v in self.config.items()
+            if k != "goals"
+        ]
+        self.add(
+            "Configuration",
+            "config.json of the run (the goals are shown above).",
+            markup=table(rows, ("option", "value"), "config"),
+        )
 
     def run(self) -> None:
         self.accuracy()

@@ -103,22 +103,32 @@ def _facts(
     config: Mapping[str, Any], summary: Mapping[str, Any] | None, default: Any = None
 ) -> str:
     goal = _goal_fact(config.get("goal"), default)
-    facts = [("model", config.get("model")), ("data", config.get("dataset")),
-             ("hidden", ", ".join(map(str, config.get("hidden", [])))), ("goal", goal)]  # fmt: skip
+    facts = [
+        ("model", config.get("model")),
+        ("data", config.get("dataset")),
+        ("hidden", ", ".join(map(str, config.get("hidden", [])))),
+        ("goal", goal),
+    ]
     if summary:
-        facts += [("epochs", summary.get("epochs")),
-                  ("test accuracy", _percent(summary.get("test_accuracy"))),
-                  ("validation accuracy", _percent(summary.get("val_accuracy"))),
-                  ("train accuracy", _percent(summary.get("train_accuracy"))),
-                  ("training time", f"{summary.get('seconds', 0):.1f} s")]  # fmt: skip
+        facts += [
+            ("epochs", summary.get("epochs")),
+            ("test accuracy", _percent(summary.get("test_accuracy"))),
+            ("validation accuracy", _percent(summary.get("val_accuracy"))),
+            ("train accuracy", _percent(summary.get("train_accuracy"))),
+            ("training time", f"{summary.get('seconds', 0):.1f} s"),
+        ]
     cells = "".join(
         f'<div class="fact">{html.escape(str(k))}<b>{html.escape(str(v))}</b></div>'
         for k, v in facts
     )
-    note = "" if summary else (
-        '<p class="note">No summary.json: the run has not finished (or was interrupted); '
-        "this shows it as far as it got.</p>"
-    )  # fmt: skip
+    note = (
+        ""
+        if summary
+        else (
+            '<p class="note">No summary.json: the run has not finished (or was interrupted); '
+            "this shows it as far as it got.</p>"
+        )
+    )
     return f'<div class="facts">{cells}</div>{note}'
 
 
@@ -142,8 +152,9 @@ def render(
         part.append(s.html)
         if s.figure:
             source = html.escape(s.figure, quote=True)
-            part.append(f'<figure><img src="{source}" alt="{html.escape(s.title, quote=True)}">'
-                        "</figure>")  # fmt: skip
+            part.append(
+                f'<figure><img src="{source}" alt="{html.escape(s.title, quote=True)}"></figure>'
+            )
         body.append("".join(part) + "</section>")
     title = f"infomorphic run: {run_path.name or run_path}"
     return f"""<!DOCTYPE html>

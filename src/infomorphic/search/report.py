@@ -61,8 +61,10 @@ def _setup(study: Any) -> dict[str, Any]:
 def _space(study: Any) -> GoalSpace:
     setup = _setup(study)
     if not setup.get("sources"):
-        raise ValueError(f"study {study.study_name!r} was not set up by infomorphic search (no "
-                         "'infomorphic' study attribute naming its sources)")  # fmt: skip
+        raise ValueError(
+            f"study {study.study_name!r} was not set up by infomorphic search (no "
+            "'infomorphic' study attribute naming its sources)"
+        )
     return GoalSpace.from_record(setup)
 
 
@@ -82,8 +84,17 @@ def study_settings(study: Any) -> dict[str, Any]:
         if state == "fail":
             state = "surplus" if trial.user_attrs.get("surplus") else "failed"
         counts[state] = counts.get(state, 0) + 1
-    keys = ("model", "dataset", "hidden", "activation", "epochs", "batch_size", "val_fraction",
-            "seed", "device")  # fmt: skip
+    keys = (
+        "model",
+        "dataset",
+        "hidden",
+        "activation",
+        "epochs",
+        "batch_size",
+        "val_fraction",
+        "seed",
+        "device",
+    )
     return {
         "study": study.study_name,
         **{key: config.get(key) for key in keys},
@@ -139,9 +150,13 @@ def _permutation(x: Any, y: Any, seed: int) -> tuple[Any, Any, int]:
         forest = RandomForestRegressor(n_estimators=TREES, random_state=seed, n_jobs=1)
         forest.fit(x[fit], y[fit])
         result = permutation_importance(
-            forest, x[held], y[held], scoring="neg_mean_squared_error",
-            n_repeats=REPEATS, random_state=seed + k,
-        )  # fmt: skip
+            forest,
+            x[held],
+            y[held],
+            scoring="neg_mean_squared_error",
+            n_repeats=REPEATS,
+            random_state=seed + k,
+        )
         parts.append(result.importances)
     scores = np.concatenate(parts, axis=1)
     return scores.mean(axis=1), scores.std(axis=1), folds
@@ -155,28 +170,36 @@ def importances(study: Any, seed: int = SEED) -> dict[str, Any]:
     trials, names = _complete(study), list(_space(study).searched)
     trials = [t for t in trials if all(n in t.params for n in names)]
     if len(trials) < MIN_IMPORTANCE_TRIALS:
-        return {"skipped": f"importance needs at least {MIN_IMPORTANCE_TRIALS} complete trials "
-                           f"with every searched weight; the study has {len(trials)}"}  # fmt: skip
+        return {
+            "skipped": f"importance needs at least {MIN_IMPORTANCE_TRIALS} complete trials "
+            f"with every searched weight; the study has {len(trials)}"
+        }
     y = np.array([t.value for t in trials])
     if np.ptp(y) == 0:
-        return {"skipped": f"all {len(trials)} complete trials have the same validation "
-                           "accuracy: no weight explains any difference"}  # fmt: skip
+        return {
+            "skipped": f"all {len(trials)} complete trials have the same validation "
+            "accuracy: no weight explains any difference"
+        }
     evaluator = optuna.importance.MeanDecreaseImpurityImportanceEvaluator(
         n_trees=MDI_TREES, seed=seed
     )
     # Sorted names: optuna 5 pairs the given names, in the given order, with importances it
     # computes in sorted order, so any other order mislabels them.
-    mdi = optuna.importance.get_param_importances(study, evaluator=evaluator,
-                                                  params=sorted(names))  # fmt: skip
+    mdi = optuna.importance.get_param_importances(study, evaluator=evaluator, params=sorted(names))
     x = np.array([[t.params[n] for n in names] for t in trials])
     mean, std, folds = _permutation(x, y, seed)
     total = float(np.clip(mean, 0, None).sum()) or 1.0
     rows: list[dict[str, Any]] = [
-        {"name": n, "mdi": float(mdi.get(n, 0.0)), "permutation": max(float(m), 0.0) / total,
-         "permutation_std": float(s) / total, "permutation_mse": float(m),
-         "permutation_mse_std": float(s)}
+        {
+            "name": n,
+            "mdi": float(mdi.get(n, 0.0)),
+            "permutation": max(float(m), 0.0) / total,
+            "permutation_std": float(s) / total,
+            "permutation_mse": float(m),
+            "permutation_mse_std": float(s),
+        }
         for n, m, s in zip(names, mean, std, strict=True)
-    ]  # fmt: skip
+    ]
     by_permutation = sorted(rows, key=lambda r: -r["permutation_mse"])
     for rank, row in enumerate(by_permutation, 1):
         row["permutation_rank"] = rank

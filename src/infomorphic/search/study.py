@@ -214,15 +214,19 @@ def _make_sampler(name: str, seed: int, population: int) -> Any:
     optuna = require_optuna()
     if name == "tpe":
         return optuna.samplers.TPESampler(
-            n_startup_trials=100, n_ei_candidates=100, multivariate=True, seed=seed,
-        )  # fmt: skip
+            n_startup_trials=100,
+            n_ei_candidates=100,
+            multivariate=True,
+            seed=seed,
+        )
     if name == "cmaes":
         try:
             import cmaes  # noqa: F401
         except ImportError:
             raise ImportError("CMA-ES needs cmaes: pip install 'infomorphic[search]'") from None
-        return optuna.samplers.CmaEsSampler(popsize=population if population > 1 else None,
-                                            seed=seed)  # fmt: skip
+        return optuna.samplers.CmaEsSampler(
+            popsize=population if population > 1 else None, seed=seed
+        )
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     raise ValueError(f"unknown sampler {name!r}; choose from {', '.join(SAMPLERS)}")
