@@ -310,14 +310,12 @@ def summary(out: Path, links_from: Path | None = None) -> str:
         if not table.is_file():
             continue
         text = table.read_text().replace("# ", f"#### {name}: ", 1)
+
+        def into_folder(match: re.Match[str], folder: Path = folder) -> str:
+            return f"]({os.path.relpath(folder / match.group(1), links_from or out)})"
+
         # the table's own links (table3's to ablation.md) point into its folder
-        text = re.sub(
-            r"\]\((?![a-z]+:|/|#)([^)]+)\)",
-            lambda m, folder=folder: (
-                f"]({os.path.relpath(folder / m.group(1), links_from or out)})"
-            ),
-            text,
-        )
+        text = re.sub(r"\]\((?![a-z]+:|/|#)([^)]+)\)", into_folder, text)
         figures = sorted(folder.glob("*.png"), key=lambda p: (p.name != "figure.png", p.name))
         for figure in figures:
             link = os.path.relpath(figure, links_from or out)
