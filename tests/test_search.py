@@ -248,23 +248,59 @@ def test_two_workers_share_a_study_on_postgresql(tmp_path):
     assert all("completed" in text for text in outputs)  # both workers reported
 
 
+def test_asking_a_sqlite_study_holds_a_file_lock_that_other_processes_wait_for(tmp_path):
+    """SQLite ignores the row lock with which optuna hands a queued trial to one worker: the
+    workers of one machine ask under an exclusive lock on ``<study file>.lock``, taken on the
+    storage a real worker opens (optuna wraps it in a cache that hides its URL)."""
+    import fcntl
+    import subprocess
+    import sys
+
+    from infomorphic.search.study import make_storage, open_study
+    from infomorphic.search.worker import _asking, _Store
+
+    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}")
+    study, _ = open_study("s", storage, optuna.samplers.RandomSampler(seed=0))
+    probe = (
+        "import fcntl, sys\n"
+        "with open(sys.argv[1], 'a') as f:\n"
+        "    try:\n"
+        "        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "    except BlockingIOError:\n"
+        "        sys.exit(3)\n"
+    )
+    lock = tmp_path / "study.db.lock"
+
+    def probe_code() -> int:  # another process trying to ask now
+        return subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode
+
+    with _asking(_Store.of(storage, study)):
+        assert lock.exists()
+        assert probe_code() == 3  # held: the other process would wait
+    assert probe_code() == 0  # released after asking
+    assert fcntl is not None
+    with _asking(_Store.of(None, study)):  # an in-memory study locks nothing
+        pass
+
+
 def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_path):
     """optuna never fails a running trial that has not beaten once; a worker killed between
     asking for a trial and its first heartbeat must not hold that trial's slot for ever."""
     import datetime
 
     from infomorphic.search.study import make_storage
-    from infomorphic.search.worker import _adopt_silent
+    from infomorphic.search.worker import _adopt_silent, _Store
 
     storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=1, grace_s=1)
     study = optuna.create_study(study_name="s", storage=storage)
+    store = _Store.of(storage, study)
     silent = study.ask({"x": optuna.distributions.FloatDistribution(-1, 1)})  # no heartbeat
     optuna.storages.fail_stale_trials(study)
     assert study.trials[0].state.name == "RUNNING"  # optuna alone would wait for ever
-    assert _adopt_silent(study) == 0  # too young: its worker may be about to beat
+    assert _adopt_silent(study, store) == 0  # too young: its worker may be about to beat
     later = datetime.datetime.now() + datetime.timedelta(seconds=10)
-    assert _adopt_silent(study, now=later) == 1
-    assert _adopt_silent(study, now=later) == 0  # adopted once only
+    assert _adopt_silent(study, store, now=later) == 1
+    assert _adopt_silent(study, store, now=later) == 0  # adopted once only
     deadline = time.monotonic() + 15  # past the grace period of the heartbeat given to it
     while study.trials[0].state.name == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.5)  # SQLite's clock counts whole seconds
@@ -287,7 +323,8 @@ def test_a_worker_goes_on_when_another_failed_its_trial_as_stale(tmp_path, monke
     space = GoalSpace.for_model("setup1")
 
     def fail_as_stale(trial) -> None:  # what another worker's fail_stale_trials does
-        storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        trial_id = worker._Store.of(storage, study).trial_id(trial)
+        storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
 
     real_suggest, calls = GoalSpace.suggest, []
 
@@ -306,7 +343,9 @@ def test_a_worker_goes_on_when_another_failed_its_trial_as_stale(tmp_path, monke
     monkeypatch.setattr(GoalSpace, "suggest", suggest)
     monkeypatch.setattr(worker, "_train", train)
     said = []
-    report = worker.run_worker(study, space, TrainConfig(), 1, splits=object(), log=said.append)
+    report = worker.run_worker(
+        study, space, TrainConfig(), 1, splits=object(), storage=storage, log=said.append
+    )
     assert (report.taken, report.completed) == (2, 1)
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "COMPLETE"]
     assert sum("failed by another worker" in line for line in said) == 2

@@ -215,7 +215,7 @@ def _open(settings: dict, worker: int | None, create: bool = True):
     sampler = make_sampler(settings["sampler"], seed, settings["population"])
     pruner = settings_pruner(settings, config.epochs)
     study, created = open_study(settings["study"], storage, sampler, pruner, create=create)
-    return space, study, created
+    return space, study, storage, created
 
 
 def worker_name(worker: int | None, workers: int) -> str:
@@ -237,7 +237,7 @@ def _work(settings: dict, worker: int | None) -> int:
         print(f"worker {name}: {text}", file=sys.stderr, flush=True)
 
     with torch_threads(settings["threads"]):
-        space, study, _ = _open(settings, worker, create=False)
+        space, study, storage, _ = _open(settings, worker, create=False)
         base = TrainConfig.from_dict(settings["config"])
         splits = load_splits(base.validate())
         say(
@@ -252,6 +252,7 @@ def _work(settings: dict, worker: int | None) -> int:
             population=settings["population"],
             prune=settings["prune"],
             splits=splits,
+            storage=storage,
             log=say,
         )
     say(f"{report.completed} completed, {report.pruned} pruned, {report.failed} failed")
@@ -335,7 +336,7 @@ def _run(settings: dict, out: Path) -> int:
     if previous is not None and file is not None and not file.is_file():
         raise lost(out, settings["study"], f"{file} does not exist")
     try:
-        space, study, created = _open(settings, None, create=previous is None)
+        space, study, _, created = _open(settings, None, create=previous is None)
     except StorageError:
         raise
     except ValueError as exc:  # the study is not in its storage

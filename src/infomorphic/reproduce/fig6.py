@@ -111,7 +111,7 @@ def _search(job: dict[str, Any]) -> dict[str, Any]:
             },
         )
     try:
-        report = run_worker(study, space, config, job["trials"])
+        report = run_worker(study, space, config, job["trials"], storage=storage)
     except Exception as exc:  # one search failing must not end the others
         return {"label": job["label"], "error": f"{type(exc).__name__}: {exc}"}
     return {"label": job["label"], "completed": report.completed, "failed": report.failed}

@@ -48,15 +48,41 @@ class WorkerReport:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Store:
+    """The storage a study was opened on and the study's id in it: heartbeats and the ask lock
+    need both, and optuna's ``Study`` exposes neither (``backend`` None: an in-memory study,
+    which has no heartbeats and no other process to lock out)."""
+
+    backend: Any
+    study_id: int = -1
+
+    @classmethod
+    def of(cls, storage: Any, study: Any) -> _Store:
+        if storage is None:
+            return cls(None)
+        return cls(storage, storage.get_study_id_from_name(study.study_name))
+
+    @property
+    def heartbeat_s(self) -> int | None:
+        return getattr(self.backend, "get_heartbeat_interval", lambda: None)()
+
+    @property
+    def url(self) -> str:
+        return str(getattr(self.backend, "url", ""))
+
+    def trial_id(self, trial: Any) -> int:
+        return self.backend.get_trial_id_from_study_id_trial_number(self.study_id, trial.number)
+
+
 class _Heartbeat:
     """Records a heartbeat for running trials every ``interval`` seconds, from a thread. A
     trial beats from the moment it is ``add``-ed, right after it is asked for: a worker killed
     at any point after that leaves a trial that goes stale and is retried."""
 
-    def __init__(self, study: Any) -> None:
-        storage = study._storage
-        self.interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
-        self.storage = storage
+    def __init__(self, store: _Store) -> None:
+        self.interval = store.heartbeat_s
+        self.store = store
         self.ids: list[int] = []
         self.stop = threading.Event()
         self.thread = None
@@ -66,17 +92,18 @@ class _Heartbeat:
 
     def add(self, trial: Any) -> None:
         if self.interval:
-            self.storage.record_heartbeat(trial._trial_id)
+            trial_id = self.store.trial_id(trial)
+            self.store.backend.record_heartbeat(trial_id)
             trial.set_user_attr(_BEATING, trial.number)
-            self.ids.append(trial._trial_id)
+            self.ids.append(trial_id)
 
     def discard(self, trial: Any) -> None:
-        if trial._trial_id in self.ids:
-            self.ids.remove(trial._trial_id)
+        if self.interval and (trial_id := self.store.trial_id(trial)) in self.ids:
+            self.ids.remove(trial_id)
 
     def _beat(self) -> None:
         for trial_id in list(self.ids):
-            self.storage.record_heartbeat(trial_id)
+            self.store.backend.record_heartbeat(trial_id)
 
     def _run(self) -> None:
         while not self.stop.wait(self.interval):
@@ -97,13 +124,12 @@ _LIVE = ("COMPLETE", "PRUNED", "RUNNING", "WAITING")
 _BEATING = "heartbeat_of"
 
 
-def _adopt_silent(study: Any, now: datetime.datetime | None = None) -> int:
+def _adopt_silent(study: Any, store: _Store, now: datetime.datetime | None = None) -> int:
     """Give a heartbeat to each running trial that never had one and started more than three
     heartbeat intervals ago (its worker died between asking for it and its first heartbeat):
     it then goes stale and is failed and retried like any other. How many were adopted."""
     optuna = require_optuna()
-    storage = study._storage
-    interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
+    interval = store.heartbeat_s
     if not interval:
         return 0
     now, adopted = now or datetime.datetime.now(), 0
@@ -112,9 +138,10 @@ def _adopt_silent(study: Any, now: datetime.datetime | None = None) -> int:
             continue
         if (now - trial.datetime_start).total_seconds() < 3 * interval:
             continue
-        storage.record_heartbeat(trial._trial_id)
+        trial_id = store.trial_id(trial)
+        store.backend.record_heartbeat(trial_id)
         try:
-            storage.set_trial_user_attr(trial._trial_id, _BEATING, trial.number)
+            store.backend.set_trial_user_attr(trial_id, _BEATING, trial.number)
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # it was not silent after all: it just finished
         adopted += 1
@@ -128,11 +155,11 @@ def _live(study: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def _asking(study: Any) -> Iterator[None]:
+def _asking(store: _Store) -> Iterator[None]:
     """Serialise asking between the processes of one machine when the study is a SQLite file:
     SQLite ignores the row lock with which optuna hands a queued trial to one worker, so two
     workers asking at once could both take it (PostgreSQL needs no such lock)."""
-    url = str(getattr(study._storage, "url", ""))
+    url = store.url
     if not url.startswith("sqlite:///") or fcntl is None:
         yield
         return
@@ -154,7 +181,7 @@ def _ask(
 ) -> list[Any]:
     """Up to ``count`` trials, each with a slot: fewer than ``trials`` live trials (finished,
     running or queued) were created before it. None when every slot is taken."""
-    with _asking(study):
+    with _asking(heartbeat.store):
         return _ask_unlocked(study, space, trials, count, report, heartbeat)
 
 
@@ -261,16 +288,25 @@ def run_worker(
     population: int = 1,
     prune: bool = False,
     splits: Splits | None = None,
+    storage: Any = None,
     log: Callable[[str], None] = lambda text: None,
     idle_wait_s: float = 5.0,
 ) -> WorkerReport:
-    """Work on ``study`` until ``trials`` trials have finished; what this worker did."""
+    """Work on ``study`` until ``trials`` trials have finished; what this worker did.
+
+    ``storage``: the one ``study`` was opened on (``search.study.make_storage``): its
+    heartbeats retry a killed worker's trials and, for a SQLite file, a file lock serialises
+    asking among this machine's workers. None only for an in-memory study."""
     with quiet_optuna():  # optuna's notes on each trial and on heartbeats with ask-and-tell
-        return _run_worker(study, space, base, trials, population, prune, splits, log, idle_wait_s)
+        store = _Store.of(storage, study)
+        return _run_worker(
+            study, store, space, base, trials, population, prune, splits, log, idle_wait_s
+        )
 
 
 def _run_worker(
     study: Any,
+    store: _Store,
     space: GoalSpace,
     base: TrainConfig,
     trials: int,
@@ -287,12 +323,12 @@ def _run_worker(
         splits = load_splits(base.validate())
     report = WorkerReport()
     while True:
-        _adopt_silent(study)
+        _adopt_silent(study, store)
         optuna.storages.fail_stale_trials(study)
         finished = count_finished(study)
         if finished >= trials:
             return report
-        heartbeat = _Heartbeat(study)
+        heartbeat = _Heartbeat(store)
         try:
             asked = _ask(study, space, trials, population, report, heartbeat)
             while report.notes:
