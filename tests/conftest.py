@@ -223,3 +223,77 @@ def finished(tmp_path_factory):
     train(TrainConfig(**SMALL, epochs=2), base / "run", splits=splits, progress=False)
     train(TrainConfig(**SMALL, epochs=4), base / "straight4", splits=splits, progress=False)
     return base / "run", base / "straight4"
+
+
+# The paper's cumulative order, least important first (SPEC.md section 5: indices 4, 16, 10,
+# 17, 5, 9, 8, 14, 18, 13, 12, 6, 15, 3, 7, 1, 0, 2, 11 of the 19-vector), typed as labels.
+PAPER_ORDER_LABELS = [
+    "{F}{CL}",
+    "{CL}",
+    "{FC}{FL}{CL}",
+    "{FCL}",
+    "{C}{FL}",
+    "{L}",
+    "{C}",
+    "{FC}",
+    "H_res",
+    "{FL}{CL}",
+    "{FC}{CL}",
+    "{L}{FC}",
+    "{FL}",
+    "{C}{L}",
+    "{F}",
+    "{F}{C}",
+    "{F}{C}{L}",
+    "{F}{L}",
+    "{FC}{FL}",
+]
+
+
+# The paper's Table 2 (appendix A.8) order of the atoms of three sources.
+TABLE_2 = (
+    "{F}{C}{L}",
+    "{F}{C}",
+    "{F}{L}",
+    "{C}{L}",
+    "{F}{CL}",
+    "{C}{FL}",
+    "{L}{FC}",
+    "{F}",
+    "{C}",
+    "{L}",
+    "{FC}{FL}{CL}",
+    "{FC}{FL}",
+    "{FC}{CL}",
+    "{FL}{CL}",
+    "{FC}",
+    "{FL}",
+    "{CL}",
+    "{FCL}",
+    "H_res",
+)
+
+
+# The CIFAR-10 goal, typed from the authors' published configuration (docs/protocol.md,
+# "Named goals"; the paper draws it in Fig. 4.D).
+PUBLISHED_CIFAR = [
+    0.9837820726191796,
+    0.6048455749515627,
+    -0.21334943315606067,
+    0.24265712902806794,
+    0.33962813939570347,
+    -0.5790385828040313,
+    0.04999679463591504,
+    0.03361529158166076,
+    0.5973862257913375,
+    -0.07824457437830484,
+    0.4762356584665217,
+    -0.8475447215243984,
+    -0.3991893069538312,
+    0.5563392672403792,
+    0.2714717752741452,
+    -0.46227689740518685,
+    -0.06276458120619889,
+    -0.26289699781803655,
+    0.0,
+]

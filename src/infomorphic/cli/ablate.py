@@ -1,5 +1,6 @@
 """``infomorphic ablate``: train variants of a goal (weights zeroed or nudged) for several seeds
-beside the unchanged goal, and report which weights matter (``infomorphic.reports.ablation``).
+beside the unchanged goal, and report which weights matter (``infomorphic.experiments.ablation``
+trains, ``infomorphic.reports.ablation`` writes the results).
 
 A thin shell: the variants, the table, the critical-weight rule and the figures are the
 library's; docs/ablation.md explains them. Runs go to ``OUT/runs`` through the experiments
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 from infomorphic.cli.common import comma_list, positive_int, print_distinct_errors
@@ -115,56 +115,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _order(spec: str, goal) -> tuple[str, list[str] | None, str]:
-    """(order name, ranking or None, how the report names the order's source)."""
-    from infomorphic.reports.ablation import ORDERS, read_ranking
-    from infomorphic.search.report import study_ranking
+def _study_ranking(study: str) -> list[str]:
+    from infomorphic.search.report import study_ranking  # optuna: only for study:URL#NAME
 
-    if spec in ORDERS:
-        names = {
-            "weight": "ascending absolute weight",
-            "paper": "the paper's order (Fig. 4C)",
-            "measured": "this ablation's zero results, least harmful first",
-        }
-        return spec, None, names[spec]
-    if spec.startswith("study:"):
-        return "ranking", study_ranking(spec[len("study:") :]), f"importance of study {spec[6:]}"
-    if Path(spec).is_file():
-        return "ranking", read_ranking(spec), f"ranking in {spec}"
-    raise ValueError(
-        f"--order: {spec!r} is no order name (weight, paper, measured), file or study:URL#NAME"
-    )
+    return study_ranking(study)
 
 
 def run(args: argparse.Namespace) -> int:
-    from infomorphic.networks.presets import model_preset
-    from infomorphic.reports.ablation import (
-        KINDS,
-        ablation_goal,
-        make_variants,
-        removal_order,
-        run_ablation,
-    )
+    from infomorphic.experiments.ablation import plan_ablation, run_ablation
+    from infomorphic.reports.ablation import write_ablation
+    from infomorphic.reports.plotting import require_matplotlib
 
     config = config_from_args(args)
-    preset = model_preset(config.model)
-    if preset.kind != "infomorphic" or preset.hidden_goal is None:
-        raise ValueError(f"--model: {config.model} has no hidden goal to ablate")
-    unknown = [k for k in args.kinds if k not in KINDS]
-    if unknown or not args.kinds:
-        raise ValueError(f"--kinds: choose from {', '.join(KINDS)}, got {', '.join(args.kinds)}")
-    goal = ablation_goal(config, args.layer)
-    order, ranking, source = _order(args.order, goal)
-    seeds = list(range(config.seed, config.seed + args.seeds))
-    given = config.goal
-    tag = Path(given).stem if isinstance(given, str) and Path(given).is_file() else goal.name
-    tag += f"-{args.layer}" if args.layer else ""
-    out = Path(args.out or f"ablation-{config.model}-{tag}-{config.dataset}")
+    plan = plan_ablation(
+        config, args.kinds, args.seeds, args.order, args.layer, args.out, _study_ranking
+    )
+    seeds, out, source = plan.seeds, plan.out, plan.order.source
     if args.dry_run:
-        name = "weight" if order == "measured" else order
-        removal = removal_order(goal, name, ranking) if "cumulative" in args.kinds else []
-        variants = make_variants(goal, args.kinds, removal)
-        runs = len({v.weights for v in variants}) * len(seeds)
+        variants, removal, runs = plan.preview()
         for v in variants:
             print(f"{v.kind:<10} {v.atom:<14} {v.change:<6} {v.step or ''}")
         note = " (measured order: shown by weight, decided after the zero runs)"
@@ -172,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"removal order ({source}): {', '.join(removal)}")
         print(
             f"{len(variants)} variants, {runs} runs of {len(seeds)} seeds into {out}/runs"
-            f"{note if order == 'measured' else ''}"
+            f"{note if plan.order.order == 'measured' else ''}"
         )
         return 0
     # a cluster's workers are processes with one thread each
@@ -186,28 +154,29 @@ def run(args: argparse.Namespace) -> int:
         if result.error:
             errors[result.error] = errors.get(result.error, 0) + 1
 
+    require_matplotlib()  # before any training: the figures are part of the result
     with executor_for(args.cluster) as executor:
         outcome = run_ablation(
             config,
-            goal,
-            args.kinds,
+            plan.goal,
+            plan.kinds,
             seeds,
             out,
-            order=order,
-            ranking=ranking,
+            order=plan.order.order,
+            ranking=plan.order.ranking,
             order_source=source,
             workers=args.workers,
             threads=threads,
             on_progress=progress,
             executor=executor,
-            critical=args.critical,
             layer=args.layer,
         )
+    files = write_ablation(outcome, critical=args.critical)
     print(
         f"{outcome.trained} runs trained, {outcome.reused} reused, {outcome.failed} failed",
         file=sys.stderr,
     )
     print_distinct_errors(errors)
-    for path in outcome.files:
+    for path in files:
         print(path)
     return 1 if outcome.failed else 0

@@ -1,11 +1,12 @@
 """An ablation's numbers: each variant against the reference, and the critical weights.
 
-Pure functions of the rows that ``ablation.result_rows`` makes (one per variant and seed):
-``summarise`` gives each variant's median change against the reference of the same seed, with
-its min..max over seeds; ``critical_weights`` gives the paper's verdict (docs/ablation.md): the
-k weights whose zeroing lowers the median validation accuracy most, each with the drop the
-cumulative ablation shows when it goes, and, as a check against noise, whether the zero drop is
-larger than the reference's seed-to-seed range. ``ablation_report`` writes them out.
+Pure functions of the rows that ``experiments.ablation.result_rows`` makes (one per variant and
+seed): ``summarise`` gives each variant's median change against the reference of the same
+seed, with its min..max over seeds; ``critical_weights`` gives the paper's verdict
+(docs/ablation.md): the k weights whose zeroing lowers the median validation accuracy most,
+each with the drop the cumulative ablation shows when it goes, and, as a check against noise,
+whether the zero drop is larger than the reference's seed-to-seed range. ``ablation_report``
+writes them out.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 fig6 (paper Fig. 6) lives in ``reproduce.fig6``. table3 (paper Table 3, Fig. 4B-C): the zero and
 cumulative ablation of the optimised goal in the paper's order, through
-``infomorphic.reports.ablation``, with the critical weights next to the paper's four.
+``infomorphic.experiments.ablation`` and ``infomorphic.reports.ablation``, with the critical
+weights next to the paper's four.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ TABLE3_TITLE = "Critical weights of the optimised goal (paper Table 3, Fig. 4B-C
 
 
 def _table3_specs(base: TrainConfig, scale: Scale, out: Path) -> list[RunSpec]:
+    from infomorphic.experiments.ablation import make_variants, removal_order, run_specs
     from infomorphic.nn.goals import Goal
-    from infomorphic.reports.ablation import make_variants, removal_order, run_specs
 
     goal = Goal.named("optimized")
     variants = make_variants(goal, ["zero", "cumulative"], removal_order(goal, "paper"))
@@ -65,14 +66,17 @@ def _table3(
     on_progress: Callable[[Progress, RunResult], None] | None,
     executor: Executor | None = None,
 ) -> Outcome:
+    from infomorphic.experiments.ablation import run_ablation
     from infomorphic.nn.goals import Goal
-    from infomorphic.reports.ablation import PAPER_CRITICAL, run_ablation
+    from infomorphic.reports.ablation import PAPER_CRITICAL, write_ablation
     from infomorphic.reports.ablation_report import critical_markdown, critical_weights
+    from infomorphic.reports.plotting import require_matplotlib
 
     config = _table3_config(base, scale).validate()
     data, _ = data_facts(config)
     goal = Goal.named("optimized")
     folder = out / "table3"
+    require_matplotlib()  # before any training: the figures are part of the result
     result = run_ablation(
         config,
         goal,
@@ -86,7 +90,7 @@ def _table3(
         executor=executor,
     )
     outcome = Outcome("table3", None, result.results)
-    if not result.files:
+    if not write_ablation(result):
         return outcome
     verdict = critical_weights(result.rows)
     same = [a for a in verdict.labels if a in PAPER_CRITICAL]
