@@ -1,15 +1,14 @@
 """``infomorphic explain GOAL``: a goal in words, one row per PID atom, and its dominant weights.
 
-GOAL is a goal name, a goal file or an inline vector; ``infomorphic.reports.explain`` does the
-work (docs/goals.md explains how to read the table). The goal names live in
-``infomorphic.nn.goals``, which loads torch, so the help text only points to them: an unknown
-name's error lists them all.
+GOAL is a goal name, a goal file or an inline vector; ``infomorphic.reports.explain`` and
+``explain_layers.explain_spec`` do the work (docs/goals.md explains how to read the table).
+The goal names live in ``infomorphic.nn.goals``, which loads torch, so the help text only
+points to them: an unknown name's error lists them all.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import textwrap
 
 from infomorphic.cli.common import comma_list
@@ -80,40 +79,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other commands (and --help, --version) do not pay for torch.
-    from infomorphic.reports.explain import explain_goal, goals_from_spec
-    from infomorphic.reports.explain_layers import side_by_side_markdown, side_by_side_text
+    from infomorphic.reports.explain_layers import explain_spec
 
-    goals = goals_from_spec(args.goal, args.sources)
-    if args.layer is not None:
-        if args.layer not in goals:
-            layers = ", ".join(k for k in goals if k) or "none (it holds one goal)"
-            raise ValueError(
-                f"--layer: {args.goal} has no goal for {args.layer}; its layers: {layers}"
-            )
-        goals = {None: goals[args.layer]}
-    explanations = {k: explain_goal(g, share=args.share) for k, g in goals.items()}
-    if None in explanations:  # one goal
-        explanation = explanations[None]
-        if args.json:
-            print(explanation.to_json())
-        elif args.markdown:
-            print(explanation.to_markdown())
-        else:
-            print(explanation.to_text())
-        return 0
-    # one goal per layer: each layer's, then all side by side (when their atoms are the same)
-    alike = len({tuple(r.label for r in e.rows) for e in explanations.values()}) == 1
-    named = {str(k): e for k, e in explanations.items()}  # every key a layer's name here
-    if args.json:
-        print(json.dumps({"layers": {k: e.to_dict() for k, e in explanations.items()}}, indent=2))
-    elif args.markdown:
-        parts = [f"## {k}\n\n{e.to_markdown()}" for k, e in explanations.items()]
-        if alike:
-            parts.append("## Side by side\n\n" + "\n".join(side_by_side_markdown(explanations)))
-        print("\n\n".join(parts))
-    else:
-        parts = [f"== {k} ==\n{e.to_text()}" for k, e in explanations.items()]
-        if alike:
-            parts.append(f"== side by side ==\n{side_by_side_text(named)}")
-        print("\n\n".join(parts))
+    form = "json" if args.json else "markdown" if args.markdown else "text"
+    print(explain_spec(args.goal, args.sources, args.share, args.layer, form))
     return 0
