@@ -53,11 +53,11 @@ def network_threads(dataset: str, hidden: list[int], n_classes: int = 10) -> int
     (``infomorphic.threads.useful_threads`` of its feedforward weights)."""
     from infomorphic.data.catalog import CATALOG
     from infomorphic.data.loading import dataset_key
+    from infomorphic.networks.spec import weight_count
     from infomorphic.threads import useful_threads
 
     n_features = CATALOG[dataset_key(dataset)].n_features
-    sizes = [n_features, *hidden, n_classes]
-    return useful_threads(sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)))
+    return useful_threads(weight_count(n_features, hidden, n_classes))
 
 
 def positive_int(text: str) -> int:

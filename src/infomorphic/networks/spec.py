@@ -36,6 +36,7 @@ __all__ = [
     "OutputSpec",
     "is_layer_name",
     "is_per_layer",
+    "weight_count",
 ]
 
 #: A goal as a configuration gives it: a name, a file, a vector or {atom label: weight}.
@@ -269,6 +270,13 @@ class NetworkSpec:
             return cls(layers=layers, output=output, **rest)
         except (TypeError, KeyError) as exc:
             raise ConfigError("network", f"not a network description: {exc}") from None
+
+
+def weight_count(n_features: int, hidden: Sequence[int], n_classes: int) -> int:
+    """The feedforward weights of a network with these layer sizes (no context, lateral or
+    bias weights: a lower bound of every model's count), torch-free for the command line."""
+    sizes = [n_features, *hidden, n_classes]
+    return sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
 def _set_per_layer(spec: NetworkSpec, name: str, value: object) -> tuple[LayerSpec, ...]:

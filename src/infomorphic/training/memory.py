@@ -15,18 +15,13 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["check_memory", "free_memory", "weight_count"]
+from infomorphic.networks.spec import weight_count
+
+__all__ = ["check_memory", "free_memory"]
 
 #: Bytes per weight while training: the weight, its gradient and Adam's two moments (float32).
 TRAINING_BYTES = 4 * 4
 WEIGHT_BYTES = 4
-
-
-def weight_count(n_features: int, hidden: Sequence[int], n_classes: int) -> int:
-    """The feedforward weights of a network with these layer sizes (no context, lateral or
-    bias weights: a lower bound of every model's count)."""
-    sizes = [n_features, *hidden, n_classes]
-    return sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
 def _meminfo_available(meminfo: Path = Path("/proc/meminfo")) -> int | None:
