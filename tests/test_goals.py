@@ -8,6 +8,7 @@ import re
 
 import pytest
 import torch
+from conftest import PUBLISHED_CIFAR
 
 from infomorphic.nn.goals import NAMED_GOALS, RESIDUAL, Goal
 
@@ -56,27 +57,6 @@ PUBLISHED_OPTIMIZED = [
     -0.12183291675207343,
     -0.21512478790202927,
     0.035001249394734923,
-]
-PUBLISHED_CIFAR = [
-    0.9837820726191796,
-    0.6048455749515627,
-    -0.21334943315606067,
-    0.24265712902806794,
-    0.33962813939570347,
-    -0.5790385828040313,
-    0.04999679463591504,
-    0.03361529158166076,
-    0.5973862257913375,
-    -0.07824457437830484,
-    0.4762356584665217,
-    -0.8475447215243984,
-    -0.3991893069538312,
-    0.5563392672403792,
-    0.2714717752741452,
-    -0.46227689740518685,
-    -0.06276458120619889,
-    -0.26289699781803655,
-    0.0,
 ]
 PUBLISHED_BIVARIATE = {
     "context-optimized": [
@@ -369,74 +349,6 @@ def test_resolve_file_path_name_vector_dict_and_goal(tmp_path):
         Goal.resolve(goal, ("F", "C", "L"))
     with pytest.raises(ValueError, match="unknown goal"):
         Goal.resolve(str(tmp_path / "not-a-file.json"), ("F", "C"))
-
-
-# ------------------------------------------------------------------- goal files per layer
-
-
-def test_a_goal_file_holds_one_goal_per_layer(tmp_path):
-    from infomorphic.nn.goal_files import read_goal_file
-
-    path = tmp_path / "layers.json"
-    path.write_text(
-        json.dumps(
-            {
-                "hidden1": "optimized",
-                "hidden2": {"{F}{C}": 1.0, "H_res": -0.5},
-                "hidden3": PUBLISHED_CIFAR,
-                "hidden4": {"weights": {"{a}{b}": 1.0}, "sources": ["a", "b", "c"], "name": "n"},
-                "hidden5": "0.1, 0.2, 0.3, 0.4, 0.5",
-            }
-        )
-    )
-    parsed = read_goal_file(path)
-    assert parsed.per_layer and parsed.layers == tuple(f"hidden{k}" for k in range(1, 6))
-    sources = ("F", "C", "L")
-    goals = {k: Goal.from_text(text, sources) for k, text in parsed.goals.items() if k != "hidden5"}
-    assert goals["hidden1"] == Goal.named("optimized")
-    assert goals["hidden2"].as_dict()["{F}{C}"] == 1.0 and goals["hidden2"].weights[-1] == -0.5
-    assert list(goals["hidden3"].weights) == PUBLISHED_CIFAR
-    # labels in the file's own source names: {a}{b} is the layer's {F}{C}
-    assert goals["hidden4"].as_dict()["{F}{C}"] == 1.0 and goals["hidden4"].name == "n"
-    assert Goal.from_text(parsed.goals["hidden5"], ("F", "C")).weights == (0.1, 0.2, 0.3, 0.4, 0.5)
-    with pytest.raises(ValueError, match="one goal per layer"):
-        Goal.from_file(path, sources)  # a file of several goals is no goal of one layer
-
-
-def test_goal_files_write_and_read_back(tmp_path):
-    from infomorphic.nn.goal_files import read_goal_file, write_goal_file
-
-    optimized, heuristic = Goal.named("optimized"), Goal.named("heuristic")
-    layers = write_goal_file(
-        tmp_path / "two.json", {"hidden1": optimized.as_dict(), "hidden2": heuristic.as_dict()}
-    )
-    parsed = read_goal_file(layers)
-    assert Goal.from_text(parsed.goals["hidden1"], ("F", "C", "L")).weights == optimized.weights
-    assert Goal.from_text(parsed.goals["hidden2"], ("F", "C", "L")).weights == heuristic.weights
-    one = write_goal_file(tmp_path / "one.json", {None: optimized.as_dict()}, name="best")
-    goal = Goal.from_file(one, ("F", "C", "L"))
-    assert goal.weights == optimized.weights and goal.name == "best"
-
-
-@pytest.mark.parametrize(
-    ("text", "fragment"),
-    [
-        ('{"hidden1": "optimized", "{F}{C}": 1}', "mixes layer names"),
-        ('{"hidden1": [1, "x"]}', "layer hidden1: goal weight 2 is 'x'"),
-        ('{"hidden1": {"weights": [1], "extra": 2}}', "unknown keys 'extra'"),
-        ('{"hidden1": true}', "expected a list of weights"),
-        ('{"{F}{C}": 1e999}', "not a finite number"),
-        ("[]", "an empty list"),
-    ],
-)
-def test_goal_file_errors_name_the_file_and_the_entry(tmp_path, text, fragment):
-    from infomorphic.nn.goal_files import read_goal_file
-
-    path = tmp_path / "bad.json"
-    path.write_text(text)
-    with pytest.raises(ValueError, match=re.escape(fragment)) as error:
-        read_goal_file(path)
-    assert str(path) in str(error.value)
 
 
 def test_resolve_reads_an_inline_vector():
