@@ -13,7 +13,7 @@ import torch
 from infomorphic.errors import ConfigError
 from infomorphic.networks import MODELS, NetworkSpec, model_spec
 from infomorphic.networks.presets import SPARSE_LATERAL
-from infomorphic.networks.spec import LayerSpec, OutputSpec
+from infomorphic.networks.spec import LayerSpec, OutputSpec, weight_count
 from infomorphic.training import TrainConfig
 from infomorphic.training.config import OPTIONS
 
@@ -228,3 +228,10 @@ def test_a_per_layer_goal_with_identical_layers_trains_exactly_like_the_shared_g
         }
     for name, value in shared.model.state_dict().items():
         assert torch.equal(per_layer.model.state_dict()[name], value), name
+
+
+def test_weight_count_is_the_feedforward_weights_of_the_layer_sizes():
+    """By hand: inputs x first layer + each layer x the next + last layer x classes."""
+    assert weight_count(784, [100], 10) == 784 * 100 + 100 * 10
+    assert weight_count(64, [8, 6], 10) == 64 * 8 + 8 * 6 + 6 * 10
+    assert weight_count(64, [], 10) == 640  # the readout alone
