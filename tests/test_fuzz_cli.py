@@ -105,14 +105,14 @@ def _arguments(command: str) -> st.SearchStrategy[list[str]]:
 @pytest.fixture
 def no_work(monkeypatch, tmp_path):
     """Nothing may train or open a study; the working directory is empty and private."""
-    import infomorphic.cli.search as search_cli
+    import infomorphic.search.protocol as protocol
     import infomorphic.training.api as api
 
     def refuse(*args, **kwargs):
         raise AssertionError("a dry run trained or opened something")
 
     monkeypatch.setattr(api, "train", refuse)
-    monkeypatch.setattr(search_cli, "_open", refuse)
+    monkeypatch.setattr(protocol, "open_search", refuse)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from infomorphic.search.study import PRUNERS, REDUCTION
 
-__all__ = ["add_pruning_options", "pruning_settings", "settings_pruner"]
+__all__ = ["add_pruning_options", "pruning_options"]
 
 
 def add_pruning_options(parser: argparse.ArgumentParser) -> None:
@@ -41,29 +41,11 @@ def add_pruning_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def pruning_settings(args: argparse.Namespace, epochs: int) -> dict[str, Any]:
-    """The pruning options checked, as search.json keeps them (``prune``: whether any)."""
-    from infomorphic.search.study import make_pruner
-
-    if args.prune and args.pruner not in (None, "median"):
-        raise ValueError(f"--prune is --pruner median; it cannot go with --pruner {args.pruner}")
-    pruner = args.pruner or ("median" if args.prune else None)
-    if pruner is None and args.min_epochs is not None:
-        raise ValueError("--min-epochs: give a --pruner too")
-    make_pruner(pruner, epochs, args.min_epochs, args.reduction_factor)  # checks them
+def pruning_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The pruning options as ``search.protocol.search_settings`` takes them (it checks them)."""
     return {
-        "prune": pruner is not None,
-        "pruner": pruner,
+        "pruner": args.pruner,
+        "prune": args.prune,
         "min_epochs": args.min_epochs,
         "reduction_factor": args.reduction_factor,
     }
-
-
-def settings_pruner(settings: dict[str, Any], epochs: int) -> Any:
-    """optuna's pruner of a search's settings (search.json; ``prune`` alone: the median rule,
-    as searches before ``--pruner`` wrote it)."""
-    from infomorphic.search.study import make_pruner
-
-    name = settings.get("pruner") or ("median" if settings.get("prune") else None)
-    reduction = settings.get("reduction_factor") or REDUCTION
-    return make_pruner(name, epochs, settings.get("min_epochs"), reduction)

@@ -87,8 +87,15 @@ def _run_search(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search(job: dict[str, Any]) -> dict[str, Any]:
+    from infomorphic.search.protocol import set_up_study
     from infomorphic.search.space import GoalSpace
-    from infomorphic.search.study import SAMPLER_FIXED, make_sampler, make_storage, open_study
+    from infomorphic.search.study import (
+        SAMPLER_FIXED,
+        make_sampler,
+        make_storage,
+        open_study,
+        setup_record,
+    )
     from infomorphic.search.worker import run_worker
 
     folder = Path(job["folder"])
@@ -99,18 +106,9 @@ def _search(job: dict[str, Any]) -> dict[str, Any]:
     storage = make_storage(f"sqlite:///{(folder / 'study.db').resolve()}")
     sampler = make_sampler(job["sampler"], job["seed"])
     study, created = open_study(job["study"], storage, sampler)
-    if created:
-        study.set_user_attr(
-            "infomorphic",
-            {
-                "config": {k: v for k, v in config.to_dict().items() if k != "data_dir"},
-                "sources": list(space.source_names),
-                "fixed": dict(space.fixed),
-                "sampler": job["sampler"],
-                "population": 1,
-            },
-        )
     try:
+        # the record search-report reads, as ``infomorphic search`` writes it
+        set_up_study(study, created, setup_record(config, space, job["sampler"], 1), space)
         report = run_worker(study, space, config, job["trials"], storage=storage)
     except Exception as exc:  # one search failing must not end the others
         return {"label": job["label"], "error": f"{type(exc).__name__}: {exc}"}

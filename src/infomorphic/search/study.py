@@ -365,10 +365,13 @@ def setup_record(
     population: int,
     pruner: str | None = None,
 ) -> dict[str, Any]:
-    """What a study records of the search that created it (its ``infomorphic`` attribute):
-    the space's sources, fixed weights and searched layers (``GoalSpace.to_record``)."""
+    """What a study records of the search that created it (its ``infomorphic`` attribute,
+    which ``search-report`` reads; ``search.protocol.set_up_study`` writes it): the trials'
+    options, the space's sources, fixed weights and searched layers (``GoalSpace.to_record``),
+    the sampler, the population and the pruner. Where the data lies (``data_dir``) is no part
+    of what a trial is: it is left out, so a study holds no path of the machine it ran on."""
     return {
-        "config": config.to_dict(),
+        "config": {k: v for k, v in config.to_dict().items() if k != "data_dir"},
         **space.to_record(),
         "sampler": sampler,
         "population": population,
