@@ -1,5 +1,7 @@
-"""Goal search: the space, studies that end at exactly T trials, kill-safe workers, enqueueing
-once, fixed weights, PostgreSQL workers, and population members equal to solo runs."""
+"""``infomorphic search`` end to end: studies that end at exactly T trials, killed workers,
+enqueueing once, fixed weights, PostgreSQL workers, goals per layer and for the feedback
+networks, and pruners. The library's parts have their own files: ``test_search_space``,
+``test_search_worker``, ``test_search_protocol``, ``test_search_pool``, ``test_study``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ optuna = pytest.importorskip("optuna")
 
 from infomorphic.cli import main  # noqa: E402
 from infomorphic.nn.goals import Goal  # noqa: E402
-from infomorphic.search.space import GoalSpace, parse_fixed  # noqa: E402
+from infomorphic.search.space import GoalSpace  # noqa: E402
 
 TINY = ["--dataset", "digits", "--hidden", "8", "--batch-size", "256", "--sampler", "random"]
 POSTGRES_URL = os.environ.get("INFOMORPHIC_TEST_POSTGRES")
@@ -42,37 +43,6 @@ def states(study) -> dict[str, int]:
     for trial in study.trials:
         counts[trial.state.name] = counts.get(trial.state.name, 0) + 1
     return counts
-
-
-# ------------------------------------------------------------------------------------ space
-
-
-def test_space_names_every_weight_by_its_atom():
-    space = GoalSpace.for_model("setup1")
-    assert space.labels == Goal.named("optimized").labels and len(space.labels) == 19
-    assert GoalSpace.for_model("context-only").labels == ("{F}", "{C}", "{F}{C}", "{FC}", "H_res")
-    fixed = GoalSpace.for_model("setup1", parse_fixed(["H_res=0", "{F}{C} = 0.5"]))
-    assert len(fixed.searched) == 17 and "H_res" not in fixed.searched
-    params = {name: 0.25 for name in fixed.searched}
-    weights = fixed.weights(params)
-    assert weights[-1] == 0.0 and weights[fixed.labels.index("{F}{C}")] == 0.5
-    heuristic = GoalSpace.for_model("setup1", {"H_res": 0.0}).params("heuristic")
-    assert heuristic["{F}{C}"] == 1.0 and sum(heuristic.values()) == 1.0
-
-
-@pytest.mark.parametrize(
-    ("call", "fragment"),
-    [
-        (lambda: parse_fixed(["H_res"]), "NAME=VALUE"),
-        (lambda: parse_fixed(["H_res=abc"]), "not a number"),
-        (lambda: GoalSpace.for_model("setup1", {"{F}{X}": 0}), "cannot fix {F}{X}"),
-        (lambda: GoalSpace.for_model("backprop"), "no hidden goal"),
-        (lambda: GoalSpace.for_model("setup1", {"H_res": 0.5}).params("optimized"), "fixes it"),
-    ],
-)
-def test_space_errors_say_what_is_wrong(call, fragment):
-    with pytest.raises(ValueError, match=fragment):
-        call()
 
 
 # ---------------------------------------------------------------------------------- studies
@@ -248,173 +218,7 @@ def test_two_workers_share_a_study_on_postgresql(tmp_path):
     assert all("completed" in text for text in outputs)  # both workers reported
 
 
-def test_asking_a_sqlite_study_holds_a_file_lock_that_other_processes_wait_for(tmp_path):
-    """SQLite ignores the row lock with which optuna hands a queued trial to one worker: the
-    workers of one machine ask under an exclusive lock on ``<study file>.lock``, taken on the
-    storage a real worker opens (optuna wraps it in a cache that hides its URL)."""
-    import fcntl
-    import subprocess
-    import sys
-
-    from infomorphic.search.study import make_storage, open_study
-    from infomorphic.search.worker import _asking, _Store
-
-    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}")
-    study, _ = open_study("s", storage, optuna.samplers.RandomSampler(seed=0))
-    probe = (
-        "import fcntl, sys\n"
-        "with open(sys.argv[1], 'a') as f:\n"
-        "    try:\n"
-        "        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-        "    except BlockingIOError:\n"
-        "        sys.exit(3)\n"
-    )
-    lock = tmp_path / "study.db.lock"
-
-    def probe_code() -> int:  # another process trying to ask now
-        return subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode
-
-    with _asking(_Store.of(storage, study)):
-        assert lock.exists()
-        assert probe_code() == 3  # held: the other process would wait
-    assert probe_code() == 0  # released after asking
-    assert fcntl is not None
-    with _asking(_Store.of(None, study)):  # an in-memory study locks nothing
-        pass
-
-
-def test_a_trial_whose_worker_died_before_its_first_heartbeat_is_retried(tmp_path):
-    """optuna never fails a running trial that has not beaten once; a worker killed between
-    asking for a trial and its first heartbeat must not hold that trial's slot for ever."""
-    import datetime
-
-    from infomorphic.search.study import make_storage
-    from infomorphic.search.worker import _adopt_silent, _Store
-
-    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=1, grace_s=1)
-    study = optuna.create_study(study_name="s", storage=storage)
-    store = _Store.of(storage, study)
-    silent = study.ask({"x": optuna.distributions.FloatDistribution(-1, 1)})  # no heartbeat
-    optuna.storages.fail_stale_trials(study)
-    assert study.trials[0].state.name == "RUNNING"  # optuna alone would wait for ever
-    assert _adopt_silent(study, store) == 0  # too young: its worker may be about to beat
-    later = datetime.datetime.now() + datetime.timedelta(seconds=10)
-    assert _adopt_silent(study, store, now=later) == 1
-    assert _adopt_silent(study, store, now=later) == 0  # adopted once only
-    deadline = time.monotonic() + 15  # past the grace period of the heartbeat given to it
-    while study.trials[0].state.name == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.5)  # SQLite's clock counts whole seconds
-        optuna.storages.fail_stale_trials(study)
-    states = [t.state.name for t in study.trials]
-    assert states == ["FAIL", "WAITING"]  # failed, and queued again with its parameters
-    assert study.trials[1].params == silent.params
-
-
-def test_a_worker_goes_on_when_another_failed_its_trial_as_stale(tmp_path, monkeypatch):
-    """A worker stalled past the grace period finds its trial failed by another worker (and
-    retried there): it says so and goes on, whether that happened while it was setting the
-    trial up or while it trained it."""
-    from infomorphic.search import worker
-    from infomorphic.search.study import make_storage
-    from infomorphic.training.config import TrainConfig
-
-    storage = make_storage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_s=60)
-    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
-    space = GoalSpace.for_model("setup1")
-
-    def fail_as_stale(trial) -> None:  # what another worker's fail_stale_trials does
-        trial_id = worker._Store.of(storage, study).trial_id(trial)
-        storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL)
-
-    real_suggest, calls = GoalSpace.suggest, []
-
-    def suggest(self, trial):
-        calls.append(trial.number)
-        if len(calls) == 1:
-            fail_as_stale(trial)  # stalled while its weights were being suggested
-        return real_suggest(self, trial)
-
-    def train(asked, *args):
-        if asked[0].number == 1:
-            fail_as_stale(asked[0])  # stalled while it trained
-        summary = {"val_accuracy": 0.5, "test_accuracy": 0.5, "train_accuracy": 0.5}
-        return [{**summary, "epochs": 1, "seconds": 0.1} for _ in asked]
-
-    monkeypatch.setattr(GoalSpace, "suggest", suggest)
-    monkeypatch.setattr(worker, "_train", train)
-    said = []
-    report = worker.run_worker(
-        study, space, TrainConfig(), 1, splits=object(), storage=storage, log=said.append
-    )
-    assert (report.taken, report.completed) == (2, 1)
-    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL", "COMPLETE"]
-    assert sum("failed by another worker" in line for line in said) == 2
-
-
 # ----------------------------------------------------------------------- goals per layer
-
-
-def test_a_per_layer_space_names_each_weight_by_layer_and_atom():
-    from infomorphic.training import TrainConfig
-
-    config = TrainConfig(model="setup2", hidden=[20, 10]).validate()
-    fixed = parse_fixed(["H_res=0", "hidden1.H_res=0.25", "hidden2.{F}{C}=0.5"])
-    space = GoalSpace.for_config(config, "all", fixed)
-    assert space.layers == ("hidden1", "hidden2") and len(space.labels) == 38
-    assert space.labels[0] == "hidden1.{F}{C}{L}" and space.labels[-1] == "hidden2.H_res"
-    assert space.fixed == {"hidden1.H_res": 0.25, "hidden2.{F}{C}": 0.5, "hidden2.H_res": 0.0}
-    assert len(space.searched) == 35
-    params = {name: 0.125 for name in space.searched}
-    goal = space.weights(params)
-    assert set(goal) == {"hidden1", "hidden2"} and goal["hidden1"][-1] == 0.25
-    assert goal["hidden2"][1] == 0.5 and goal["hidden2"][-1] == 0.0 and goal["hidden2"][0] == 0.125
-    # --enqueue optimized: the paper's goal in every searched layer (fixed weights must agree)
-    free = GoalSpace.for_config(config, "all")
-    enqueued = free.params("optimized")
-    assert free.weights(enqueued) == {k: list(Goal.named("optimized").weights) for k in goal}
-    # a goal per layer: a mapping or a goal file of one goal per layer
-    both = free.params({"hidden1": "optimized", "hidden2": "heuristic"})
-    assert both["hidden1.{F}{L}"] == Goal.named("optimized").as_dict()["{F}{L}"]
-    assert both["hidden2.{F}{C}"] == 1.0 and both["hidden2.{F}{L}"] == 0.0
-    with pytest.raises(ValueError, match="no goal for hidden2"):
-        free.params({"hidden1": "optimized"})
-
-
-def test_goal_layers_search_some_layers_and_the_others_keep_their_goal():
-    from infomorphic.training import TrainConfig
-
-    config = TrainConfig(hidden=[20, 10], goal={"hidden1": "heuristic"}).validate()
-    space = GoalSpace.for_config(config, "hidden2", {"H_res": 0.0})
-    assert space.layers == ("hidden2",) and space.fixed == {"hidden2.H_res": 0.0}
-    params = {name: -0.5 for name in space.searched}
-    trial = space.trial_goal(config, params)
-    assert trial == {"hidden1": "heuristic", "hidden2": [-0.5] * 18 + [0.0]}
-    shared = GoalSpace.for_config(TrainConfig(hidden=[20, 10]).validate())
-    assert shared.layers == () and shared.labels == Goal.named("optimized").labels
-    assert shared.trial_goal(config, {n: 0.0 for n in shared.searched}) == [0.0] * 19
-
-
-@pytest.mark.parametrize(
-    ("call", "fragment"),
-    [
-        (lambda c: GoalSpace.for_config(c, "hidden3"), "hidden3 is no hidden layer with a goal"),
-        (lambda c: GoalSpace.for_config(c, None, {"hidden1.H_res": 0}), "shares one goal"),
-        (lambda c: GoalSpace.for_config(c, "all", {"hidden3.H_res": 0}), "cannot fix hidden3"),
-        (lambda c: GoalSpace.for_config(c, "hidden1,hidden1"), "distinct layer names"),
-        (
-            lambda c: GoalSpace.for_config(c).params(
-                {"hidden1": "optimized", "hidden2": "heuristic"}
-            ),
-            "differs between layers",
-        ),
-        (lambda c: GoalSpace.for_config(replace(c, goal="heuristic"), "all"), "--goal: the search"),
-    ],
-)
-def test_per_layer_space_errors_say_what_is_wrong(call, fragment):
-    from infomorphic.training import TrainConfig
-
-    with pytest.raises(ValueError, match=re.escape(fragment)):
-        call(TrainConfig(hidden=[20, 10]).validate())
 
 
 SEARCHED = ("{F}{C}", "{F}{L}")
@@ -560,38 +364,7 @@ def test_searches_of_the_feedback_networks(tmp_path):
     )
 
 
-# ------------------------------------------------------------ pruning with populations
-
-
-def test_pruned_members_leave_the_population_and_never_change_a_survivor(tmp_path):
-    """A pruner that prunes odd trials after their first epoch: they end PRUNED with one
-    intermediate value; the even ones, trained beside them, end with the validation accuracy
-    of their solo runs."""
-    from infomorphic.data import load_dataset, prepare_splits
-    from infomorphic.search.worker import run_worker
-    from infomorphic.training import TrainConfig, Trainer
-
-    class PruneOdd(optuna.pruners.BasePruner):
-        def prune(self, study, trial):
-            return trial.number % 2 == 1 and (trial.last_step or 0) >= 1
-
-    digits = prepare_splits(load_dataset("digits"), 0.2, 0)
-    base = TrainConfig(dataset="digits", hidden=[10, 6], epochs=3, batch_size=256).validate()
-    space = GoalSpace.for_config(base, "all")
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=3), pruner=PruneOdd()
-    )
-    report = run_worker(study, space, base, 4, population=4, prune=True, splits=digits)
-    assert (report.completed, report.pruned) == (2, 2)
-    for trial in study.trials:
-        if trial.number % 2:
-            assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [1]
-            continue
-        assert trial.state.name == "COMPLETE" and list(trial.intermediate_values) == [1, 2, 3]
-        goal = space.trial_goal(base, trial.params)
-        solo = Trainer(replace(base, goal=goal, eval_splits=("val",)), digits)
-        assert solo.fit()["val_accuracy"] == trial.value
-        assert [r["val_accuracy"] for r in solo.history] == list(trial.intermediate_values.values())
+# ------------------------------------------------------------------------------ pruning
 
 
 def test_pruners_on_the_command_line(tmp_path, capsys):
