@@ -272,11 +272,12 @@ def set_up_study(
 
 
 def start_search(settings: SearchSettings) -> OpenSearch:
-    """Open the search folder's study, creating it on a first run, set it up
+    """Open the search folder's study, creating it (and the folder) on a first run, set it up
     (``set_up_study``) and write the folder's ``search.json``. The caller holds the folder's
     lock (``infomorphic.locks.hold``). A folder that holds another search, or whose study has
     gone from its storage, is refused (``search.folder``)."""
     out = Path(settings.out)
+    out.mkdir(parents=True, exist_ok=True)
     previous = previous_search(out)
     if previous is not None:
         check_same_search(previous, settings.study, settings.storage, out)
