@@ -37,8 +37,14 @@ def test_runs_are_reused_resumed_and_never_mixed(tmp_path):
     first = run_grid(specs, workers=1, on_progress=lambda p, r: seen.append(str(p)))
     assert all(r.error is None and not r.reused for r in first)
     assert seen[-1].startswith("2/2 runs done")
-    again = run_grid(specs, workers=1)
+    seen.clear()
+    again = run_grid(specs, workers=1, on_progress=lambda p, r: seen.append(str(p)))
     assert all(r.reused for r in again)
+    # only reused runs: no training time to estimate the rest by, and the line says so
+    assert seen == [
+        "1/2 runs done, time left not yet known",
+        "2/2 runs done, time left not yet known",
+    ]
     assert [r.summary for r in again] == [r.summary for r in first]
     # more epochs: the finished run resumes from its checkpoint instead of starting over
     longer = RunSpec(grid(BASE, seed=[0], epochs=[3])[0], specs[0].out)

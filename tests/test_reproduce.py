@@ -186,6 +186,11 @@ def test_failures_are_said_once_and_leave_no_table(tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.count("sees no CUDA device") == 1 and "error (2 runs)" in err
+    # not a terminal (a log file): a progress line per run, no carriage returns
+    assert "\r" not in err
+    assert [line for line in err.splitlines() if " runs done" in line][-1].startswith(
+        "2/2 runs done, 2 failed"
+    )
     assert "no run finished, so no table was written" in err
     assert not (tmp_path / "linear").exists()
     for workers in ("0", "-1"):

@@ -126,8 +126,16 @@ def run(args: argparse.Namespace) -> int:
         # a cluster's workers are processes with one thread each; here, the cores free
         threads = 1 if args.cluster else default_threads(args.workers)
 
+    # a terminal redraws one line; a log file gets a line per run
+    redraw = sys.stderr.isatty()
+
     def progress(state, result) -> None:
-        print(f"\r{state}", end="", file=sys.stderr, flush=True)
+        print(
+            f"\r{state}" if redraw else state,
+            end="" if redraw else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
 
     status = 0
     with executor_for(args.cluster) as executor:

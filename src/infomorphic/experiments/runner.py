@@ -62,9 +62,11 @@ class Progress:
     eta_s: float | None
 
     def __str__(self) -> str:
-        eta = "unknown" if self.eta_s is None else f"{self.eta_s / 60:.1f} min"
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"{self.done}/{self.total} runs done{failed}, about {eta} left"
+        if self.eta_s is None:
+            # only reused runs so far: nothing to time the rest by
+            return f"{self.done}/{self.total} runs done{failed}, time left not yet known"
+        return f"{self.done}/{self.total} runs done{failed}, about {self.eta_s / 60:.1f} min left"
 
 
 def grid(base: TrainConfig, **axes: Sequence[Any]) -> list[TrainConfig]:
