@@ -28,6 +28,7 @@ from infomorphic.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from infomorphic.threads import default_threads
 from infomorphic.training.config import CHECKPOINT_INTERVAL_S, DEFAULTS, OPTIONS, TrainConfig
 from infomorphic.training.hooks import Hook
+from infomorphic.training.run_files import RUN_FILES
 
 DESCRIPTION = (
     "Train a network whose neurons each maximise their own PID goal (no backpropagated error), "
@@ -115,10 +116,6 @@ def run_folder(args: argparse.Namespace, config: TrainConfig) -> Path:
 
     return Path(args.out) if args.out else default_run_folder(config)
 
-
-#: The files of a run folder (``RunFolder.RUN_FILES``; repeated here to refuse a folder before
-#: torch loads).
-RUN_FILES = ("config.json", "history.csv", "atoms.npz", "checkpoint.pt", "summary.json")
 
 #: The options of ``train`` that are fields of ``TrainConfig`` (the same names).
 CONFIG_OPTIONS = tuple(f for f, o in OPTIONS.items() if o.cli_flag and "train" in o.commands)

@@ -33,6 +33,7 @@ from infomorphic.files import atomic_write_bytes, atomic_write_text
 from infomorphic.networks.presets import model_preset
 from infomorphic.networks.spec import NetworkSpec
 from infomorphic.nn.protocol import PASSES
+from infomorphic.training import run_files
 from infomorphic.training.config import TrainConfig
 from infomorphic.training.run_record import RUN_ID, check_neurons, check_same_run
 
@@ -85,13 +86,12 @@ class UnsafeCheckpointError(InfomorphicError, pickle.UnpicklingError, ValueError
 class RunFolder:
     """One run's folder on disk: paths, writers and readers."""
 
-    CONFIG = "config.json"
-    HISTORY = "history.csv"
-    ATOMS = "atoms.npz"
-    CHECKPOINT = "checkpoint.pt"
-    SUMMARY = "summary.json"
-    #: Every file a run writes, in the order a run writes them.
-    RUN_FILES = (CONFIG, HISTORY, ATOMS, CHECKPOINT, SUMMARY)
+    CONFIG = run_files.CONFIG
+    HISTORY = run_files.HISTORY
+    ATOMS = run_files.ATOMS
+    CHECKPOINT = run_files.CHECKPOINT
+    SUMMARY = run_files.SUMMARY
+    RUN_FILES = run_files.RUN_FILES
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
