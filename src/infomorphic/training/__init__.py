@@ -3,9 +3,9 @@
 ``config`` (torch-free) holds the options and the paper's optimisers; ``steps`` the step
 strategies; ``loop`` the ``Trainer`` that calls ``hooks``; ``evaluation`` the pure accuracy
 functions; ``recording`` the per-epoch neuron statistics; ``run_folder`` the folder's layout and
-readers (its file names, torch-free, in ``run_files``); ``writer`` the hook that keeps it up to date; ``tensorboard`` a hook for TensorBoard
-(optional extra); ``api.train`` wires them together. Names load lazily, so ``config`` is
-torch-free.
+readers (its file names, torch-free, in ``run_files``); ``writer`` the hook that keeps it up to
+date; ``tensorboard`` a hook for TensorBoard (optional extra); ``api.train`` wires them
+together. Names load lazily, so ``config`` is torch-free.
 """
 
 from __future__ import annotations
