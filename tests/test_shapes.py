@@ -30,15 +30,44 @@ def test_fig3b_holds_fails_and_waits():
     assert shape_sentence("fig3b", "", values(FIG3B)) == ""
 
 
-def test_fig8_compares_trivariate_bivariate_and_random_at_the_smallest_size():
-    tri = {g: [90.0] for g in ("heuristic", "optimised", "optimised sparse", "with feedback")}
-    bi = {g: [80.0] for g in ("lateral heuristic", "lateral optimised", "context heuristic")}
-    groups = {**tri, **bi, "context optimised": [85.0], "random projection": [60.0]}
-    said = shape_sentence("fig8", "c", values(groups, 100.0))
-    assert "Here: Holds at N = 100: trivariate test accuracy 90.00%..90.00%" in said
-    assert "bivariate 80.00%..85.00%, random projection 60.00%" in said
-    del groups["with feedback"]
-    assert "Cannot tell yet: not every model" in shape_sentence("fig8", "c", values(groups, 100.0))
+def fig8_values(changes: dict[str, list[float]] | None = None) -> dict:
+    """Medians at N = 100 and N = 1000 that hold the paper's claims, with ``changes`` at
+    N = 100 (a group named ``<group>@1000`` changes N = 1000)."""
+    small = {g: [90.0] for g in ("heuristic", "optimised", "optimised sparse")}
+    small |= {g: [80.0] for g in ("lateral heuristic", "lateral optimised", "context heuristic")}
+    small |= {"context optimised": [85.0], "random projection": [60.0], "with feedback": [84.0]}
+    large = {g: [v[0] + 3] for g, v in small.items()} | {"with feedback": [92.0]}
+    large |= {"backprop": [94.0, 95.0]}
+    for name, value in (changes or {}).items():
+        group, _, at = name.partition("@")
+        (large if at else small)[group] = value
+    found = {(g, 100.0): v for g, v in small.items()} | {(g, 1000.0): v for g, v in large.items()}
+    return {"test_accuracy": found | {("readout only", None): [89.0]}}
+
+
+def test_fig8_judges_the_papers_claims_at_100_and_the_largest_size():
+    said = shape_sentence("fig8", "c", fig8_values())
+    assert "Here: Holds: at N = 100 the trivariate models with the label 90.00%..90.00% " in said
+    assert "against bivariate 80.00%..85.00% and random projection 60.00%" in said
+    said_feedback = "with feedback 84.00% at N = 100 and 92.00% at N = 1000 (best bivariate there"
+    assert said_feedback + " 88.00%)" in said
+    assert "backprop 94.50%, optimised sparse 93.00% (spreads 1.00 and 0.00 points)" in said
+    assert "Readout only (no hidden layer): 89.00%" in said
+    # each claim can fail on its own; the readout and backprop are reported, never judged
+    for broken in (
+        {"context optimised": [91.0]},  # a bivariate model above a trivariate one at N = 100
+        {"random projection": [95.0]},
+        {"with feedback": [95.0]},  # feedback not below the label setups at N = 100
+        {"with feedback@1000": [87.0]},  # nor above every bivariate model later
+    ):
+        assert "Here: Does not hold: " in shape_sentence("fig8", "c", fig8_values(broken))
+    assert "Here: Holds" in shape_sentence("fig8", "c", fig8_values({"backprop@1000": [1.0]}))
+    missing = fig8_values()
+    del missing["test_accuracy"][("with feedback", 100.0)]
+    assert "Cannot tell yet: not every model" in shape_sentence("fig8", "c", missing)
+    only_small = {k: v for k, v in fig8_values()["test_accuracy"].items() if k[1] != 1000.0}
+    said = shape_sentence("fig8", "c", {"test_accuracy": only_small})
+    assert "Cannot tell yet: the feedback model needs a larger N" in said
 
 
 def test_cifar_and_fig11():

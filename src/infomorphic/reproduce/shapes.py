@@ -125,23 +125,45 @@ def _fig5(v: Mapping[str, Values]) -> str:
 
 
 def _fig8(v: Mapping[str, Values]) -> str:
+    """The paper's claims on Fig. 8's models (section 3 and Fig. 3's caption): at N = 100 the
+    trivariate models with the label beat every bivariate model and the random projection; the
+    one with feedback is below them there but beats every bivariate model at larger N.
+    Backprop against setup 2 and the readout line are reported, not judged (the paper gives
+    no readout number, and backprop's lead is at N = 2000)."""
     acc = v["test_accuracy"]
     sizes = sorted({x for (_, x) in acc if x is not None and x >= 100})
     if not sizes:
         return _verdict(None) + ": no size of 100 or more has finished runs."
-    n = sizes[0]
-    tri_groups = ("heuristic", "optimised", "optimised sparse", "with feedback")
+    small, large = sizes[0], sizes[-1]
+    label_groups = ("heuristic", "optimised", "optimised sparse")
     bi_groups = ("lateral heuristic", "lateral optimised", "context heuristic", "context optimised")
-    tri, bi = _medians(acc, tri_groups, n), _medians(acc, bi_groups, n)
-    random = _med(acc, "random projection", n)
-    if len(tri) < len(tri_groups) or len(bi) < len(bi_groups) or random is None:
-        return _verdict(None) + f": not every model has a finished run at N = {n:g}."
-    holds = min(tri.values()) > max(bi.values()) > random
+    tri, bi = _medians(acc, label_groups, small), _medians(acc, bi_groups, small)
+    random = _med(acc, "random projection", small)
+    feedback, feedback_large = _med(acc, "with feedback", small), _med(acc, "with feedback", large)
+    bi_large = _medians(acc, bi_groups, large)
+    if (
+        len(tri) < len(label_groups)
+        or len(bi) < len(bi_groups)
+        or random is None
+        or feedback is None
+    ):
+        return _verdict(None) + f": not every model has a finished run at N = {small:g}."
+    if large == small or feedback_large is None or len(bi_large) < len(bi_groups):
+        return _verdict(None) + ": the feedback model needs a larger N beside the bivariate ones."
+    above = min(tri.values()) > max(*bi.values(), random)
+    feedback_below = feedback < min(tri.values())
+    feedback_above_later = feedback_large > max(bi_large.values())
+    backprop, sparse = _med(acc, "backprop", large), _med(acc, "optimised sparse", large)
     return (
-        f"{_verdict(holds)} at N = {n:g}: trivariate test accuracy "
-        f"{_fmt(min(tri.values()))}..{_fmt(max(tri.values()))}, bivariate "
-        f"{_fmt(min(bi.values()))}..{_fmt(max(bi.values()))}, random projection "
-        f"{_fmt(random)}, readout only {_fmt(_med(acc, 'readout only'))} (medians)."
+        f"{_verdict(above and feedback_below and feedback_above_later)}: at N = {small:g} the "
+        f"trivariate models with the label {_fmt(min(tri.values()))}..{_fmt(max(tri.values()))} "
+        f"against bivariate {_fmt(min(bi.values()))}..{_fmt(max(bi.values()))} and random "
+        f"projection {_fmt(random)}; with feedback {_fmt(feedback)} at N = {small:g} and "
+        f"{_fmt(feedback_large)} at N = {large:g} (best bivariate there "
+        f"{_fmt(max(bi_large.values()))}). At N = {large:g}: backprop {_fmt(backprop)}, "
+        f"optimised sparse {_fmt(sparse)} (spreads {_spread(acc, 'backprop', large):.2f} and "
+        f"{_spread(acc, 'optimised sparse', large):.2f} points). Readout only (no hidden layer): "
+        f"{_fmt(_med(acc, 'readout only'))} (medians)."
     )
 
 
