@@ -233,6 +233,17 @@ def test_dry_run_lists_the_runs_and_estimates_the_compute(tmp_path, capsys):
         assert estimate.to_train > 0 and "estimate:" in text
 
 
+def test_trials_sets_the_length_of_fig6s_searches_and_nothing_else(tmp_path, capsys):
+    argv = ["reproduce", "fig6", "--dataset", "digits", "--out", str(tmp_path), "--dry-run"]
+    assert main([*argv, "--scale", "smoke", "--trials", "7"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("tpe, 7 trials of 2 epochs") == 3
+    assert text.count("cmaes, 7 trials of 2 epochs (H_res fixed at 0)") == 3
+    assert "42 search trials" in text and "fig6 here: 7 trials x 2 epochs" in text
+    assert main(["reproduce", "fig4", "--trials", "7", "--dry-run"]) == 2
+    assert "--trials" in capsys.readouterr().err
+
+
 def test_the_estimate_by_hand():
     config = TrainConfig(dataset="mnist", hidden=[100], epochs=10, eval_splits=())
     cost = run_cost(config, 8_000, 2_000)  # 6,400 train, 1,600 validation, 2,000 test

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from infomorphic.cli.cluster_options import add_cluster_option, executor_for
 from infomorphic.cli.common import positive_int, print_distinct_errors
+from infomorphic.errors import ConfigError
 from infomorphic.reproduce.targets import SCALES, TARGET_NAMES
 
 PSEUDO_TARGETS = ("all", "summary")
@@ -56,6 +57,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--data-dir",
         metavar="DIR",
         help="folder of the data set's files (default: the data search path)",
+    )
+    parser.add_argument(
+        "--trials",
+        type=positive_int,
+        default=None,
+        metavar="T",
+        help="trials of each of fig6's six searches (default: the scale's; quick: 200): "
+        "fewer for a shorter look, more to continue the searches",
     )
     parser.add_argument("--device", default="cpu", help="torch device (default %(default)s)")
     parser.add_argument(
@@ -114,9 +123,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     base = _base(args)
     names = list(TARGET_NAMES) if args.target == "all" else [args.target]
+    scale = _scale(args, names)
     if args.dry_run:
         for name in names:
-            text, _ = dry_run(name, args.scale, base, out)
+            text, _ = dry_run(name, scale, base, out)
             print(text)
         return 0
     from infomorphic.threads import default_threads
@@ -141,11 +151,27 @@ def run(args: argparse.Namespace) -> int:
     with executor_for(args.cluster) as executor:
         for name in names:
             print(f"{name}: reproducing at scale {args.scale}", file=sys.stderr)
-            outcome = reproduce(
-                name, args.scale, base, out, args.workers, threads, progress, executor
-            )
+            outcome = reproduce(name, scale, base, out, args.workers, threads, progress, executor)
             status = max(status, _report(name, outcome))
     return status
+
+
+def _scale(args: argparse.Namespace, names: list[str]):
+    """The scale asked for, with fig6's trials per search when --trials gives them."""
+    from dataclasses import replace
+
+    scale = SCALES[args.scale]
+    if args.trials is None:
+        return scale
+    if "fig6" not in names:
+        raise ConfigError(
+            "--trials",
+            f"sets the trials of fig6's searches; target {args.target} has no "
+            "search: leave --trials out",
+        )
+    trials, epochs = args.trials, scale.search[1]
+    told = f"{scale.summary}; fig6 here: {trials} trials x {epochs} epochs per search"
+    return replace(scale, search=(trials, epochs), summary=told)
 
 
 def _report(name: str, outcome) -> int:
