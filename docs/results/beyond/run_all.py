@@ -33,7 +33,7 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -247,8 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, default=Path("runs/beyond"))
     parser.add_argument("--docs", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument(
+        "--mnist-dir",
+        default=None,
+        help="folder of the MNIST IDX files of the quick scale (default ../shared/data/mnist-10k, "
+        "relative to where the script runs)",
+    )
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
+    if args.mnist_dir is not None and args.scale == "quick":
+        scale = replace(scale, data=("mnist", args.mnist_dir))
     runs = args.runs if args.scale == "quick" else args.runs / args.scale
     docs = args.docs or (HERE if args.scale == "quick" else runs / "reports")
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
