@@ -342,6 +342,27 @@ def test_fig6_searches_reports_and_the_goals_trained_again(tmp_path, monkeypatch
     assert "#### fig6:" in summary(tmp_path)
 
 
+def test_fig6_remark_weighs_the_difference_against_the_seed_spread():
+    from infomorphic.reproduce.fig6 import _remark
+
+    def points(best: list[float]) -> dict:
+        return {
+            ("tpe-1", 100): {"val": [90.0, 91.0, 92.0]},
+            ("tpe-1", 500): {"val": [93.0, 93.5, 93.6]},
+            ("found cmaes-1", 500): {"val": best},
+        }
+
+    # medians 93.9 against 93.5: 0.40 points; ranges 0.30 and 0.60 (tpe-1's)
+    text = _remark(points([93.6, 93.9, 93.9]), [100, 500])
+    assert "at N = 500: Does not hold: best is `found cmaes-1` with 93.90%" in text
+    assert "0.40 points, is within the seed spread (0.60 points" in text
+    # medians 95.0 against 93.5: 1.50 points, beyond both ranges (0.60 and 0.20)
+    text = _remark(points([94.9, 95.0, 95.1]), [100, 500])
+    assert "1.50 points, is larger than the seed spread (0.60 points" in text
+    ahead = _remark(points([90.0, 90.0, 90.0]), [100, 500])
+    assert ahead.endswith("Holds: best is `tpe-1` with 93.50%, `tpe-1` 93.50%.")
+
+
 def test_table3_gives_the_papers_verdict(tmp_path):
     table3 = reproduce("table3", SEARCH_TINY, DIGITS, tmp_path, workers=1)
     text = (table3.folder / "table.md").read_text()

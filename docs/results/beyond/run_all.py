@@ -157,9 +157,16 @@ def search(step: str, scale: Scale, runs: Path, workers: int) -> None:
     infomorphic("search", *args, *common)
 
 
+def retrained_goals(step: str, scale: Scale) -> int:
+    """How many of a search's best goals are trained again: c's best three; a's best two,
+    because a per-layer search seeded with the paper's goal may keep that goal as its best;
+    b's best."""
+    return {"a": 2, "c": scale.top_c}.get(step, 1)
+
+
 def report(step: str, scale: Scale, runs: Path, docs: Path) -> None:
     study = STUDIES[step]
-    top = str(scale.top_c if step == "c" else 1)
+    top = str(retrained_goals(step, scale))
     infomorphic("search-report", str(runs / study), "--out", str(docs / study), "--top", top)
 
 
@@ -199,8 +206,7 @@ def retraining_specs(scale: Scale, docs: Path, runs: Path, fashion: bool):
         sizes = [int(n) for n in hidden[step].split(",")]
         layers = [f"hidden{k + 1}" for k in range(len(sizes))]
         files = ["best_goal.json"]
-        if step == "c":
-            files += [f"goal_rank{k}.json" for k in range(2, scale.top_c + 1)]
+        files += [f"goal_rank{k}.json" for k in range(2, retrained_goals(step, scale) + 1)]
         goals = {"paper": "optimized"}
         for k, file in enumerate(files, 1):
             if (report_dir / file).is_file():

@@ -293,10 +293,21 @@ def _remark(points, sizes: Sequence[int]) -> str:
     best = max(medians, key=lambda g: medians[g])
     holds = best == "tpe-1"
     verdict = "Holds" if holds else "Does not hold"
-    return (
+    text = (
         f"The paper: the first TPE goal (`tpe-1`) has the best median validation accuracy at "
         f"larger layer sizes. Here, at N = {n}: {verdict}: best is `{best}` with "
-        f"{medians[best]:.2f}%, `tpe-1` {_pct(medians.get('tpe-1'))}%."
+        f"{medians[best]:.2f}%, `tpe-1` {_pct(medians.get('tpe-1'))}%"
+    )
+    first = points.get(("tpe-1", n), {"val": []})["val"]
+    if holds or not first:
+        return text + "."
+    top = points[(best, n)]["val"]
+    gap = medians[best] - statistics.median(first)
+    spread = max(max(top) - min(top), max(first) - min(first))
+    within = "within" if gap <= spread else "larger than"
+    return (
+        f"{text}; the difference, {gap:.2f} points, is {within} the seed spread "
+        f"({spread:.2f} points, the larger min..max range of the two)."
     )
 
 
