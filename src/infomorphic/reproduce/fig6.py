@@ -278,8 +278,9 @@ def _fig6_table(scale: Scale, data: str, searches, points, failed: int) -> str:
 
 
 def _remark(points, sizes: Sequence[int]) -> str:
-    """The paper's remark (appendix A.6): the first TPE goal has the best median validation
-    accuracy at larger sizes; checked at the largest retraining size."""
+    """The paper's remark (appendix A.6): of its six goals, the first TPE goal has the best
+    median validation accuracy at larger sizes; checked at the largest retraining size, then
+    against every goal, the ones found here too, with the lead weighed against the seeds."""
     if not sizes:
         return "The paper's remark on larger sizes: no runs finished."
     n = sizes[-1]
@@ -290,24 +291,28 @@ def _remark(points, sizes: Sequence[int]) -> str:
     }
     if not medians:
         return f"The paper's remark on larger sizes: no run finished at N = {n}."
-    best = max(medians, key=lambda g: medians[g])
-    holds = best == "tpe-1"
-    verdict = "Holds" if holds else "Does not hold"
+    published = {g: m for g, m in medians.items() if not g.startswith("found ")}
     text = (
-        f"The paper: the first TPE goal (`tpe-1`) has the best median validation accuracy at "
-        f"larger layer sizes. Here, at N = {n}: {verdict}: best is `{best}` with "
-        f"{medians[best]:.2f}%, `tpe-1` {_pct(medians.get('tpe-1'))}%"
+        "The paper: of its six goals, the first TPE goal (`tpe-1`) has the best median "
+        f"validation accuracy at larger layer sizes. Here, at N = {n}: "
     )
-    first = points.get(("tpe-1", n), {"val": []})["val"]
-    if holds or not first:
+    if published:
+        first = max(published, key=lambda g: published[g])
+        verdict = "Holds" if first == "tpe-1" else "Does not hold"
+        text += f"{verdict}: of the published goals, best is `{first}` with {published[first]:.2f}%"
+    best = max(medians, key=lambda g: medians[g])
+    first_values = points.get(("tpe-1", n), {"val": []})["val"]
+    if best == "tpe-1" or not first_values:
         return text + "."
     top = points[(best, n)]["val"]
-    gap = medians[best] - statistics.median(first)
-    spread = max(max(top) - min(top), max(first) - min(first))
+    gap = medians[best] - statistics.median(first_values)
+    spread = max(max(top) - min(top), max(first_values) - min(first_values))
     within = "within" if gap <= spread else "larger than"
     return (
-        f"{text}; the difference, {gap:.2f} points, is {within} the seed spread "
-        f"({spread:.2f} points, the larger min..max range of the two)."
+        f"{text}. Of all goals, the ones found here too, best is `{best}` with "
+        f"{medians[best]:.2f}% against {statistics.median(first_values):.2f}% for `tpe-1`: "
+        f"a difference of {gap:.2f} points, {within} the seed spread ({spread:.2f} points, "
+        "the larger min..max range of the two)."
     )
 
 
