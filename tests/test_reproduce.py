@@ -338,7 +338,7 @@ def test_fig6_searches_reports_and_the_goals_trained_again(tmp_path, monkeypatch
         assert "scikit-learn digits, 1,438 train" in report and str(tmp_path) not in report
     cmaes = json.loads((fig6.folder / "cmaes-1" / "report" / "report.json").read_text())
     assert cmaes["settings"]["fixed"] == {"H_res": 0.0}  # the paper's CMA-ES runs
-    assert "The paper: the first TPE goal" in table and str(tmp_path) not in table
+    assert "The paper: of its six goals, the first TPE goal" in table and str(tmp_path) not in table
     assert "#### fig6:" in summary(tmp_path)
 
 
