@@ -301,16 +301,15 @@ def _remark(points, sizes: Sequence[int]) -> str:
         verdict = "Holds" if first == "tpe-1" else "Does not hold"
         text += f"{verdict}: of the published goals, best is `{first}` with {published[first]:.2f}%"
     best = max(medians, key=lambda g: medians[g])
-    first_values = points.get(("tpe-1", n), {"val": []})["val"]
-    if best == "tpe-1" or not first_values:
+    if best == "tpe-1" or "tpe-1" not in medians:
         return text + "."
-    top = points[(best, n)]["val"]
-    gap = medians[best] - statistics.median(first_values)
+    top, first_values = points[(best, n)]["val"], points[("tpe-1", n)]["val"]
+    gap = medians[best] - medians["tpe-1"]
     spread = max(max(top) - min(top), max(first_values) - min(first_values))
     within = "within" if gap <= spread else "larger than"
     return (
         f"{text}. Of all goals, the ones found here too, best is `{best}` with "
-        f"{medians[best]:.2f}% against {statistics.median(first_values):.2f}% for `tpe-1`: "
+        f"{medians[best]:.2f}% against {medians['tpe-1']:.2f}% for `tpe-1`: "
         f"a difference of {gap:.2f} points, {within} the seed spread ({spread:.2f} points, "
         "the larger min..max range of the two)."
     )
