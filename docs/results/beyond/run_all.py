@@ -19,7 +19,20 @@ d. retraining on the test split: a's best per-layer goal beside the paper's shar
    paper's goal on setup 1 (seeds 0..K-1);
 e. Fashion-MNIST (the full 60,000/10,000 set): the found goals against the shared goal;
 f. the reports: search-report of each study into DOCS/<study>/ and the retraining table
-   (``table.py``) into DOCS/retraining.md.
+   (``table.py``) into DOCS/retraining.md, its runs' accuracies into DOCS/retraining.json;
+g. a TPE search of setup 3 at N = 100 as c searches setup 1: 100 epochs per trial, Hyperband,
+   populations of 8, seeded with the setup-1 goal (b's 25-epoch objective misled);
+h. a TPE search of the deep feedback network (label and output feedback as context in both
+   hidden layers of 200-100-10), one goal shared by both layers as the paper uses it, 100
+   epochs per trial with Hyperband, one trial per process (populations of this network save
+   almost nothing per step: benchmarks/README.md);
+i, j. a's network with one layer searched and the other keeping the paper's goal (i: the first
+   hidden layer's goal, j: the second's), 100 epochs per trial with Hyperband: each layer's
+   own best goal, in 19 weights instead of a's 38.
+
+Steps d and e retrain the goals of every search whose report is there (``--groups`` narrows
+them); a found goal equal to the paper's is not trained again, and step e trains only the best
+found goal of each search against the paper's.
 
 Runs and studies go to RUNS (default runs/beyond, not committed); reports to DOCS (default this
 folder for --scale quick, RUNS/reports for --scale tiny, so a smoke test never overwrites the
@@ -64,6 +77,10 @@ class Scale:
     fashion_epochs: int
     fashion_seeds: int
     top_c: int = 3
+    trials_g: int = 4
+    trials_h: int = 4
+    trials_ij: int = 4
+    deep_hidden: str = "16,8"
 
 
 MNIST = ("mnist", "../shared/data/mnist-10k")
@@ -75,10 +92,48 @@ SCALES = {
         ("digits", None), FASHION, "16,8", "16", "16", 4, 4, 6, 2, 2, 3, 2, 1, 2, 2, 1, 1
     ),
     "quick": Scale(
-        MNIST, FASHION, "200,100", "100", "100", 300, 300, 300, 25, 25, 100, 8, 4, 100, 5, 100, 3
+        MNIST,
+        FASHION,
+        "200,100",
+        "100",
+        "100",
+        300,
+        300,
+        300,
+        25,
+        25,
+        100,
+        8,
+        4,
+        100,
+        5,
+        100,
+        3,
+        trials_g=300,
+        trials_h=120,
+        trials_ij=150,
+        deep_hidden="200,100",
     ),
 }
-STUDIES = {"a": "layers-setup2-200-100", "b": "feedback-setup3-100", "c": "setup1-100-hyperband"}
+STUDIES = {
+    "a": "layers-setup2-200-100",
+    "b": "feedback-setup3-100",
+    "c": "setup1-100-hyperband",
+    "g": "feedback-setup3-100-hyperband",
+    "h": "deep-feedback-200-100-hyperband",
+    "i": "layers-setup2-200-100-hidden1",
+    "j": "layers-setup2-200-100-hidden2",
+}
+#: Each search's network (model, the Scale field of its hidden sizes).
+NETWORKS = {
+    "a": ("setup2", "layers_hidden"),
+    "b": ("setup3", "feedback_hidden"),
+    "c": ("setup1", "setup1_hidden"),
+    "g": ("setup3", "feedback_hidden"),
+    "h": ("deep-feedback", "deep_hidden"),
+    "i": ("setup2", "layers_hidden"),
+    "j": ("setup2", "layers_hidden"),
+}
 
 
 def infomorphic(*args: str) -> None:
@@ -136,21 +191,28 @@ def search(step: str, scale: Scale, runs: Path, workers: int) -> None:
             str(workers),
         ]
     else:
+        model, hidden_field = NETWORKS[step]
+        trials = {"c": scale.trials_c, "g": scale.trials_g, "h": scale.trials_h}.get(
+            step, scale.trials_ij
+        )
+        # populations of the two-layer networks save almost nothing per step; one trial each
+        population = [] if step in "hij" else ["--population", str(scale.population_c)]
+        layer = {"i": ["--goal-layers", "hidden1"], "j": ["--goal-layers", "hidden2"]}
         args = [
             "--model",
-            "setup1",
+            model,
             "--hidden",
-            scale.setup1_hidden,
+            getattr(scale, hidden_field),
             "--trials",
-            str(scale.trials_c),
+            str(trials),
             "--epochs",
             str(scale.epochs_c),
             "--pruner",
             "hyperband",
             "--min-epochs",
             str(scale.min_epochs_c),
-            "--population",
-            str(scale.population_c),
+            *population,
+            *layer.get(step, []),
             "--workers",
             str(workers),
         ]
@@ -158,10 +220,10 @@ def search(step: str, scale: Scale, runs: Path, workers: int) -> None:
 
 
 def retrained_goals(step: str, scale: Scale) -> int:
-    """How many of a search's best goals are trained again: c's best three; a's best two,
-    because a per-layer search seeded with the paper's goal may keep that goal as its best;
-    b's best."""
-    return {"a": 2, "c": scale.top_c}.get(step, 1)
+    """How many of a search's best goals are trained again: c's best three; b's best; the
+    others' best two, because a search seeded with the paper's goal may keep that goal as its
+    best."""
+    return {"b": 1, "c": scale.top_c}.get(step, 2)
 
 
 def report(step: str, scale: Scale, runs: Path, docs: Path) -> None:
@@ -183,8 +245,19 @@ def goal_of_file(path: Path, layers: list[str]):
     }
 
 
-def retraining_specs(scale: Scale, docs: Path, runs: Path, fashion: bool):
-    """The retraining runs: (group, goal label) -> configurations of every seed."""
+def is_paper_goal(goal: object) -> bool:
+    """Whether a goal as ``goal_of_file`` gives it is the paper's optimised goal (in every
+    layer), which the reference runs train already."""
+    from infomorphic.nn.goals import Goal
+
+    paper = Goal.named("optimized").as_dict()
+    layers = list(goal.values()) if isinstance(goal, dict) and "{F}{C}" not in goal else [goal]
+    return all(isinstance(g, dict) and g == paper for g in layers)
+
+
+def retraining_specs(scale: Scale, docs: Path, runs: Path, fashion: bool, groups: list[str]):
+    """The retraining runs and the aliases: runs whose configuration an earlier group trains
+    already (g's reference is b's), as (their folder, the folder that trains it)."""
     from infomorphic.experiments.runner import RunSpec
     from infomorphic.training import TrainConfig
 
@@ -192,32 +265,40 @@ def retraining_specs(scale: Scale, docs: Path, runs: Path, fashion: bool):
     if fashion:
         data, epochs, seeds = scale.fashion, scale.fashion_epochs, scale.fashion_seeds
     name, folder = data
-    hidden = {"a": scale.layers_hidden, "b": scale.feedback_hidden, "c": scale.setup1_hidden}
-    if fashion and name == "fashion-mnist" and scale is SCALES["tiny"]:
-        hidden = dict.fromkeys(hidden, "16")
-        hidden["a"] = "16,8"
-    models = {"a": "setup2", "b": "setup3", "c": "setup1"}
-    specs = []
-    for step in ("a", "b", "c"):
+    tiny_fashion = fashion and name == "fashion-mnist" and scale is SCALES["tiny"]
+    specs: list = []
+    aliases: list[tuple[Path, Path]] = []
+    trained: dict[str, Path] = {}
+    for step in groups:
         report_dir = docs / STUDIES[step]
         if not (report_dir / "best_goal.json").is_file():
             print(f"step {step}: no report in {report_dir} yet; its retraining waits", flush=True)
             continue
-        sizes = [int(n) for n in hidden[step].split(",")]
+        model, hidden_field = NETWORKS[step]
+        hidden = getattr(scale, hidden_field)
+        if tiny_fashion:
+            hidden = "16,8" if "," in hidden else "16"
+        sizes = [int(n) for n in hidden.split(",")]
         layers = [f"hidden{k + 1}" for k in range(len(sizes))]
         files = ["best_goal.json"]
         files += [f"goal_rank{k}.json" for k in range(2, retrained_goals(step, scale) + 1)]
-        goals = {"paper": "optimized"}
+        goals: dict[str, object] = {"paper": "optimized"}
         for k, file in enumerate(files, 1):
             if (report_dir / file).is_file():
-                goals[f"found{k}"] = goal_of_file(report_dir / file, layers)
+                goal = goal_of_file(report_dir / file, layers)
+                if is_paper_goal(goal):
+                    print(f"step {step}: found{k} is the paper's goal; not trained again")
+                    continue
+                goals[f"found{k}"] = goal
+                if fashion:
+                    break  # the check of the conclusion: the best found goal, not the runners-up
         group = f"{'fashion-' if fashion else ''}{STUDIES[step]}"
         for label, goal in goals.items():
             for seed in range(seeds):
                 config = TrainConfig(
                     dataset=name,
                     data_dir=folder,
-                    model=models[step],
+                    model=model,
                     hidden=sizes,
                     goal=goal,
                     epochs=epochs,
@@ -225,14 +306,21 @@ def retraining_specs(scale: Scale, docs: Path, runs: Path, fashion: bool):
                     eval_splits=(),
                 ).validate()
                 out = runs / "retrain" / group / label / f"seed{seed}"
+                key = json.dumps(config.to_dict(), sort_keys=True, default=str)
+                if key in trained:
+                    aliases.append((out, trained[key]))
+                    continue
+                trained[key] = out
                 specs.append(RunSpec(config, out, f"{group}/{label}"))
-    return specs
+    return specs, aliases
 
 
-def retrain(scale: Scale, docs: Path, runs: Path, workers: int, fashion: bool) -> None:
+def retrain(
+    scale: Scale, docs: Path, runs: Path, workers: int, fashion: bool, groups: list[str]
+) -> None:
     from infomorphic.experiments.runner import run_grid
 
-    specs = retraining_specs(scale, docs, runs, fashion)
+    specs, aliases = retraining_specs(scale, docs, runs, fashion, groups)
 
     def progress(p, result):
         state = "failed: " + result.error if result.error else "reused" if result.reused else "ok"
@@ -244,12 +332,29 @@ def retrain(scale: Scale, docs: Path, runs: Path, workers: int, fashion: bool) -
     failed = [r for r in results if r.error]
     if failed:
         raise SystemExit(f"{len(failed)} retraining runs failed; run the script again")
+    for alias, target in aliases:
+        # the same configuration as a run of another group: link to it rather than train it twice
+        if not alias.exists():
+            alias.parent.mkdir(parents=True, exist_ok=True)
+            alias.symlink_to(
+                Path("../..") / target.parent.parent.name / target.parent.name / target.name,
+                target_is_directory=True,
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=SCALES, default="tiny")
-    parser.add_argument("--steps", default="a,b,c,d,e,f", help="steps to run (default all)")
+    parser.add_argument(
+        "--steps",
+        default="a,b,c,g,h,i,j,d,e,f",
+        help="steps to run, in this order (default all)",
+    )
+    parser.add_argument(
+        "--groups",
+        default=",".join(STUDIES),
+        help="the searches whose goals steps d and e retrain (default all)",
+    )
     parser.add_argument("--runs", type=Path, default=Path("runs/beyond"))
     parser.add_argument("--docs", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
@@ -266,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs if args.scale == "quick" else args.runs / args.scale
     docs = args.docs or (HERE if args.scale == "quick" else runs / "reports")
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    groups = [g.strip() for g in args.groups.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in STUDIES]
+    if unknown:
+        raise SystemExit(
+            f"--groups: unknown search {unknown[0]!r}; choose from {', '.join(STUDIES)}"
+        )
     compute_file = runs / "compute.json"
     runs.mkdir(parents=True, exist_ok=True)
     compute = json.loads(compute_file.read_text()) if compute_file.is_file() else {}
@@ -275,16 +386,21 @@ def main(argv: list[str] | None = None) -> int:
             search(step, scale, runs, args.workers)
             report(step, scale, runs, docs)
         elif step in ("d", "e"):
-            retrain(scale, docs, runs, args.workers, fashion=step == "e")
+            retrain(scale, docs, runs, args.workers, fashion=step == "e", groups=groups)
         elif step == "f":
             for study in STUDIES:
                 if (runs / STUDIES[study]).is_dir():
                     report(study, scale, runs, docs)
-            text = table.markdown(table.collect(runs / "retrain"))
+            # the runs' accuracies are kept beside the table, so that a later invocation on a
+            # machine without these runs adds to them instead of dropping them
+            record = docs / "retraining.json"
+            found = table.merge(table.load(record), table.collect(runs / "retrain"))
+            table.save(record, found)
+            text = table.markdown(found)
             (docs / "retraining.md").write_text(text)
             print(text)
         else:
-            raise SystemExit(f"--steps: unknown step {step!r}; choose from a, b, c, d, e, f")
+            raise SystemExit(f"--steps: unknown step {step!r}; choose from a to j")
         # wall-clock seconds of this invocation of the step (summed over resumed invocations)
         compute[step] = compute.get(step, 0.0) + time.monotonic() - start
         compute_file.write_text(json.dumps(compute, indent=2) + "\n")
