@@ -2,9 +2,11 @@
 folder written by that code still resumes and predicts.
 
 ``tests/data/golden_histories.json`` and ``tests/data/old_run/`` were written by
-``tests/data/make_fixtures.py`` with the code of main at commit 6409264 (one torch thread).
+``tests/data/make_fixtures.py`` with the code of main at commit 6409264 (one torch thread, torch's
+AVX2 kernels: ``ATEN_CPU_CAPABILITY=avx2``, which tests/conftest.py sets for every test session).
 Every number is compared exactly: a refactor that changes the order of one floating-point
-operation fails.
+operation fails. Kernels of another instruction set round differently, so on a machine that
+cannot run the fixtures' kernels the exact comparison is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def digits():
 @pytest.fixture
 def one_thread():
     """The fixtures were written with one torch thread (the count changes float rounding)."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability != GOLDEN["cpu_capability"]:
+        pytest.skip(
+            f"the fixtures pin {GOLDEN['cpu_capability']} kernels; this session runs {capability} "
+            "(set ATEN_CPU_CAPABILITY=avx2 before torch is imported, on a machine with AVX2)"
+        )
     before = torch.get_num_threads()
     torch.set_num_threads(GOLDEN["threads"])
     yield

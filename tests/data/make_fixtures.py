@@ -6,8 +6,10 @@ and ``run_names.json`` (the run names of a set of configurations).
 
 Kept for the record: running it with later code rewrites the fixtures from that code, which is
 never what a test wants. They were written with that commit's ``src`` first on the path:
-``git archive 6409264 src | tar -x -C /tmp/old && PYTHONPATH=/tmp/old/src python
-tests/data/make_fixtures.py``.
+``git archive 6409264 src | tar -x -C /tmp/old && ATEN_CPU_CAPABILITY=avx2
+PYTHONPATH=/tmp/old/src python tests/data/make_fixtures.py`` (torch's AVX2 kernels: the first
+fixtures, written with AVX-512 kernels, failed on a machine without them; the file's
+``cpu_capability`` was added by hand).
 """
 
 from __future__ import annotations
