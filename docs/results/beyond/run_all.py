@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -248,10 +249,11 @@ def goal_of_file(path: Path, layers: list[str]):
 def is_paper_goal(goal: object) -> bool:
     """Whether a goal as ``goal_of_file`` gives it is the paper's optimised goal (in every
     layer), which the reference runs train already."""
+    from infomorphic.nn.goal_files import is_per_layer
     from infomorphic.nn.goals import Goal
 
     paper = Goal.named("optimized").as_dict()
-    layers = list(goal.values()) if isinstance(goal, dict) and "{F}{C}" not in goal else [goal]
+    layers = list(goal.values()) if is_per_layer(goal) else [goal]
     return all(isinstance(g, dict) and g == paper for g in layers)
 
 
@@ -336,10 +338,7 @@ def retrain(
         # the same configuration as a run of another group: link to it rather than train it twice
         if not alias.exists():
             alias.parent.mkdir(parents=True, exist_ok=True)
-            alias.symlink_to(
-                Path("../..") / target.parent.parent.name / target.parent.name / target.name,
-                target_is_directory=True,
-            )
+            alias.symlink_to(os.path.relpath(target, alias.parent), target_is_directory=True)
 
 
 def main(argv: list[str] | None = None) -> int:
